@@ -1,0 +1,40 @@
+"""The advisor protocol: market state and order progress in, the next proposal out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from execdesk.domain.instrument import Instrument
+from execdesk.domain.market import MarketSnapshot
+from execdesk.domain.progress import OrderProgress
+from execdesk.domain.proposals import ProposalDraft
+from execdesk.domain.risk import RiskLimits
+
+
+@dataclass(frozen=True)
+class PastDecision:
+    action: str
+    quantity: float
+    outcome: str  # approved / rejected / overridden / expired
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class AdvisorContext:
+    progress: OrderProgress
+    market: MarketSnapshot
+    instrument: Instrument
+    limits: RiskLimits
+    strategy: str
+    interval_s: float
+    baseline_qty: float  # what the strategy alone would send now
+    schedule_target: float  # quantity the strategy's schedule wants done by now
+    notes: str = ""
+    history: tuple[PastDecision, ...] = field(default_factory=tuple)
+
+
+class Advisor(Protocol):
+    name: str
+
+    def propose(self, ctx: AdvisorContext) -> ProposalDraft: ...

@@ -1,0 +1,76 @@
+"""Admin: the audit trail and the desk's records, read-only for everyone."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from execdesk.desk.models import AuditEvent, ChildOrder, Fill, MarketState, ParentOrder, Proposal
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records change only through the desk's services, never through the admin."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("id", "ts", "actor_label", "role", "action", "object_type", "object_id", "parent_order_id")
+    list_filter = ("action", "role", "object_type")
+    search_fields = ("actor_label", "action", "object_id")
+    date_hierarchy = "ts"
+    readonly_fields = ("id", "ts", "actor_label", "role", "action", "object_type", "object_id", "parent_order_id",
+                       "pretty_payload", "pretty_market", "prev_hash", "hash")
+    exclude = ("actor", "payload", "market_ref")
+
+    @admin.display(description="payload")
+    def pretty_payload(self, obj: AuditEvent) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, sort_keys=True))
+
+    @admin.display(description="market at that moment")
+    def pretty_market(self, obj: AuditEvent) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.market_ref, indent=2, sort_keys=True))
+
+
+@admin.register(ParentOrder)
+class ParentOrderAdmin(ReadOnlyAdmin):
+    list_display = ("id", "created_at", "created_by", "symbol", "side", "quantity", "executed_qty", "status",
+                    "strategy", "approval_mode", "decision_price", "avg_price", "is_bps")
+    list_filter = ("status", "symbol", "side", "strategy", "approval_mode")
+
+
+@admin.register(Proposal)
+class ProposalAdmin(ReadOnlyAdmin):
+    list_display = ("id", "parent", "seq", "created_at", "advisor", "action", "quantity", "order_type",
+                    "limit_price", "status", "decided_by", "risk_blocked", "is_fallback")
+    list_filter = ("status", "advisor", "action", "risk_blocked", "is_fallback")
+    exclude = ("market",)
+
+
+@admin.register(ChildOrder)
+class ChildOrderAdmin(ReadOnlyAdmin):
+    list_display = ("order_link_id", "parent", "created_at", "side", "order_type", "tif", "quantity", "price",
+                    "status", "filled_qty", "avg_price")
+    list_filter = ("status", "order_type", "venue")
+
+
+@admin.register(Fill)
+class FillAdmin(ReadOnlyAdmin):
+    list_display = ("exec_id", "parent", "ts", "qty", "price", "fee", "fee_currency", "liquidity")
+    list_filter = ("liquidity",)
+
+
+@admin.register(MarketState)
+class MarketStateAdmin(ReadOnlyAdmin):
+    list_display = ("symbol", "updated_at")
+    exclude = ("state",)

@@ -1,0 +1,18 @@
+from execdesk.desk.models.audit import AuditEvent, AuditTamperError
+from execdesk.desk.models.child import ChildOrder, Fill
+from execdesk.desk.models.market import MarketState
+from execdesk.desk.models.parent import ApprovalMode, ParentOrder, Strategy
+from execdesk.desk.models.proposal import Proposal, ProposalStatus
+
+__all__ = [
+    "ApprovalMode",
+    "AuditEvent",
+    "AuditTamperError",
+    "ChildOrder",
+    "Fill",
+    "MarketState",
+    "ParentOrder",
+    "Proposal",
+    "ProposalStatus",
+    "Strategy",
+]

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from execdesk.desk.models.fields import price_field, qty_field
+from execdesk.domain.states import ParentStatus
+
+
+class Strategy(models.TextChoices):
+    TWAP = "twap", "TWAP"
+
+
+class ApprovalMode(models.TextChoices):
+    MANUAL = "manual", "Manual: every proposal waits for a human"
+    AUTO_WITHIN_LIMITS = "auto_within_limits", "Auto within limits"
+    AUTOPILOT = "autopilot", "Autopilot"
+
+
+class Side(models.TextChoices):
+    BUY = "buy", "Buy"
+    SELL = "sell", "Sell"
+
+
+class ParentOrder(models.Model):
+    symbol = models.CharField(max_length=32)
+    side = models.CharField(max_length=4, choices=Side.choices)
+    quantity = qty_field()
+    horizon_seconds = models.PositiveIntegerField()
+    interval_seconds = models.PositiveIntegerField()
+    strategy = models.CharField(max_length=16, choices=Strategy.choices, default=Strategy.TWAP)
+    approval_mode = models.CharField(max_length=24, choices=ApprovalMode.choices, default=ApprovalMode.MANUAL)
+    auto_cap_notional = price_field(default=Decimal("0"))  # auto_within_limits approves below this
+    advisor = models.CharField(max_length=16, default="rules")
+    venue = models.CharField(max_length=16, default="paper")
+    notes = models.TextField(blank=True, default="")
+    proposal_ttl_seconds = models.PositiveIntegerField(default=30)
+
+    status = models.CharField(max_length=16, choices=[(s.value, s.value) for s in ParentStatus],
+                              default=ParentStatus.INITIALIZED)
+    decision_price = price_field()
+    executed_qty = qty_field(default=Decimal("0"))
+    avg_price = price_field(null=True, blank=True)
+    fees = price_field(default=Decimal("0"))
+    is_bps = models.FloatField(null=True, blank=True)
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="parent_orders")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    last_step_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("trade", "Create, run and approve parent orders"),
+            ("supervise", "Supervise the desk: halt, four-eyes approvals"),
+            ("audit", "Review the audit trail"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="parent_quantity_positive"),
+            models.CheckConstraint(condition=models.Q(executed_qty__gte=0), name="parent_executed_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.side.upper()} {self.quantity.normalize():f} {self.symbol} ({self.status})"
+
+    @property
+    def remaining_qty(self) -> Decimal:
+        return max(self.quantity - self.executed_qty, Decimal("0"))
+
+    @property
+    def progress_pct(self) -> float:
+        return float(self.executed_qty / self.quantity * 100) if self.quantity else 0.0
+
+    @property
+    def state(self) -> ParentStatus:
+        return ParentStatus(self.status)

@@ -1,0 +1,112 @@
+"""JSON shapes of desk objects, shared by the page, the pushes and (later) the API."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from execdesk.desk.models import ChildOrder, Fill, ParentOrder, Proposal
+
+
+def dec(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")
+
+
+def ts(value) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def progress_payload(parent: ParentOrder) -> dict[str, Any]:
+    now = timezone.now()
+    time_left = max((parent.deadline - now).total_seconds(), 0.0) if parent.deadline else float(parent.horizon_seconds)
+    return {
+        "id": parent.pk,
+        "status": parent.status,
+        "symbol": parent.symbol,
+        "side": parent.side,
+        "quantity": dec(parent.quantity),
+        "executed": dec(parent.executed_qty),
+        "remaining": dec(parent.remaining_qty),
+        "progress_pct": round(parent.progress_pct, 2),
+        "avg_price": dec(parent.avg_price),
+        "decision_price": dec(parent.decision_price),
+        "is_bps": None if parent.is_bps is None else round(parent.is_bps, 2),
+        "fees": dec(parent.fees),
+        "time_left_s": round(time_left, 1),
+        "started_at": ts(parent.started_at),
+        "deadline": ts(parent.deadline),
+        "approval_mode": parent.approval_mode,
+        "strategy": parent.strategy,
+        "advisor": parent.advisor,
+    }
+
+
+def proposal_payload(p: Proposal) -> dict[str, Any]:
+    return {
+        "id": p.pk,
+        "order_id": p.parent_id,
+        "seq": p.seq,
+        "advisor": p.advisor,
+        "action": p.action,
+        "quantity": dec(p.quantity),
+        "order_type": p.order_type,
+        "limit_price": dec(p.limit_price),
+        "tif": p.tif,
+        "reasoning": p.reasoning,
+        "confidence": round(p.confidence, 3),
+        "risk_assessment": p.risk_assessment,
+        "risk_checks": p.risk_checks,
+        "risk_blocked": p.risk_blocked,
+        "is_fallback": p.is_fallback,
+        "fallback_reason": p.fallback_reason,
+        "status": p.status,
+        "created_at": ts(p.created_at),
+        "expires_at": ts(p.expires_at),
+        "decided_by": p.decided_by.get_username() if p.decided_by_id else None,
+        "decision_reason": p.decision_reason,
+        "final_quantity": dec(p.final_quantity),
+        "final_order_type": p.final_order_type,
+        "final_limit_price": dec(p.final_limit_price),
+        "mid": p.market.get("mid"),
+        "spread_bps": p.market.get("spread_bps"),
+    }
+
+
+def child_payload(c: ChildOrder) -> dict[str, Any]:
+    impact = None
+    if c.avg_price is not None and c.mid_at_send:
+        sign = 1 if c.side == "buy" else -1
+        impact = round(float(sign * (c.avg_price - c.mid_at_send) / c.mid_at_send * 10_000), 2)
+    return {
+        "id": c.pk,
+        "order_id": c.parent_id,
+        "order_link_id": c.order_link_id,
+        "side": c.side,
+        "order_type": c.order_type,
+        "tif": c.tif,
+        "quantity": dec(c.quantity),
+        "price": dec(c.price),
+        "status": c.status,
+        "filled_qty": dec(c.filled_qty),
+        "avg_price": dec(c.avg_price),
+        "impact_bps": impact,
+        "reject_reason": c.reject_reason,
+        "created_at": ts(c.created_at),
+        "reasoning": c.proposal.reasoning if c.proposal_id else "",
+        "action": c.proposal.action if c.proposal_id else "",
+    }
+
+
+def fill_payload(f: Fill) -> dict[str, Any]:
+    return {
+        "exec_id": f.exec_id,
+        "order_link_id": f.child.order_link_id,
+        "qty": dec(f.qty),
+        "price": dec(f.price),
+        "fee": dec(f.fee),
+        "fee_currency": f.fee_currency,
+        "liquidity": f.liquidity,
+        "ts": ts(f.ts),
+    }

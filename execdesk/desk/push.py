@@ -1,0 +1,54 @@
+"""The one sender to the dashboard: typed events to channel-layer groups, sent after commit."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal, TypedDict
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+DESK_GROUP = "desk"
+
+EventType = Literal["progress", "proposal", "child", "fill", "market", "status", "error"]
+
+
+class DeskEvent(TypedDict):
+    type: EventType
+    order_id: int | None
+    data: dict[str, Any]
+
+
+def order_group(order_id: int) -> str:
+    return f"order.{order_id}"
+
+
+def market_group(symbol: str) -> str:
+    return f"market.{symbol}"
+
+
+def push(groups: list[str], event: DeskEvent) -> None:
+    """Queue the event for after the surrounding transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: _send(groups, event))
+
+
+def push_order(order_id: int, type_: EventType, data: dict[str, Any]) -> None:
+    push([order_group(order_id), DESK_GROUP], DeskEvent(type=type_, order_id=order_id, data=data))
+
+
+def push_market(symbol: str, data: dict[str, Any]) -> None:
+    push([market_group(symbol)], DeskEvent(type="market", order_id=None, data=data))
+
+
+def _send(groups: list[str], event: DeskEvent) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group in groups:
+        try:
+            async_to_sync(layer.group_send)(group, {"type": "desk.event", "event": event})
+        except Exception:  # a full or unreachable layer must never fail the trade that caused the push
+            log.exception("push to %s failed", group)

@@ -1,0 +1,28 @@
+"""Keep secrets out of audit payloads, pushes and logs."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+_SECRET_KEY_NAMES = re.compile(r"(secret|password|passwd|api[_-]?key|token|authorization|signature)", re.I)
+_SECRET_ENV = ("ANTHROPIC_API_KEY", "EXECDESK_BYBIT_API_KEY", "EXECDESK_BYBIT_API_SECRET", "EXECDESK_SECRET_KEY")
+REDACTED = "[redacted]"
+
+
+def _secret_values() -> list[str]:
+    return [v for name in _SECRET_ENV if (v := os.environ.get(name)) and len(v) >= 8]
+
+
+def redact(value: Any, _secrets: list[str] | None = None) -> Any:
+    secrets = _secret_values() if _secrets is None else _secrets
+    if isinstance(value, dict):
+        return {k: (REDACTED if _SECRET_KEY_NAMES.search(str(k)) else redact(v, secrets)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v, secrets) for v in value]
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+    return value

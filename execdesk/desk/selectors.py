@@ -1,0 +1,34 @@
+"""Reads for pages, pushes and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from execdesk.desk.models import ParentOrder, Proposal, ProposalStatus
+from execdesk.desk.payloads import child_payload, fill_payload, progress_payload, proposal_payload
+from execdesk.desk.services.market import market_snapshot
+
+
+def parent_order_list(*, limit: int = 100) -> list[ParentOrder]:
+    return list(ParentOrder.objects.select_related("created_by").order_by("-created_at")[:limit])
+
+
+def proposal_list_pending(*, parent_id: int | None = None) -> list[Proposal]:
+    qs = Proposal.objects.filter(status=ProposalStatus.PENDING).select_related("parent")
+    if parent_id is not None:
+        qs = qs.filter(parent_id=parent_id)
+    return list(qs.order_by("expires_at"))
+
+
+def order_state(parent: ParentOrder) -> dict[str, Any]:
+    """Everything the order page draws, in the same shapes the live pushes use."""
+    proposals = list(parent.proposals.select_related("decided_by").order_by("-seq")[:50])
+    children = list(parent.child_orders.select_related("proposal").order_by("-created_at")[:100])
+    fills = list(parent.fills.select_related("child").order_by("ts", "id"))
+    return {
+        "progress": progress_payload(parent),
+        "proposals": [proposal_payload(p) for p in proposals],
+        "children": [child_payload(c) for c in children],
+        "fills": [fill_payload(f) for f in fills],
+        "market": market_snapshot(parent.symbol).to_dict(),
+    }

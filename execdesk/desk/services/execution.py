@@ -1,0 +1,151 @@
+"""The execution loop: each tick advances the markets, expires proposals and steps working orders."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import Max
+from django.utils import timezone
+
+from execdesk.advisors.base import Advisor
+from execdesk.advisors.rules import RulesAdvisor
+from execdesk.desk.models import ParentOrder, Proposal, ProposalStatus
+from execdesk.desk.payloads import proposal_payload
+from execdesk.desk.push import push_order
+from execdesk.desk.roles import SYSTEM, Actor
+from execdesk.desk.services.atomic import desk_atomic
+from execdesk.desk.services.audit import audit_record, market_ref
+from execdesk.desk.services.child_orders import child_order_cancel_stale, market_apply_reports
+from execdesk.desk.services.context import DEFAULT_LIMITS, advisor_context, order_progress
+from execdesk.desk.services.errors import DeskError
+from execdesk.desk.services.market import instrument_for, market_advance, market_load, market_snapshot
+from execdesk.desk.services.proposals import proposal_approve
+from execdesk.domain.proposals import Action, ProposalDraft
+from execdesk.domain.risk import RiskVerdict, evaluate
+from execdesk.domain.states import ParentStatus
+
+log = logging.getLogger(__name__)
+WORKING = [s.value for s in ParentStatus if s.is_working]
+AUTO_ACTOR = Actor(label="system:auto-approval", role="system")
+
+
+def advisor_for(parent: ParentOrder) -> Advisor:
+    return RulesAdvisor()
+
+
+def desk_tick(*, now: float | None = None) -> list[int]:
+    """Advance every market with work (and the default one), expire due proposals.
+    Returns the ids of the parent orders to step."""
+    from django.conf import settings
+
+    now = now or time.time()
+    symbols = set(ParentOrder.objects.filter(status__in=WORKING).values_list("symbol", flat=True))
+    symbols.add(settings.EXECDESK["DEFAULT_SYMBOL"])
+    for symbol in sorted(symbols):
+        with desk_atomic():
+            loaded = market_load(symbol, now=now)
+            market_apply_reports(market_advance(loaded, now))
+    proposal_expire_due()
+    return list(ParentOrder.objects.filter(status__in=WORKING).values_list("pk", flat=True))
+
+
+def proposal_expire_due() -> int:
+    expired = 0
+    due = Proposal.objects.filter(status=ProposalStatus.PENDING, expires_at__lte=timezone.now()).values_list("pk", flat=True)
+    for pk in list(due):
+        with desk_atomic():
+            if Proposal.objects.filter(pk=pk, status=ProposalStatus.PENDING).update(
+                    status=ProposalStatus.EXPIRED, decided_at=timezone.now(),
+                    decision_reason="no decision before the proposal's time to live") != 1:
+                continue  # decided meanwhile
+            proposal = Proposal.objects.get(pk=pk)
+            audit_record(actor=SYSTEM, action="proposal.expired", obj=proposal, parent_order_id=proposal.parent_id,
+                         payload={"seq": proposal.seq, "expires_at": proposal.expires_at})
+            push_order(proposal.parent_id, "proposal", proposal_payload(proposal))
+            expired += 1
+    return expired
+
+
+def execution_step(*, parent_id: int) -> Proposal | None:
+    """Make the next proposal for a working parent order when one is due; auto-approve per its mode."""
+    with desk_atomic():
+        parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
+        if not parent.state.is_working:
+            return None
+        child_order_cancel_stale(parent=parent, older_than_s=parent.interval_seconds)
+        parent.refresh_from_db()
+        if parent.state != ParentStatus.ACTIVE:
+            return None  # a child order is working; the next proposal waits for it
+        pending = Proposal.objects.filter(parent=parent, status=ProposalStatus.PENDING).first()
+        last = Proposal.objects.filter(parent=parent).aggregate(at=Max("created_at"), seq=Max("seq"))
+        now = timezone.now()
+        due = last["at"] is None or now - last["at"] >= timedelta(seconds=parent.interval_seconds)
+        if not due:
+            return None
+        if pending is not None:
+            if pending.action != Action.WAIT:
+                return None  # an order proposal waits for its human until its TTL
+            _supersede_wait(pending)
+        proposal = _propose(parent, seq=(last["seq"] or 0) + 1)
+        parent.last_step_at = now
+        parent.save(update_fields=["last_step_at"])
+    _auto_approve(parent, proposal)
+    return proposal
+
+
+def _supersede_wait(pending: Proposal) -> None:
+    Proposal.objects.filter(pk=pending.pk, status=ProposalStatus.PENDING).update(
+        status=ProposalStatus.SUPERSEDED, decided_at=timezone.now(), decision_reason="superseded by a fresh proposal")
+    pending.refresh_from_db()
+    audit_record(actor=SYSTEM, action="proposal.superseded", obj=pending, parent_order_id=pending.parent_id,
+                 payload={"seq": pending.seq, "reason": pending.decision_reason})
+    push_order(pending.parent_id, "proposal", proposal_payload(pending))
+
+
+def _propose(parent: ParentOrder, *, seq: int) -> Proposal:
+    snap = market_snapshot(parent.symbol)
+    instrument = instrument_for(parent.symbol)
+    progress = order_progress(parent)
+    ctx = advisor_context(parent, snap, instrument, progress)
+    advisor = advisor_for(parent)
+    draft: ProposalDraft = advisor.propose(ctx)
+    verdict: RiskVerdict = evaluate(draft, progress=progress, market=snap, instrument=instrument,
+                                    limits=DEFAULT_LIMITS, interval_s=ctx.interval_s, is_bps=parent.is_bps)
+    qty = instrument.qty(draft.quantity) if draft.quantity > 0 else Decimal("0")
+    price = instrument.price(draft.limit_price) if draft.limit_price is not None else None
+    proposal = Proposal.objects.create(
+        parent=parent, seq=seq, advisor=draft.advisor, action=draft.action, quantity=qty,
+        order_type=draft.order_type.value if draft.order_type else "", limit_price=price, tif=draft.tif.value,
+        reasoning=draft.reasoning, confidence=draft.confidence, risk_assessment=draft.risk_assessment,
+        risk_checks=verdict.to_list(), risk_blocked=verdict.blocked, baseline_qty=Decimal(str(ctx.baseline_qty)),
+        is_fallback=draft.is_fallback, fallback_reason=draft.fallback_reason, market=snap.to_dict(),
+        expires_at=timezone.now() + timedelta(seconds=parent.proposal_ttl_seconds),
+    )
+    audit_record(actor=Actor(label=f"advisor:{draft.advisor}", role="advisor"), action="proposal.created",
+                 obj=proposal, parent_order_id=parent.pk,
+                 payload={"seq": seq, "action": draft.action, "quantity": qty, "order_type": proposal.order_type,
+                          "limit_price": price, "tif": proposal.tif, "reasoning": draft.reasoning,
+                          "confidence": draft.confidence, "risk": verdict.summary, "risk_blocked": verdict.blocked,
+                          "baseline_qty": ctx.baseline_qty, "is_fallback": draft.is_fallback,
+                          "fallback_reason": draft.fallback_reason},
+                 market_ref=market_ref(proposal.market))
+    push_order(parent.pk, "proposal", proposal_payload(proposal))
+    return proposal
+
+
+def _auto_approve(parent: ParentOrder, proposal: Proposal) -> None:
+    mode = parent.approval_mode
+    if mode == "manual" or proposal.risk_blocked:
+        return
+    if mode == "auto_within_limits":
+        warned = any(not c["passed"] for c in proposal.risk_checks)
+        notional = proposal.quantity * (proposal.limit_price or parent.decision_price)
+        if warned or notional > parent.auto_cap_notional:
+            return
+    try:
+        proposal_approve(proposal_id=proposal.pk, actor=AUTO_ACTOR)
+    except DeskError as exc:  # e.g. the market moved and the re-check blocks it: a human decides
+        log.info("auto-approval of proposal %s refused: %s", proposal.pk, exc)

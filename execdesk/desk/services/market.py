@@ -1,0 +1,87 @@
+"""The simulated market and paper venue per symbol, kept in one row and advanced under its lock."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from execdesk.desk.models import MarketState
+from execdesk.desk.push import push_market
+from execdesk.desk.services.atomic import desk_atomic, unit_of_work
+from execdesk.domain.instrument import SIM_INSTRUMENTS, Instrument
+from execdesk.domain.market import MarketSnapshot
+from execdesk.domain.orders import OrderReport
+from execdesk.market.sim import SimMarket
+from execdesk.venues.paper import PaperVenue
+
+
+class UnknownSymbol(ValueError):
+    pass
+
+
+def instrument_for(symbol: str) -> Instrument:
+    try:
+        return SIM_INSTRUMENTS[symbol]
+    except KeyError:
+        known = ", ".join(sorted(SIM_INSTRUMENTS))
+        raise UnknownSymbol(f"unknown symbol {symbol!r}; the simulated markets are: {known}") from None
+
+
+@dataclass
+class LoadedMarket:
+    row: MarketState
+    market: SimMarket
+    venue: PaperVenue
+    instrument: Instrument
+
+    def save(self) -> None:
+        self.row.state = {"market": self.market.to_state(), "venue": self.venue.to_state()}
+        snapshot = self.market.snapshot().to_dict()
+        self.row.snapshot = snapshot
+        self.row.save(update_fields=["state", "snapshot", "updated_at"])
+        push_market(self.row.symbol, snapshot)
+
+
+def market_load(symbol: str, *, now: float | None = None) -> LoadedMarket:
+    """The symbol's market under its row lock, created on first use. Inside one desk_atomic() every
+    caller gets the same in-memory copy, saved once at commit."""
+    work = unit_of_work()
+    key = f"market:{symbol}"
+    if key in work:
+        return work[key]  # type: ignore[return-value]
+    loaded = _load(symbol, now)
+    work[key] = loaded
+    return loaded
+
+
+def _load(symbol: str, now: float | None) -> LoadedMarket:
+    instrument = instrument_for(symbol)
+    row = MarketState.objects.select_for_update().filter(symbol=symbol).first()
+    if row is None:
+        market = SimMarket.create(symbol, seed=settings.EXECDESK["MARKET_SEED"], start_ts=now or time.time())
+        venue = PaperVenue()
+        row = MarketState(symbol=symbol, state={}, snapshot={})
+        loaded = LoadedMarket(row, market, venue, instrument)
+        row.state = {"market": market.to_state(), "venue": venue.to_state()}
+        row.snapshot = market.snapshot().to_dict()
+        row.save()
+        return loaded
+    return LoadedMarket(row, SimMarket.from_state(row.state["market"]),
+                        PaperVenue.from_state(row.state["venue"]), instrument)
+
+
+def market_advance(loaded: LoadedMarket, now: float) -> list[OrderReport]:
+    """Step the market to `now`; resting paper orders fill when the market trades through them."""
+    trades = loaded.market.advance_to(now)
+    return loaded.venue.on_trades(loaded.market, trades, loaded.instrument) if trades else []
+
+
+def market_snapshot(symbol: str) -> MarketSnapshot:
+    """The latest stored snapshot (no lock): what the advisor and the page see."""
+    row = MarketState.objects.filter(symbol=symbol).only("snapshot").first()
+    if row is None:
+        with desk_atomic():
+            return market_load(symbol).market.snapshot()
+    return MarketSnapshot.from_dict(row.snapshot)

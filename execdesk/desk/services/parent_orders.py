@@ -1,0 +1,156 @@
+"""Parent order life cycle: create, start, pause, resume, cancel."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from execdesk.desk.models import ApprovalMode, ParentOrder, Proposal, ProposalStatus, Strategy
+from execdesk.desk.payloads import progress_payload, proposal_payload
+from execdesk.desk.push import push_order
+from execdesk.desk.roles import Actor, require_trader
+from execdesk.desk.services.atomic import desk_atomic
+from execdesk.desk.services.audit import audit_record, market_ref
+from execdesk.desk.services.child_orders import child_orders_cancel_open, market_apply_reports
+from execdesk.desk.services.errors import InvalidInput
+from execdesk.desk.services.market import UnknownSymbol, instrument_for, market_advance, market_load
+from execdesk.desk.services.transitions import audit_refused_transition, parent_transition
+from execdesk.domain.states import IllegalTransition, ParentStatus
+
+MIN_HORIZON_S, MAX_HORIZON_S = 30, 7 * 24 * 3600
+
+
+def _decimal(name: str, value: object) -> Decimal:
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(f"{name} {value!r} is not a number") from None
+    if not number.is_finite():
+        raise InvalidInput(f"{name} must be a finite number, got {value!r}")
+    return number
+
+
+def _validate(symbol: str, side: str, quantity: object, horizon_seconds: int, interval_seconds: int,
+              strategy: str, approval_mode: str) -> Decimal:
+    try:
+        instrument = instrument_for(symbol)
+    except UnknownSymbol as exc:
+        raise InvalidInput(str(exc)) from None
+    if side not in ("buy", "sell"):
+        raise InvalidInput(f"side must be 'buy' or 'sell', got {side!r}")
+    qty = _decimal("quantity", quantity)
+    if qty <= 0:
+        raise InvalidInput(f"quantity must be positive, got {qty}")
+    if instrument.qty(qty) != qty:
+        raise InvalidInput(f"quantity {qty} is not a multiple of {symbol}'s step {instrument.qty_step}")
+    if qty < instrument.min_qty:
+        raise InvalidInput(f"quantity {qty} is below {symbol}'s minimum {instrument.min_qty}")
+    if not MIN_HORIZON_S <= horizon_seconds <= MAX_HORIZON_S:
+        raise InvalidInput(f"horizon must be between {MIN_HORIZON_S} s and {MAX_HORIZON_S} s, got {horizon_seconds} s")
+    min_interval = settings.EXECDESK["MIN_INTERVAL_SECONDS"]
+    if not min_interval <= interval_seconds <= horizon_seconds:
+        raise InvalidInput(f"decision interval must be between {min_interval} s and the horizon "
+                           f"({horizon_seconds} s), got {interval_seconds} s")
+    if strategy not in Strategy.values:
+        raise InvalidInput(f"unknown strategy {strategy!r}; available: {', '.join(Strategy.values)}")
+    if approval_mode not in ApprovalMode.values:
+        raise InvalidInput(f"unknown approval mode {approval_mode!r}; available: {', '.join(ApprovalMode.values)}")
+    return qty
+
+
+def parent_order_create(*, user, symbol: str, side: str, quantity: object, horizon_seconds: int,
+                        interval_seconds: int | None = None, strategy: str = Strategy.TWAP,
+                        approval_mode: str = ApprovalMode.MANUAL, notes: str = "",
+                        auto_cap_notional: object = "0") -> ParentOrder:
+    require_trader(user, "creating a parent order")
+    interval = interval_seconds or settings.EXECDESK["DEFAULT_INTERVAL_SECONDS"]
+    qty = _validate(symbol, side, quantity, horizon_seconds, interval, strategy, approval_mode)
+    cap = _decimal("auto cap", auto_cap_notional)
+    actor = Actor.of(user)
+    with desk_atomic():
+        loaded = market_load(symbol)
+        market_apply_reports(market_advance(loaded, time.time()))
+        snap = loaded.market.snapshot()
+        parent = ParentOrder.objects.create(
+            symbol=symbol, side=side, quantity=qty, horizon_seconds=horizon_seconds, interval_seconds=interval,
+            strategy=strategy, approval_mode=approval_mode, notes=notes.strip()[:4000], auto_cap_notional=cap,
+            proposal_ttl_seconds=settings.EXECDESK["PROPOSAL_TTL_SECONDS"],
+            decision_price=loaded.instrument.price(snap.mid), created_by=user,
+        )
+        audit_record(actor=actor, action="parent.created", obj=parent, parent_order_id=parent.pk,
+                     payload={"symbol": symbol, "side": side, "quantity": qty, "horizon_seconds": horizon_seconds,
+                              "interval_seconds": interval, "strategy": strategy, "approval_mode": approval_mode,
+                              "decision_price": parent.decision_price, "notes": parent.notes},
+                     market_ref=market_ref(snap.to_dict()))
+        push_order(parent.pk, "progress", progress_payload(parent))
+    return parent
+
+
+def _locked(parent_id: int) -> ParentOrder:
+    return ParentOrder.objects.select_for_update().get(pk=parent_id)
+
+
+def _supersede_pending(parent: ParentOrder, actor: Actor, reason: str) -> None:
+    for proposal in Proposal.objects.select_for_update().filter(parent=parent, status=ProposalStatus.PENDING):
+        proposal.status = ProposalStatus.SUPERSEDED
+        proposal.decided_at = timezone.now()
+        proposal.decision_reason = reason
+        proposal.save(update_fields=["status", "decided_at", "decision_reason"])
+        audit_record(actor=actor, action="proposal.superseded", obj=proposal, parent_order_id=parent.pk,
+                     payload={"seq": proposal.seq, "reason": reason})
+        push_order(parent.pk, "proposal", proposal_payload(proposal))
+
+
+def _change(parent_id: int, *, user, target: ParentStatus, verb: str, reason: str, stop_work: bool) -> ParentOrder:
+    require_trader(user, f"{verb} a parent order")
+    actor = Actor.of(user)
+    try:
+        with desk_atomic():
+            parent = _locked(parent_id)
+            parent_transition(parent, target, actor=actor, reason=reason or verb)
+            if stop_work:
+                _supersede_pending(parent, actor, f"parent order {verb}")
+                child_orders_cancel_open(parent, actor=actor, reason=f"parent order {verb}")
+            return parent
+    except IllegalTransition as exc:
+        audit_refused_transition(parent_id, exc, actor=actor, requested=verb)
+        raise
+
+
+def parent_order_start(*, parent_id: int, user) -> ParentOrder:
+    require_trader(user, "starting a parent order")
+    actor = Actor.of(user)
+    try:
+        with desk_atomic():
+            parent = _locked(parent_id)
+            parent_transition(parent, ParentStatus.ACTIVE, actor=actor, reason="started")
+            now = timezone.now()
+            parent.started_at = now
+            parent.deadline = now + timedelta(seconds=parent.horizon_seconds)
+            parent.save(update_fields=["started_at", "deadline"])
+            push_order(parent.pk, "progress", progress_payload(parent))
+    except IllegalTransition as exc:
+        audit_refused_transition(parent_id, exc, actor=actor, requested="start")
+        raise
+    from execdesk.desk.tasks import parent_order_step
+
+    transaction.on_commit(lambda: parent_order_step.delay(parent_id))
+    return parent
+
+
+def parent_order_pause(*, parent_id: int, user, reason: str = "") -> ParentOrder:
+    return _change(parent_id, user=user, target=ParentStatus.PAUSED, verb="paused", reason=reason, stop_work=True)
+
+
+def parent_order_resume(*, parent_id: int, user, reason: str = "") -> ParentOrder:
+    return _change(parent_id, user=user, target=ParentStatus.ACTIVE, verb="resumed", reason=reason, stop_work=False)
+
+
+def parent_order_cancel(*, parent_id: int, user, reason: str = "") -> ParentOrder:
+    return _change(parent_id, user=user, target=ParentStatus.CANCELLED, verb="cancelled", reason=reason,
+                   stop_work=True)

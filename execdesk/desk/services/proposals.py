@@ -1,0 +1,223 @@
+"""Human (and auto-mode) decisions on proposals: approve, reject, override. Each happens once."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from execdesk.desk.models import ChildOrder, ParentOrder, Proposal, ProposalStatus
+from execdesk.desk.payloads import child_payload, proposal_payload
+from execdesk.desk.push import push_order
+from execdesk.desk.roles import Actor, require_trader
+from execdesk.desk.services.atomic import desk_atomic
+from execdesk.desk.services.audit import audit_record, audit_record_now, market_ref
+from execdesk.desk.services.context import DEFAULT_LIMITS, order_progress
+from execdesk.desk.services.errors import InvalidInput, ProposalNotPending, RiskBlocked
+from execdesk.desk.services.market import instrument_for, market_snapshot
+from execdesk.desk.services.parent_orders import _decimal
+from execdesk.desk.services.transitions import parent_transition
+from execdesk.domain.orders import OrderType, TimeInForce
+from execdesk.domain.proposals import Action, ProposalDraft
+from execdesk.domain.risk import evaluate
+from execdesk.domain.states import ParentStatus
+
+
+def order_link_id(proposal: Proposal) -> str:
+    """Deterministic per proposal (a retry re-sends the same id, which the venue deduplicates);
+    Bybit allows 36 chars of [A-Za-z0-9_-]."""
+    digest = hashlib.sha256(f"{proposal.pk}:{proposal.parent_id}:{proposal.seq}:{proposal.created_at.isoformat()}"
+                            .encode()).hexdigest()[:10]
+    return f"ED{proposal.parent_id}-{proposal.seq}-{digest}"[:36]
+
+
+def _lock_pending(proposal_id: int, actor: Actor, verb: str) -> tuple[Proposal, ParentOrder]:
+    proposal = Proposal.objects.select_for_update().select_related("parent").filter(pk=proposal_id).first()
+    if proposal is None:
+        raise InvalidInput(f"proposal {proposal_id} does not exist")
+    parent = ParentOrder.objects.select_for_update().get(pk=proposal.parent_id)
+    if proposal.status != ProposalStatus.PENDING:
+        who = f" by {proposal.decided_by.get_username()}" if proposal.decided_by_id else ""
+        raise ProposalNotPending(f"proposal #{proposal.seq} of order {parent.pk} is already {proposal.status}{who}; "
+                                 f"cannot {verb} it")
+    if proposal.expires_at <= timezone.now():
+        raise ProposalNotPending(f"proposal #{proposal.seq} expired at {proposal.expires_at:%H:%M:%S} UTC; "
+                                 "a fresh one follows")
+    if parent.state != ParentStatus.ACTIVE:
+        raise ProposalNotPending(f"order {parent.pk} is {parent.status}; its proposals cannot be acted on")
+    return proposal, parent
+
+
+def _recheck(proposal: Proposal, parent: ParentOrder, draft: ProposalDraft) -> list[dict]:
+    """The market moved since the proposal was made: check again with what is true now."""
+    snap = market_snapshot(parent.symbol)
+    verdict = evaluate(draft, progress=order_progress(parent), market=snap, instrument=instrument_for(parent.symbol),
+                       limits=DEFAULT_LIMITS, interval_s=float(parent.interval_seconds), is_bps=parent.is_bps)
+    if verdict.blocked:
+        raise RiskBlocked(f"risk gate blocks it: {verdict.summary}", verdict.to_list())
+    return verdict.to_list()
+
+
+def _draft_of(proposal: Proposal) -> ProposalDraft:
+    return ProposalDraft(
+        advisor=proposal.advisor, action=Action(proposal.action), quantity=float(proposal.quantity),
+        order_type=OrderType(proposal.order_type) if proposal.order_type else None,
+        limit_price=float(proposal.limit_price) if proposal.limit_price is not None else None,
+        reasoning=proposal.reasoning, confidence=proposal.confidence, tif=TimeInForce(proposal.tif),
+    )
+
+
+def _decide(proposal: Proposal, *, status: str, actor: Actor, reason: str, **final: object) -> None:
+    # conditional update: whoever changes the PENDING row first wins, the other gets zero rows
+    changed = Proposal.objects.filter(pk=proposal.pk, status=ProposalStatus.PENDING).update(
+        status=status, decided_at=timezone.now(), decided_by=actor.user, decision_reason=reason, **final)
+    if changed != 1:
+        raise ProposalNotPending(f"proposal #{proposal.seq} was decided by someone else just now")
+    proposal.refresh_from_db()
+
+
+def _act(proposal: Proposal, parent: ParentOrder, actor: Actor) -> ChildOrder | None:
+    action = Action(proposal.action)
+    if action == Action.CANCEL:
+        from execdesk.desk.services.parent_orders import child_orders_cancel_open
+
+        parent_transition(parent, ParentStatus.CANCELLED, actor=actor, reason=f"advisor CANCEL approved by {actor.label}")
+        child_orders_cancel_open(parent, actor=actor, reason="parent order cancelled")
+        return None
+    if not action.sends_order and not proposal.final_order_type:
+        return None
+    child = ChildOrder.objects.create(
+        parent=parent, proposal=proposal, order_link_id=order_link_id(proposal), venue=parent.venue,
+        symbol=parent.symbol, side=parent.side, order_type=proposal.final_order_type,
+        tif=proposal.final_tif or "GTC", quantity=proposal.final_quantity, price=proposal.final_limit_price,
+    )
+    audit_record(actor=actor, action="child.created", obj=child, parent_order_id=parent.pk,
+                 payload={"order_link_id": child.order_link_id, "proposal_seq": proposal.seq, "side": child.side,
+                          "order_type": child.order_type, "tif": child.tif, "quantity": child.quantity,
+                          "price": child.price})
+    parent_transition(parent, ParentStatus.EXECUTING, actor=actor, reason=f"child {child.order_link_id} placed")
+    push_order(parent.pk, "child", child_payload(child))
+    from execdesk.desk.tasks import child_order_submit_task
+
+    transaction.on_commit(lambda: child_order_submit_task.delay(child.pk))
+    return child
+
+
+def _final_terms(proposal: Proposal) -> dict[str, object]:
+    if not Action(proposal.action).sends_order:
+        return {}
+    return {"final_quantity": proposal.quantity, "final_order_type": proposal.order_type,
+            "final_limit_price": proposal.limit_price, "final_tif": proposal.tif}
+
+
+def proposal_approve(*, proposal_id: int, user=None, actor: Actor | None = None) -> Proposal:
+    if actor is None:
+        require_trader(user, "approving a proposal")
+        actor = Actor.of(user)
+    with desk_atomic():
+        proposal, parent = _lock_pending(proposal_id, actor, "approve")
+        if proposal.risk_blocked:
+            raise RiskBlocked(f"proposal #{proposal.seq} breaks a hard limit; override it with compliant terms "
+                              "or reject it", proposal.risk_checks)
+        checks = _recheck(proposal, parent, _draft_of(proposal)) if Action(proposal.action).sends_order else []
+        _decide(proposal, status=ProposalStatus.APPROVED, actor=actor, reason="", **_final_terms(proposal))
+        audit_record(actor=actor, action="proposal.approved", obj=proposal, parent_order_id=parent.pk,
+                     payload={"seq": proposal.seq, "action": proposal.action, "quantity": proposal.quantity,
+                              "order_type": proposal.order_type, "limit_price": proposal.limit_price,
+                              "checks_at_approval": checks})
+        _act(proposal, parent, actor)
+        push_order(parent.pk, "proposal", proposal_payload(proposal))
+        return proposal
+
+
+def proposal_reject(*, proposal_id: int, user, reason: str) -> Proposal:
+    require_trader(user, "rejecting a proposal")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("a reason is required to reject a proposal")
+    actor = Actor.of(user)
+    with desk_atomic():
+        proposal, parent = _lock_pending(proposal_id, actor, "reject")
+        _decide(proposal, status=ProposalStatus.REJECTED, actor=actor, reason=reason[:2000])
+        audit_record(actor=actor, action="proposal.rejected", obj=proposal, parent_order_id=parent.pk,
+                     payload={"seq": proposal.seq, "action": proposal.action, "reason": proposal.decision_reason})
+        push_order(parent.pk, "proposal", proposal_payload(proposal))
+        return proposal
+
+
+def _override_terms(parent: ParentOrder, quantity: object, order_type: str, limit_price: object,
+                    tif: str) -> tuple[Decimal, OrderType, Decimal | None, TimeInForce]:
+    instrument = instrument_for(parent.symbol)
+    qty = _decimal("quantity", quantity)
+    if qty <= 0:
+        raise InvalidInput(f"override quantity must be positive, got {qty}")
+    if instrument.qty(qty) != qty:
+        raise InvalidInput(f"override quantity {qty} is not a multiple of the {instrument.qty_step} step")
+    try:
+        otype = OrderType(order_type)
+    except ValueError:
+        raise InvalidInput(f"order type must be one of {', '.join(t.value for t in OrderType)}, "
+                           f"got {order_type!r}") from None
+    try:
+        time_in_force = TimeInForce(tif or ("IOC" if otype == OrderType.MARKET else "GTC"))
+    except ValueError:
+        raise InvalidInput(f"time in force must be GTC or IOC, got {tif!r}") from None
+    price = None
+    if otype != OrderType.MARKET:
+        if limit_price in (None, ""):
+            raise InvalidInput(f"a {otype.value} order needs a limit price")
+        price = _decimal("limit price", limit_price)
+        if price <= 0:
+            raise InvalidInput(f"limit price must be positive, got {price}")
+        if instrument.price(price) != price:
+            raise InvalidInput(f"limit price {price} is not on the {instrument.tick_size} tick")
+    return qty, otype, price, time_in_force
+
+
+def proposal_override(*, proposal_id: int, user, quantity: object, order_type: str, limit_price: object = None,
+                      tif: str = "", reason: str) -> Proposal:
+    require_trader(user, "overriding a proposal")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("a reason is required to override a proposal")
+    actor = Actor.of(user)
+    try:
+        with desk_atomic():
+            proposal, parent = _lock_pending(proposal_id, actor, "override")
+            qty, otype, price, time_in_force = _override_terms(parent, quantity, order_type, limit_price, tif)
+            action = Action.AGGRESSIVE if otype == OrderType.MARKET else Action.PASSIVE
+            draft = replace(_draft_of(proposal), action=action).with_order(
+                quantity=float(qty), order_type=otype, limit_price=float(price) if price is not None else None,
+                tif=time_in_force)
+            checks = _recheck(proposal, parent, draft)
+            _decide(proposal, status=ProposalStatus.OVERRIDDEN, actor=actor, reason=reason[:2000],
+                    final_quantity=qty, final_order_type=otype.value, final_limit_price=price,
+                    final_tif=time_in_force.value, override_checks=checks)
+            audit_record(actor=actor, action="proposal.overridden", obj=proposal, parent_order_id=parent.pk,
+                         payload={"seq": proposal.seq, "reason": proposal.decision_reason,
+                                  "proposed": {"action": proposal.action, "quantity": proposal.quantity,
+                                               "order_type": proposal.order_type, "limit_price": proposal.limit_price},
+                                  "override": {"quantity": qty, "order_type": otype.value, "limit_price": price,
+                                               "tif": time_in_force.value},
+                                  "checks": checks})
+            _act(proposal, parent, actor)
+            push_order(parent.pk, "proposal", proposal_payload(proposal))
+            return proposal
+    except RiskBlocked as exc:
+        audit_record_now(actor=actor, action="proposal.override_refused", object_type="proposal",
+                         object_id=str(proposal_id), parent_order_id=_parent_id(proposal_id),
+                         payload={"reason": reason, "error": str(exc), "checks": exc.checks,
+                                  "requested": {"quantity": str(quantity), "order_type": order_type,
+                                                "limit_price": str(limit_price), "tif": tif}})
+        raise
+
+
+def _parent_id(proposal_id: int) -> int | None:
+    return Proposal.objects.filter(pk=proposal_id).values_list("parent_id", flat=True).first()
+
+
+def market_ref_of(proposal: Proposal) -> dict:
+    return market_ref(proposal.market)

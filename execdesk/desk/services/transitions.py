@@ -1,0 +1,34 @@
+"""The only place a parent order changes state."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from execdesk.desk.models import ParentOrder
+from execdesk.desk.payloads import progress_payload
+from execdesk.desk.push import push_order
+from execdesk.desk.roles import Actor
+from execdesk.desk.services.audit import audit_record, audit_record_now
+from execdesk.domain.states import IllegalTransition, ParentStatus, check_transition
+
+
+def parent_transition(parent: ParentOrder, target: ParentStatus, *, actor: Actor, reason: str) -> None:
+    """Move a locked parent order to `target`, audited; IllegalTransition propagates to the caller."""
+    current = parent.state
+    if current == target:
+        return
+    check_transition(current, target)
+    parent.status = target
+    if target in (ParentStatus.COMPLETE, ParentStatus.CANCELLED):
+        parent.ended_at = timezone.now()
+    parent.save(update_fields=["status", "ended_at"])
+    audit_record(actor=actor, action="parent.state_changed", obj=parent, parent_order_id=parent.pk,
+                 payload={"from": current, "to": target, "reason": reason})
+    push_order(parent.pk, "status", progress_payload(parent))
+
+
+def audit_refused_transition(parent_id: int, exc: IllegalTransition, *, actor: Actor, requested: str) -> None:
+    """The refused request's transaction rolled back; the refusal is recorded on its own."""
+    audit_record_now(actor=actor, action="parent.transition_refused", object_type="parentorder",
+                     object_id=str(parent_id), parent_order_id=parent_id,
+                     payload={"from": exc.current, "to": exc.target, "requested": requested, "error": str(exc)})

@@ -1,0 +1,36 @@
+from django.urls import path, register_converter
+
+from execdesk.desk import views
+
+
+class _Choice:
+    choices: tuple[str, ...] = ()
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+class OrderActionConverter(_Choice):
+    regex = "start|pause|resume|cancel"
+
+
+class ProposalActionConverter(_Choice):
+    regex = "approve|reject|override"
+
+
+register_converter(OrderActionConverter, "order_action")
+register_converter(ProposalActionConverter, "proposal_action")
+
+app_name = "desk"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("orders/new/", views.order_create, name="order_create"),
+    path("orders/<int:order_id>/", views.order_detail, name="order"),
+    path("orders/<int:order_id>/state.json", views.order_state, name="order_state"),
+    path("orders/<int:order_id>/<order_action:action>/", views.order_action, name="order_action"),
+    path("proposals/<int:proposal_id>/<proposal_action:action>/", views.proposal_action, name="proposal_action"),
+]

@@ -1,0 +1,141 @@
+"""Pages and form/fetch endpoints of the desk. Thin: they parse, call one service, and answer."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from execdesk.desk import selectors
+from execdesk.desk.forms import OverrideForm, ParentOrderForm, RejectForm
+from execdesk.desk.models import ParentOrder, Proposal
+from execdesk.desk.payloads import proposal_payload
+from execdesk.desk.roles import can_view, require_trader
+from execdesk.desk.services import parent_orders, proposals
+from execdesk.desk.services.errors import DeskError
+from execdesk.domain.states import IllegalTransition
+
+
+def desk_view(view):
+    """Login required, and a desk role; answers JSON errors to fetch() callers."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not can_view(request.user):
+            raise PermissionDenied("your account has no desk role")
+        try:
+            return view(request, *args, **kwargs)
+        except (DeskError, IllegalTransition) as exc:
+            if _wants_json(request):
+                return JsonResponse({"error": str(exc), "checks": getattr(exc, "checks", [])}, status=409)
+            messages.error(request, str(exc))
+            return redirect(request.META.get("HTTP_REFERER") or "desk:home")
+        except PermissionDenied as exc:
+            if _wants_json(request):
+                return JsonResponse({"error": str(exc) or "permission denied"}, status=403)
+            raise
+
+    return wrapper
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _form_errors(form) -> str:
+    return "; ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
+
+
+@require_GET
+@desk_view
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "desk/home.html", {"orders": selectors.parent_order_list(), "form": ParentOrderForm()})
+
+
+@require_POST
+@desk_view
+def order_create(request: HttpRequest) -> HttpResponse:
+    require_trader(request.user, "creating a parent order")
+    form = ParentOrderForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Order not created: {_form_errors(form)}")
+        return render(request, "desk/home.html", {"orders": selectors.parent_order_list(), "form": form}, status=400)
+    d = form.cleaned_data
+    try:
+        parent = parent_orders.parent_order_create(
+            user=request.user, symbol=d["symbol"], side=d["side"], quantity=d["quantity"],
+            horizon_seconds=d["horizon_seconds"], interval_seconds=d["interval_seconds"], strategy=d["strategy"],
+            approval_mode=d["approval_mode"], notes=d["notes"], auto_cap_notional=d["auto_cap_notional"] or 0)
+    except DeskError as exc:
+        form.add_error(None, str(exc))
+        messages.error(request, f"Order not created: {exc}")
+        return render(request, "desk/home.html", {"orders": selectors.parent_order_list(), "form": form}, status=400)
+    messages.success(request, f"Parent order #{parent.pk} created at decision price {parent.decision_price}.")
+    return redirect("desk:order", order_id=parent.pk)
+
+
+@require_GET
+@desk_view
+def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+    parent = get_object_or_404(ParentOrder, pk=order_id)
+    return render(request, "desk/order.html", {"order": parent, "state": selectors.order_state(parent)})
+
+
+@require_GET
+@desk_view
+def order_state(request: HttpRequest, order_id: int) -> HttpResponse:
+    parent = get_object_or_404(ParentOrder, pk=order_id)
+    return JsonResponse(selectors.order_state(parent))
+
+
+_ORDER_ACTIONS = {
+    "start": lambda pk, user, reason: parent_orders.parent_order_start(parent_id=pk, user=user),
+    "pause": lambda pk, user, reason: parent_orders.parent_order_pause(parent_id=pk, user=user, reason=reason),
+    "resume": lambda pk, user, reason: parent_orders.parent_order_resume(parent_id=pk, user=user, reason=reason),
+    "cancel": lambda pk, user, reason: parent_orders.parent_order_cancel(parent_id=pk, user=user, reason=reason),
+}
+
+
+@require_POST
+@desk_view
+def order_action(request: HttpRequest, order_id: int, action: str) -> HttpResponse:
+    get_object_or_404(ParentOrder, pk=order_id)
+    parent = _ORDER_ACTIONS[action](order_id, request.user, request.POST.get("reason", "").strip()[:500])
+    if _wants_json(request):
+        return JsonResponse({"status": parent.status})
+    messages.success(request, f"Order #{order_id} is now {parent.status}.")
+    return redirect("desk:order", order_id=order_id)
+
+
+@require_POST
+@desk_view
+def proposal_action(request: HttpRequest, proposal_id: int, action: str) -> HttpResponse:
+    proposal = get_object_or_404(Proposal, pk=proposal_id)
+    user = request.user
+    if action == "approve":
+        proposal = proposals.proposal_approve(proposal_id=proposal_id, user=user)
+    elif action == "reject":
+        require_trader(user, "rejecting a proposal")
+        form = RejectForm(request.POST)
+        if not form.is_valid():
+            raise proposals.InvalidInput("a reason is required to reject a proposal")
+        proposal = proposals.proposal_reject(proposal_id=proposal_id, user=user, reason=form.cleaned_data["reason"])
+    else:
+        require_trader(user, "overriding a proposal")
+        form = OverrideForm(request.POST)
+        if not form.is_valid():
+            raise proposals.InvalidInput(f"override refused: {_form_errors(form)}")
+        d = form.cleaned_data
+        proposal = proposals.proposal_override(proposal_id=proposal_id, user=user, quantity=d["quantity"],
+                                               order_type=d["order_type"], limit_price=d["limit_price"],
+                                               tif=d["tif"], reason=d["reason"])
+    if _wants_json(request):
+        return JsonResponse(proposal_payload(proposal))
+    messages.success(request, f"Proposal #{proposal.seq} {proposal.status}.")
+    return redirect("desk:order", order_id=proposal.parent_id)

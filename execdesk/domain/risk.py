@@ -1,0 +1,170 @@
+"""The risk gate: every proposal and every human override passes here before it can become an order.
+
+Each check yields a typed verdict with the figures that decided it. Hard verdicts block; soft ones
+warn. Defaults are the seed chapter's safety limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from execdesk.domain.instrument import Instrument
+from execdesk.domain.market import MarketSnapshot
+from execdesk.domain.orders import OrderType
+from execdesk.domain.progress import OrderProgress
+from execdesk.domain.proposals import ProposalDraft
+
+HARD = "hard"
+SOFT = "soft"
+
+
+@dataclass(frozen=True)
+class RiskLimits:
+    max_participation: float = 0.10  # our share of the volume expected over one decision interval
+    max_order_notional: float = 100_000.0  # quote currency per child order
+    min_order_interval_s: float = 5.0
+    max_spread_bps: float = 20.0  # widest spread an aggressive order may cross
+    max_price_deviation_bps: float = 100.0  # limit price band around the mid
+    is_alert_bps: float = 50.0
+    max_volatility_1h: float = 0.05  # 5 % hourly volatility stops trading
+    llm_timeout_s: float = 10.0
+    max_orders_per_minute: int = 20
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    passed: bool
+    severity: str  # HARD or SOFT: what a failure means
+    message: str
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def blocks(self) -> bool:
+        return not self.passed and self.severity == HARD
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "passed": self.passed, "severity": self.severity,
+                "message": self.message, "figures": self.figures}
+
+
+@dataclass(frozen=True)
+class RiskVerdict:
+    checks: tuple[Check, ...]
+
+    @property
+    def blocked(self) -> bool:
+        return any(c.blocks for c in self.checks)
+
+    @property
+    def warnings(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if not c.passed and c.severity == SOFT)
+
+    @property
+    def summary(self) -> str:
+        failed = [c for c in self.checks if not c.passed]
+        if not failed:
+            return f"all {len(self.checks)} checks passed"
+        return "; ".join(f"{c.severity.upper()} {c.code}: {c.message}" for c in failed)
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return [c.to_dict() for c in self.checks]
+
+
+def _check(code: str, ok: bool, severity: str, message: str, **figures: Any) -> Check:
+    return Check(code, ok, severity, message, {k: round(v, 6) if isinstance(v, float) else v
+                                               for k, v in figures.items()})
+
+
+def evaluate(draft: ProposalDraft, *, progress: OrderProgress, market: MarketSnapshot,
+             instrument: Instrument, limits: RiskLimits, interval_s: float,
+             is_bps: float | None = None) -> RiskVerdict:
+    """Run every check that applies to the draft; orderless actions only get the market checks."""
+    checks: list[Check] = [_volatility(market, limits)]
+    if is_bps is not None:
+        checks.append(_check("is_alert", is_bps <= limits.is_alert_bps, SOFT,
+                             f"implementation shortfall {is_bps:.1f} bps vs alert at {limits.is_alert_bps:.0f} bps",
+                             is_bps=is_bps, limit_bps=limits.is_alert_bps))
+    if not draft.action.sends_order:
+        return RiskVerdict(tuple(checks))
+    price = draft.limit_price if draft.limit_price is not None else (
+        market.best_ask if progress.side == "buy" else market.best_bid)
+    qty = draft.quantity
+    notional = qty * price
+    checks += [
+        _check("positive_quantity", qty > 0, HARD, f"quantity {qty:g} must be positive", qty=qty),
+        _check("within_remaining", qty <= progress.remaining * (1 + 1e-9), HARD,
+               f"quantity {qty:g} vs remaining {progress.remaining:g}", qty=qty, remaining=progress.remaining),
+        _instrument(instrument, qty, price),
+        _check("max_order_notional", notional <= limits.max_order_notional, HARD,
+               f"notional {notional:,.0f} vs max {limits.max_order_notional:,.0f}",
+               notional=notional, limit=limits.max_order_notional),
+        _participation(qty, market, limits, interval_s),
+        _interval(progress, limits),
+        _check("orders_per_minute", progress.orders_last_minute < limits.max_orders_per_minute, HARD,
+               f"{progress.orders_last_minute} orders in the last minute vs max {limits.max_orders_per_minute}",
+               orders=progress.orders_last_minute, limit=limits.max_orders_per_minute),
+    ]
+    if draft.order_type == OrderType.MARKET or _crosses(draft, progress, market):
+        checks.append(_check("max_spread", market.spread_bps <= limits.max_spread_bps, HARD,
+                             f"spread {market.spread_bps:.1f} bps vs max {limits.max_spread_bps:.0f} bps to cross",
+                             spread_bps=market.spread_bps, limit_bps=limits.max_spread_bps))
+        checks.append(_check("fresh_market", not market.stale, HARD,
+                             "market data is stale: aggressive orders refused" if market.stale
+                             else "market data is fresh", stale=market.stale))
+    if draft.limit_price is not None:
+        dev = abs(draft.limit_price - market.mid) / market.mid * 1e4
+        checks.append(_check("price_band", dev <= limits.max_price_deviation_bps, HARD,
+                             f"limit {draft.limit_price:,.2f} is {dev:.1f} bps from mid {market.mid:,.2f} "
+                             f"(band {limits.max_price_deviation_bps:.0f} bps)",
+                             deviation_bps=dev, limit_bps=limits.max_price_deviation_bps))
+    elif draft.order_type in (OrderType.LIMIT, OrderType.POST_ONLY):
+        checks.append(_check("limit_price", False, HARD, "a limit order needs a limit price"))
+    return RiskVerdict(tuple(checks))
+
+
+def _crosses(draft: ProposalDraft, progress: OrderProgress, market: MarketSnapshot) -> bool:
+    if draft.limit_price is None:
+        return False
+    if progress.side == "buy":
+        return draft.limit_price >= market.best_ask
+    return draft.limit_price <= market.best_bid
+
+
+def _volatility(market: MarketSnapshot, limits: RiskLimits) -> Check:
+    vol = market.volatility_1h
+    return _check("max_volatility", vol <= limits.max_volatility_1h, HARD,
+                  f"1-h volatility {vol * 100:.2f} % vs stop at {limits.max_volatility_1h * 100:.1f} %",
+                  volatility_1h=vol, limit=limits.max_volatility_1h)
+
+
+def _instrument(instrument: Instrument, qty: float, price: float) -> Check:
+    q = instrument.qty(qty) if qty > 0 else Decimal(0)
+    notional = float(q) * price
+    ok = q >= instrument.min_qty and notional >= float(instrument.min_notional)
+    return _check("instrument_minimums", ok, HARD,
+                  f"qty {q} (min {instrument.min_qty}), notional {notional:,.2f} (min {instrument.min_notional})",
+                  qty=str(q), min_qty=str(instrument.min_qty), notional=notional,
+                  min_notional=str(instrument.min_notional))
+
+
+def _participation(qty: float, market: MarketSnapshot, limits: RiskLimits, interval_s: float) -> Check:
+    # Our share of the volume the market is expected to print over one decision interval, from the
+    # last minute's volume; POV convention: ours / (ours + market's).
+    expected = market.volume_1m / 60.0 * max(interval_s, 1.0)
+    rate = qty / (qty + expected) if qty + expected > 0 else 1.0
+    return _check("max_participation", rate <= limits.max_participation, HARD,
+                  f"participation {rate * 100:.1f} % of expected {expected:.4f} volume vs max "
+                  f"{limits.max_participation * 100:.0f} %",
+                  participation=rate, expected_volume=expected, limit=limits.max_participation)
+
+
+def _interval(progress: OrderProgress, limits: RiskLimits) -> Check:
+    if progress.last_order_at is None:
+        return _check("min_order_interval", True, HARD, "first child order", seconds_since_last=None)
+    gap = progress.now - progress.last_order_at
+    return _check("min_order_interval", gap >= limits.min_order_interval_s, HARD,
+                  f"{gap:.1f} s since the last order vs min {limits.min_order_interval_s:.0f} s",
+                  seconds_since_last=gap, limit_s=limits.min_order_interval_s)

@@ -1,0 +1,188 @@
+"""ExecDesk settings: everything comes from EXECDESK_* environment variables (see README).
+
+No EXECDESK_DATABASE_URL / EXECDESK_REDIS_URL: embedded mode (SQLite, in-memory channel layer,
+Celery on the memory broker inside the web process). Both set: distributed mode.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import dj_database_url
+
+from execdesk.env import ConfigError, env, envbool, envfloat, envint, envsecret
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env("EXECDESK_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+
+DATABASE_URL = env("EXECDESK_DATABASE_URL")
+REDIS_URL = env("EXECDESK_REDIS_URL")
+if bool(DATABASE_URL) != bool(REDIS_URL):
+    raise ConfigError("distributed mode needs both EXECDESK_DATABASE_URL and EXECDESK_REDIS_URL (or neither)")
+EMBEDDED = DATABASE_URL is None
+TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
+
+DEBUG = envbool("EXECDESK_DEBUG", False)
+
+
+def _secret_key() -> str:
+    key = envsecret("EXECDESK_SECRET_KEY")
+    if key:
+        return key
+    if TESTING:
+        return "execdesk-tests-only-" + secrets.token_urlsafe(16)
+    if not EMBEDDED:
+        raise ConfigError("distributed mode needs EXECDESK_SECRET_KEY (or EXECDESK_SECRET_KEY_FILE)")
+    # Embedded mode keeps a generated key beside its database so sessions survive restarts.
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = [h.strip() for h in env("EXECDESK_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")]
+CSRF_TRUSTED_ORIGINS = [o for o in (env("EXECDESK_CSRF_TRUSTED_ORIGINS", "") or "").split(",") if o]
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "channels",
+    "execdesk.desk",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "execdesk.urls"
+ASGI_APPLICATION = "execdesk.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "execdesk.desk.context.desk_context",
+            ],
+        },
+    },
+]
+
+if EMBEDDED:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "execdesk.sqlite3",
+            # Web, worker and beat threads share the file: take the write lock at BEGIN so two
+            # writers never deadlock upgrading a read lock, and wait for it rather than fail.
+            "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE",
+                        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
+            "TEST": {"NAME": env("EXECDESK_TEST_SQLITE", "") or None},
+        }
+    }
+else:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "desk:home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True  # serve from the app folders directly: no collectstatic needed
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # the page's JS reads it for fetch() POSTs
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+
+def _redis_db(url: str, offset: int) -> str:
+    """Broker, results and channel layer each get their own Redis database number."""
+    base, _, tail = url.rpartition("/")
+    db = int(tail) if tail.isdigit() else 0
+    return f"{base if tail.isdigit() else url.rstrip('/')}/{db + offset}"
+
+
+if EMBEDDED:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CELERY_BROKER_URL = "memory://"
+    CELERY_RESULT_BACKEND = "cache+memory://"
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [_redis_db(REDIS_URL, 2)], "capacity": 500, "expiry": 30},
+        }
+    }
+    CELERY_BROKER_URL = _redis_db(REDIS_URL, 0)
+    CELERY_RESULT_BACKEND = _redis_db(REDIS_URL, 1)
+
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_RESULT_EXPIRES = 3600
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+
+# The desk
+EXECDESK = {
+    "TICK_SECONDS": envfloat("EXECDESK_TICK_SECONDS", 1.0),
+    "MARKET_SEED": envint("EXECDESK_MARKET_SEED", 7),
+    "DEFAULT_SYMBOL": env("EXECDESK_DEFAULT_SYMBOL", "BTCUSDT"),
+    "PROPOSAL_TTL_SECONDS": envint("EXECDESK_PROPOSAL_TTL", 30),
+    "DEFAULT_INTERVAL_SECONDS": envint("EXECDESK_DEFAULT_INTERVAL", 10),
+    "MIN_INTERVAL_SECONDS": 5,
+    "EMBEDDED_WORKER_THREADS": envint("EXECDESK_WORKER_THREADS", 4),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("EXECDESK_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "celery": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+        "django.channels.server": {"level": "WARNING"},
+    },
+}
