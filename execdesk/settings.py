@@ -101,7 +101,8 @@ if EMBEDDED:
             # writers never deadlock upgrading a read lock, and wait for it rather than fail.
             "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE",
                         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
-            "TEST": {"NAME": env("EXECDESK_TEST_SQLITE", "") or None},
+            # a file, not :memory:, so that tests with several threads share one database
+            "TEST": {"NAME": str(DATA_DIR / "test_execdesk.sqlite3")},
         }
     }
 else:
@@ -124,7 +125,11 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+import plotly  # noqa: E402  (only to locate its bundled plotly.min.js)
+
+# plotly.js comes from the installed plotly package, served as /static/vendor/plotly.min.js: offline,
+# always the version the Python side was tested with, and never committed to the repository.
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor", Path(plotly.__file__).parent / "package_data")]
 WHITENOISE_USE_FINDERS = True  # serve from the app folders directly: no collectstatic needed
 
 SESSION_COOKIE_HTTPONLY = True

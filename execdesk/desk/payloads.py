@@ -10,8 +10,8 @@ from django.utils import timezone
 from execdesk.desk.models import ChildOrder, Fill, ParentOrder, Proposal
 
 
-def dec(value: Decimal | None) -> str | None:
-    return None if value is None else format(value.normalize(), "f")
+def dec(value: Decimal | int | None) -> str | None:
+    return None if value is None else format(Decimal(value).normalize(), "f")
 
 
 def ts(value) -> float | None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 
 from execdesk.desk.models.fields import price_field, qty_field
@@ -22,7 +24,7 @@ class ChildOrder(models.Model):
     price = price_field(null=True, blank=True)
     status = models.CharField(max_length=20, choices=[(s.value, s.value) for s in ChildStatus],
                               default=ChildStatus.NEW)
-    filled_qty = qty_field(default=0)
+    filled_qty = qty_field(default=Decimal("0"))
     avg_price = price_field(null=True, blank=True)
     venue_order_id = models.CharField(max_length=64, blank=True, default="")
     reject_reason = models.TextField(blank=True, default="")

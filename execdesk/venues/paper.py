@@ -1,0 +1,407 @@
+"""Paper venue: validates orders like Bybit, matches them against a SimMarket, keeps resting orders.
+
+Fills in a report: ``place()`` of a new order and ``on_trades()`` carry only the fills they created;
+``get()``, ``cancel()``, ``open_orders()`` and a repeated ``place()`` carry the order's whole fill
+history. Either way a fill is identified by its ``exec_id``: record fills idempotently by it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from execdesk.domain.instrument import Instrument, InstrumentRuleError, to_decimal
+from execdesk.domain.market import Trade
+from execdesk.domain.orders import (
+    ChildStatus,
+    FillReport,
+    OrderReport,
+    OrderRequest,
+    OrderType,
+    Side,
+    TimeInForce,
+)
+from execdesk.market.sim import SimMarket
+
+STATE_VERSION = 1
+FEE_QUANTUM = Decimal("0.00000001")
+AVG_PRICE_QUANTUM = Decimal("0.00000001")
+POST_ONLY_WOULD_TAKE = "post-only order would take liquidity"
+_LINK_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")  # Bybit's orderLinkId rule
+
+
+@dataclass(frozen=True)
+class PaperFees:
+    """Bybit's standard (non-VIP) linear perpetual rates."""
+
+    maker: Decimal = Decimal("0.0002")
+    taker: Decimal = Decimal("0.00055")
+
+
+@dataclass
+class _Order:
+    order_link_id: str
+    seq: int
+    symbol: str
+    side: Side
+    order_type: OrderType
+    tif: TimeInForce
+    qty: Decimal
+    price: Decimal | None
+    placed_ts: float
+    status: ChildStatus = ChildStatus.NEW
+    reject_reason: str = ""
+    queue_ahead: Decimal = Decimal(0)  # visible quantity ahead of us at our price when we rested
+    fills: list[FillReport] = field(default_factory=list)
+
+    @property
+    def venue_order_id(self) -> str:
+        return f"paper-{self.seq}"
+
+    @property
+    def filled(self) -> Decimal:
+        return sum((f.qty for f in self.fills), Decimal(0))
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.qty - self.filled
+
+    def priority(self) -> tuple[Decimal, int]:
+        """Price-time priority: the best-priced, then the oldest resting order fills first."""
+        assert self.price is not None
+        return (-self.price * self.side.sign, self.seq)
+
+
+class PaperVenue:
+    def __init__(self, fees: PaperFees | None = None) -> None:
+        self.fees = fees or PaperFees()
+        self._orders: dict[str, _Order] = {}
+        self._next_seq = 1
+
+    # ------------------------------------------------------------------ orders
+
+    def place(
+        self, market: SimMarket, request: OrderRequest, instrument: Instrument, now: float
+    ) -> OrderReport:
+        existing = self._orders.get(request.order_link_id)
+        if existing is not None:
+            return self._report(existing, existing.fills)
+        order = self._new_order(request, now)
+        reason = _invalid_reason(market, request, instrument)
+        if reason:
+            order.status, order.reject_reason = ChildStatus.REJECTED, reason
+        elif order.order_type is OrderType.POST_ONLY and _crosses(market, order, instrument):
+            order.status, order.reject_reason = ChildStatus.REJECTED, POST_ONLY_WOULD_TAKE
+        else:
+            self._execute(market, order, instrument, now)
+        if _LINK_ID.match(order.order_link_id):
+            self._orders[order.order_link_id] = order
+        return self._report(order, order.fills)
+
+    def cancel(self, order_link_id: str) -> OrderReport | None:
+        order = self._orders.get(order_link_id)
+        if order is None:
+            return None
+        if order.status.is_open:
+            order.status = ChildStatus.CANCELLED
+        return self._report(order, order.fills)
+
+    def get(self, order_link_id: str) -> OrderReport | None:
+        order = self._orders.get(order_link_id)
+        return None if order is None else self._report(order, order.fills)
+
+    def open_orders(self) -> list[OrderReport]:
+        return [self._report(o, o.fills) for o in self._orders.values() if o.status.is_open]
+
+    # ------------------------------------------------------------------ passive fills
+
+    def on_trades(self, market: SimMarket, trades: list[Trade], instrument: Instrument) -> list[OrderReport]:
+        """Fill resting orders the market traded through, then those the book has walked across."""
+        resting = [o for o in self._orders.values() if o.symbol == market.symbol and o.status.is_open]
+        if not resting:
+            return []
+        new_fills: dict[str, list[FillReport]] = {}
+        for trade in trades:
+            self._fill_from_print(trade, resting, instrument, new_fills)
+        self._fill_crossed(market, resting, instrument, new_fills)
+        return [self._report(self._orders[link], fills) for link, fills in new_fills.items()]
+
+    def _fill_from_print(
+        self,
+        trade: Trade,
+        resting: list[_Order],
+        instrument: Instrument,
+        new_fills: dict[str, list[FillReport]],
+    ) -> None:
+        printed = instrument.price(trade.price)
+        left = instrument.qty(trade.qty)
+        # A sell print hits resting buys at or above it; a buy print lifts resting sells at or below.
+        hit_side = Side.BUY if trade.side == Side.SELL.value else Side.SELL
+        candidates = [
+            o
+            for o in resting
+            if o.side is hit_side
+            and o.remaining > 0
+            and trade.ts > o.placed_ts
+            and (o.price - printed) * hit_side.sign >= 0  # type: ignore[operator]
+        ]
+        for order in sorted(candidates, key=_Order.priority):
+            if left <= 0:
+                break
+            usable = left
+            if order.price == printed:  # at our price only the volume beyond the queue ahead reaches us
+                usable = max(Decimal(0), left - order.queue_ahead)
+                order.queue_ahead = max(Decimal(0), order.queue_ahead - left)
+            qty = min(order.remaining, usable)
+            if qty > 0:
+                left -= qty
+                self._add_maker_fill(order, qty, instrument, trade.ts, new_fills)
+
+    def _fill_crossed(
+        self,
+        market: SimMarket,
+        resting: list[_Order],
+        instrument: Instrument,
+        new_fills: dict[str, list[FillReport]],
+    ) -> None:
+        """A resting order the book moved across was hit on the way: a maker fill at our price."""
+        for order in sorted((o for o in resting if o.remaining > 0), key=_Order.priority):
+            if not _crosses(market, order, instrument):
+                continue
+            assert order.price is not None
+            taken = market.take(
+                order.side, float(order.remaining), limit_price=float(order.price), impact=False
+            )
+            qty = min(order.remaining, sum((instrument.qty(q) for _, q in taken), Decimal(0)))
+            if qty > 0:
+                self._add_maker_fill(order, qty, instrument, market.ts, new_fills)
+
+    def _add_maker_fill(
+        self,
+        order: _Order,
+        qty: Decimal,
+        instrument: Instrument,
+        ts: float,
+        new_fills: dict[str, list[FillReport]],
+    ) -> None:
+        assert order.price is not None
+        fill = self._fill(order, qty, order.price, "maker", instrument, ts)
+        new_fills.setdefault(order.order_link_id, []).append(fill)
+        order.status = ChildStatus.FILLED if order.remaining == 0 else ChildStatus.PARTIALLY_FILLED
+
+    # ------------------------------------------------------------------ execution on arrival
+
+    def _new_order(self, request: OrderRequest, now: float) -> _Order:
+        seq, self._next_seq = self._next_seq, self._next_seq + 1
+        return _Order(
+            order_link_id=request.order_link_id,
+            seq=seq,
+            symbol=request.symbol,
+            side=Side(request.side),
+            order_type=OrderType(request.order_type),
+            tif=TimeInForce(request.tif),
+            qty=to_decimal(request.qty),
+            price=None if request.price is None else to_decimal(request.price),
+            placed_ts=now,
+        )
+
+    def _execute(self, market: SimMarket, order: _Order, instrument: Instrument, now: float) -> None:
+        if order.order_type is OrderType.POST_ONLY:  # Bybit's PostOnly is itself a TIF: it always rests
+            self._rest(market, order, instrument)
+            return
+        limit = None if order.order_type is OrderType.MARKET else order.price
+        if limit is None or _crosses(market, order, instrument):
+            self._take(market, order, limit, instrument, now)
+        if order.order_type is OrderType.MARKET or order.tif is TimeInForce.IOC:
+            # Whatever the book could not give now is cancelled (Bybit: PartiallyFilledCanceled).
+            order.status = ChildStatus.FILLED if order.remaining == 0 else ChildStatus.CANCELLED
+        elif order.remaining == 0:
+            order.status = ChildStatus.FILLED
+        else:
+            self._rest(market, order, instrument)
+
+    def _take(
+        self, market: SimMarket, order: _Order, limit: Decimal | None, instrument: Instrument, now: float
+    ) -> None:
+        limit_price = None if limit is None else float(limit)
+        for price, qty in market.take(order.side, float(order.remaining), limit_price=limit_price):
+            self._fill(order, instrument.qty(qty), instrument.price(price), "taker", instrument, now)
+
+    def _rest(self, market: SimMarket, order: _Order, instrument: Instrument) -> None:
+        order.status = ChildStatus.SUBMITTED if order.filled == 0 else ChildStatus.PARTIALLY_FILLED
+        order.queue_ahead = _visible_queue(market, order, instrument)
+
+    def _fill(
+        self, order: _Order, qty: Decimal, price: Decimal, liquidity: str, instrument: Instrument, ts: float
+    ) -> FillReport:
+        rate = self.fees.maker if liquidity == "maker" else self.fees.taker
+        fill = FillReport(
+            exec_id=f"{order.order_link_id}-{len(order.fills) + 1}",
+            order_link_id=order.order_link_id,
+            qty=qty,
+            price=price,
+            fee=(qty * price * rate).quantize(FEE_QUANTUM, rounding=ROUND_HALF_EVEN),
+            fee_currency=instrument.quote_asset,
+            liquidity=liquidity,
+            ts=ts,
+        )
+        order.fills.append(fill)
+        return fill
+
+    def _report(self, order: _Order, fills: list[FillReport]) -> OrderReport:
+        filled = order.filled
+        avg = None
+        if filled > 0:
+            notional = sum((f.qty * f.price for f in order.fills), Decimal(0))
+            avg = (notional / filled).quantize(AVG_PRICE_QUANTUM, rounding=ROUND_HALF_EVEN)
+        return OrderReport(
+            order_link_id=order.order_link_id,
+            venue_order_id=order.venue_order_id,
+            status=order.status,
+            filled_qty=filled,
+            avg_price=avg,
+            fills=tuple(fills),
+            reject_reason=order.reject_reason,
+        )
+
+    # ------------------------------------------------------------------ state
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "v": STATE_VERSION,
+            "fees": {"maker": str(self.fees.maker), "taker": str(self.fees.taker)},
+            "next_seq": self._next_seq,
+            "orders": [_order_to_state(o) for o in self._orders.values()],
+        }
+
+    @classmethod
+    def from_state(cls, d: dict[str, Any]) -> PaperVenue:
+        if d.get("v") != STATE_VERSION:
+            raise ValueError(f"unsupported PaperVenue state version {d.get('v')!r}")
+        venue = cls(PaperFees(maker=Decimal(d["fees"]["maker"]), taker=Decimal(d["fees"]["taker"])))
+        venue._next_seq = int(d["next_seq"])
+        for data in d["orders"]:
+            order = _order_from_state(data)
+            venue._orders[order.order_link_id] = order
+        return venue
+
+
+# ---------------------------------------------------------------------- validation and matching
+
+
+def _invalid_reason(market: SimMarket, request: OrderRequest, instrument: Instrument) -> str:
+    if not _LINK_ID.match(request.order_link_id):
+        return (
+            f"order_link_id {request.order_link_id!r} must be 1-36 characters of letters, digits, '-' or '_'"
+        )
+    if request.symbol != instrument.symbol or market.symbol != instrument.symbol:
+        return f"order symbol {request.symbol} does not match the {market.symbol} market"
+    qty = to_decimal(request.qty)
+    if qty <= 0:
+        return f"quantity {qty} must be positive"
+    if qty < instrument.min_qty:
+        return f"quantity {qty} is below the minimum order quantity {instrument.min_qty}"
+    if instrument.qty(qty) != qty:
+        return f"quantity {qty} is not a multiple of the {instrument.qty_step} step"
+    if request.order_type is not OrderType.MARKET:
+        reason = _limit_price_reason(request, instrument)
+        if reason:
+            return reason
+    try:
+        instrument.check(qty, _notional_price(market, request, instrument))
+    except InstrumentRuleError as exc:
+        return str(exc)
+    return ""
+
+
+def _limit_price_reason(request: OrderRequest, instrument: Instrument) -> str:
+    if request.price is None:
+        return f"{request.order_type.value} order needs a limit price"
+    price = to_decimal(request.price)
+    if price <= 0:
+        return f"price {price} must be positive"
+    if instrument.price(price) != price:
+        return f"price {price} is not on the {instrument.tick_size} tick"
+    return ""
+
+
+def _notional_price(market: SimMarket, request: OrderRequest, instrument: Instrument) -> Decimal:
+    if request.price is not None and request.order_type is not OrderType.MARKET:
+        return to_decimal(request.price)
+    return instrument.price(market.best_ask if request.side is Side.BUY else market.best_bid)
+
+
+def _crosses(market: SimMarket, order: _Order, instrument: Instrument) -> bool:
+    """Would a limit at the order's price take liquidity from the current book?"""
+    assert order.price is not None
+    if order.side is Side.BUY:
+        return order.price >= instrument.price(market.best_ask)
+    return order.price <= instrument.price(market.best_bid)
+
+
+def _visible_queue(market: SimMarket, order: _Order, instrument: Instrument) -> Decimal:
+    bids, asks = market.book()
+    ladder = bids if order.side is Side.BUY else asks
+    for level in ladder:
+        if instrument.price(level.price) == order.price:
+            return instrument.qty(level.qty)
+    deepest = ladder[-1]
+    beyond = (instrument.price(deepest.price) - order.price) * order.side.sign > 0  # type: ignore[operator]
+    return instrument.qty(deepest.qty) if beyond else Decimal(0)
+
+
+# ---------------------------------------------------------------------- state helpers
+
+
+def _order_to_state(o: _Order) -> dict[str, Any]:
+    return {
+        "link": o.order_link_id,
+        "seq": o.seq,
+        "symbol": o.symbol,
+        "side": o.side.value,
+        "type": o.order_type.value,
+        "tif": o.tif.value,
+        "qty": str(o.qty),
+        "price": None if o.price is None else str(o.price),
+        "placed_ts": o.placed_ts,
+        "status": o.status.value,
+        "reason": o.reject_reason,
+        "queue_ahead": str(o.queue_ahead),
+        "fills": [
+            [f.exec_id, str(f.qty), str(f.price), str(f.fee), f.fee_currency, f.liquidity, f.ts]
+            for f in o.fills
+        ],
+    }
+
+
+def _order_from_state(d: dict[str, Any]) -> _Order:
+    link = d["link"]
+    return _Order(
+        order_link_id=link,
+        seq=int(d["seq"]),
+        symbol=d["symbol"],
+        side=Side(d["side"]),
+        order_type=OrderType(d["type"]),
+        tif=TimeInForce(d["tif"]),
+        qty=Decimal(d["qty"]),
+        price=None if d["price"] is None else Decimal(d["price"]),
+        placed_ts=float(d["placed_ts"]),
+        status=ChildStatus(d["status"]),
+        reject_reason=d["reason"],
+        queue_ahead=Decimal(d["queue_ahead"]),
+        fills=[
+            FillReport(
+                exec_id=exec_id,
+                order_link_id=link,
+                qty=Decimal(qty),
+                price=Decimal(price),
+                fee=Decimal(fee),
+                fee_currency=currency,
+                liquidity=liquidity,
+                ts=float(ts),
+            )
+            for exec_id, qty, price, fee, currency, liquidity, ts in d["fills"]
+        ],
+    )

@@ -1,0 +1,72 @@
+"""Shared fixtures: the named actors (alice the trader, bob the supervisor, charlie the auditor) and
+the rule for tests that need a real server: skip with the reason outside CI, fail in CI."""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip (printing why) when a required server or tool is missing; in CI that is a failure."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must provide this: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _user(django_user_model, username: str, role: str):
+    from django.contrib.auth.models import Group
+
+    from execdesk.desk.setup_roles import ensure_roles
+
+    ensure_roles()
+    user = django_user_model.objects.create_user(username=username, password=f"{username}-pw-123!")
+    user.is_staff = True
+    user.save()
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def alice(django_user_model):
+    """alice, the trader."""
+    return _user(django_user_model, "alice", "trader")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    """bob, the supervisor."""
+    return _user(django_user_model, "bob", "supervisor")
+
+
+@pytest.fixture
+def charlie(django_user_model):
+    """charlie, the auditor (read-only)."""
+    return _user(django_user_model, "charlie", "auditor")
+
+
+@pytest.fixture(autouse=True)
+def _no_celery_broker(settings):
+    """Service tests run the loop by calling services; tasks they enqueue run eagerly in-process."""
+    from execdesk.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from execdesk.desk.models import ParentOrder, Proposal
+from execdesk.desk.services.execution import execution_step
+from execdesk.desk.services.parent_orders import parent_order_create, parent_order_start
+
+
+@pytest.fixture
+def make_order(alice, django_capture_on_commit_callbacks):
+    def make(*, user=None, quantity="0.5", side="buy", start=True, mode="manual", horizon=600, interval=10):
+        parent = parent_order_create(user=user or alice, symbol="BTCUSDT", side=side, quantity=quantity,
+                                     horizon_seconds=horizon, interval_seconds=interval, approval_mode=mode)
+        if start:
+            parent_order_start(parent_id=parent.pk, user=user or alice)
+        return ParentOrder.objects.get(pk=parent.pk)
+
+    return make
+
+
+@pytest.fixture
+def proposal_for(django_capture_on_commit_callbacks):
+    """Run one execution step for the order and return the proposal it made."""
+
+    def step(parent: ParentOrder) -> Proposal:
+        proposal = execution_step(parent_id=parent.pk)
+        assert proposal is not None, "the execution step made no proposal"
+        return proposal
+
+    return step
+
+
+def age_proposals(parent: ParentOrder, seconds: float) -> None:
+    """Pretend the last proposals were made `seconds` ago (proposals, unlike audit events, may be edited)."""
+    for p in Proposal.objects.filter(parent=parent):
+        Proposal.objects.filter(pk=p.pk).update(created_at=p.created_at - timedelta(seconds=seconds),
+                                                expires_at=min(p.expires_at, timezone.now() + timedelta(seconds=60)))
