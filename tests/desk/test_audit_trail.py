@@ -1,0 +1,43 @@
+import pytest
+
+from execdesk.desk.models import AuditEvent, AuditTamperError
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_step_of_an_order_is_an_audit_event_in_a_hash_chain(alice, make_order, proposal_for):
+    parent = make_order()
+    proposal_for(parent)
+    actions = list(AuditEvent.objects.filter(parent_order_id=parent.pk).values_list("action", flat=True))
+    assert actions[:3] == ["parent.created", "parent.state_changed", "proposal.created"]
+    events = list(AuditEvent.objects.order_by("id"))
+    for prev, event in zip(events, events[1:], strict=False):
+        assert event.prev_hash == prev.hash
+        assert event.hash == event.compute_hash()
+
+
+def test_audit_events_cannot_be_updated_or_deleted(alice, make_order):
+    make_order(start=False)
+    event = AuditEvent.objects.first()
+    event.action = "nothing.happened"
+    with pytest.raises(AuditTamperError, match="append-only"):
+        event.save()
+    with pytest.raises(AuditTamperError, match="append-only"):
+        event.delete()
+    with pytest.raises(AuditTamperError, match="append-only"):
+        AuditEvent.objects.filter(pk=event.pk).update(action="x")
+    with pytest.raises(AuditTamperError, match="append-only"):
+        AuditEvent.objects.all().delete()
+    assert AuditEvent.objects.get(pk=event.pk).action == "parent.created"
+
+
+def test_secrets_never_reach_the_audit_payload(alice, monkeypatch):
+    from execdesk.desk.roles import Actor
+    from execdesk.desk.services.atomic import desk_atomic
+    from execdesk.desk.services.audit import audit_record
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-0123456789abcdef")
+    with desk_atomic():
+        event = audit_record(actor=Actor.of(alice), action="test.secret", object_type="x", object_id="1",
+                             payload={"api_key": "abc", "note": "key is sk-ant-test-0123456789abcdef"})
+    assert event.payload == {"api_key": "[redacted]", "note": "key is [redacted]"}
