@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from execdesk.desk.models import ParentOrder
 from execdesk.desk.push import DESK_GROUP, market_group, order_group
@@ -23,8 +26,6 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             return
         order_id = self.scope["url_route"]["kwargs"].get("order_id")
         if order_id is None:
-            from django.conf import settings
-
             self.groups_joined = [DESK_GROUP, market_group(settings.EXECDESK["DEFAULT_SYMBOL"])]
         else:
             symbol = await database_sync_to_async(
@@ -50,8 +51,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
 
     @classmethod
     async def decode_json(cls, text_data):
-        import json
-
+        # a malformed frame gets an error reply, not a dropped connection
         try:
             return json.loads(text_data)
         except ValueError:

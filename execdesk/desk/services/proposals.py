@@ -14,7 +14,8 @@ from execdesk.desk.payloads import child_payload, proposal_payload
 from execdesk.desk.push import push_order
 from execdesk.desk.roles import Actor, require_trader
 from execdesk.desk.services.atomic import desk_atomic
-from execdesk.desk.services.audit import audit_record, audit_record_now, market_ref
+from execdesk.desk.services.audit import audit_record, audit_record_now
+from execdesk.desk.services.child_orders import child_orders_cancel_open
 from execdesk.desk.services.context import DEFAULT_LIMITS, order_progress
 from execdesk.desk.services.errors import InvalidInput, ProposalNotPending, RiskBlocked
 from execdesk.desk.services.market import instrument_for, market_snapshot
@@ -82,8 +83,6 @@ def _decide(proposal: Proposal, *, status: str, actor: Actor, reason: str, **fin
 def _act(proposal: Proposal, parent: ParentOrder, actor: Actor) -> ChildOrder | None:
     action = Action(proposal.action)
     if action == Action.CANCEL:
-        from execdesk.desk.services.parent_orders import child_orders_cancel_open
-
         parent_transition(parent, ParentStatus.CANCELLED, actor=actor, reason=f"advisor CANCEL approved by {actor.label}")
         child_orders_cancel_open(parent, actor=actor, reason="parent order cancelled")
         return None
@@ -217,7 +216,3 @@ def proposal_override(*, proposal_id: int, user, quantity: object, order_type: s
 
 def _parent_id(proposal_id: int) -> int | None:
     return Proposal.objects.filter(pk=proposal_id).values_list("parent_id", flat=True).first()
-
-
-def market_ref_of(proposal: Proposal) -> dict:
-    return market_ref(proposal.market)

@@ -1,0 +1,72 @@
+"""A real desk process (`manage.py rundesk`, embedded mode) for the browser to talk to."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import need
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+DEMO_PASSWORD = "e2e-demo-pass-42"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def desk_server(tmp_path):
+    """`make run`'s command on a free port with its own data dir; yields the base URL."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXECDESK_") and k != "DJANGO_SETTINGS_MODULE"}
+    port = _free_port()
+    env.update(EXECDESK_DATA_DIR=str(tmp_path / "var"), EXECDESK_PORT=str(port), EXECDESK_DEMO_PASSWORD=DEMO_PASSWORD)
+    log_path = tmp_path / "rundesk.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "manage.py", "rundesk"], cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"rundesk exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail(f"rundesk did not listen on {port} within 60 s:\n{log_path.read_text()[-3000:]}")
+        yield f"http://127.0.0.1:{port}", log_path
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture
+def browser():
+    need(Path(CHROMIUM).exists() or shutil.which("chromium") is not None,
+         "Chromium is not installed (apt-get install -y chromium; .ci/run does it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
