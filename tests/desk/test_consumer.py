@@ -60,9 +60,9 @@ async def test_an_authorised_connection_receives_the_fill_event(alice, charlie):
     assert connected
 
     def fill_now():
-        from execdesk.desk.services.execution import execution_step
-        from execdesk.desk.services.child_orders import child_order_submit
         from execdesk.desk.models import ChildOrder
+        from execdesk.desk.services.child_orders import child_order_submit
+        from execdesk.desk.services.execution import execution_step
 
         proposal = parent.proposals.filter(status="pending").first() or execution_step(parent_id=parent.pk)
         proposal_override(proposal_id=proposal.pk, user=alice, quantity="0.01", order_type="market", reason="now")
