@@ -187,7 +187,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("EXECDESK_LOG_LEVEL", "INFO")},
     "loggers": {
-        "celery": {"level": "WARNING"},
+        # the embedded worker shares the web process's console; a worker process logs its tasks
+        "celery": {"level": env("EXECDESK_CELERY_LOG_LEVEL", "WARNING" if EMBEDDED else "INFO")},
         "daphne": {"level": "WARNING"},
         "django.channels.server": {"level": "WARNING"},
     },

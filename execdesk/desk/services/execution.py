@@ -82,8 +82,7 @@ def execution_step(*, parent_id: int) -> Proposal | None:
         pending = Proposal.objects.filter(parent=parent, status=ProposalStatus.PENDING).first()
         last = Proposal.objects.filter(parent=parent).aggregate(at=Max("created_at"), seq=Max("seq"))
         now = timezone.now()
-        due = last["at"] is None or now - last["at"] >= timedelta(seconds=parent.interval_seconds)
-        if not due:
+        if not _due(parent, last["at"], now):
             return None
         if pending is not None:
             if pending.action != Action.WAIT:
@@ -94,6 +93,18 @@ def execution_step(*, parent_id: int) -> Proposal | None:
         parent.save(update_fields=["last_step_at"])
     _auto_approve(parent, proposal)
     return proposal
+
+
+def _due(parent: ParentOrder, last_proposal_at, now) -> bool:
+    """A proposal is due one interval after the later of the last proposal and the last child order:
+    the child order is created when the human approves, and the risk gate's minimum gap between
+    orders counts from there — measuring from the proposal would make slow approvals self-blocking."""
+    last_order_at = parent.child_orders.aggregate(at=Max("created_at"))["at"]
+    marks = [t for t in (last_proposal_at, last_order_at) if t is not None]
+    if not marks:
+        return True
+    wait = max(parent.interval_seconds, DEFAULT_LIMITS.min_order_interval_s)
+    return now - max(marks) >= timedelta(seconds=wait)
 
 
 def _supersede_wait(pending: Proposal) -> None:
