@@ -55,6 +55,15 @@ class SimParams:
     max_steps_per_call: int = 900
 
 
+# Start price and microstructure per simulated symbol, sized like Bybit's linear contracts: ETH trades
+# in larger units at a twentieth of BTC's price, so its prints are bigger and each unit moves it less.
+SIM_PRESETS: dict[str, tuple[float, SimParams]] = {
+    "BTCUSDT": (65_000.0, SimParams()),
+    "ETHUSDT": (3_400.0, SimParams(touch_qty=25.0, trade_size_mean=0.8, permanent_impact_per_unit=1.3e-5,
+                                   temporary_impact_per_unit=5e-6, open_interest_start=900_000.0)),
+}
+
+
 @dataclass(frozen=True)
 class _Consts:
     """Per-step constants derived once from the params."""

@@ -13,7 +13,7 @@ from execdesk.desk.services.atomic import desk_atomic, unit_of_work
 from execdesk.domain.instrument import SIM_INSTRUMENTS, Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import OrderReport
-from execdesk.market.sim import SimMarket
+from execdesk.market.sim import SIM_PRESETS, SimMarket
 from execdesk.venues.paper import PaperVenue
 
 
@@ -60,7 +60,9 @@ def _load(symbol: str, now: float | None) -> LoadedMarket:
     instrument = instrument_for(symbol)
     row = MarketState.objects.select_for_update().filter(symbol=symbol).first()
     if row is None:
-        market = SimMarket.create(symbol, seed=settings.EXECDESK["MARKET_SEED"], start_ts=now or time.time())
+        start_price, params = SIM_PRESETS[symbol]
+        market = SimMarket.create(symbol, seed=settings.EXECDESK["MARKET_SEED"], start_ts=now or time.time(),
+                                  start_price=start_price, params=params)
         venue = PaperVenue()
         row = MarketState(symbol=symbol, state={}, snapshot={})
         loaded = LoadedMarket(row, market, venue, instrument)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 
@@ -17,22 +18,41 @@ DEMO_USERS = (("trader", TRADER), ("supervisor", SUPERVISOR), ("auditor", AUDITO
 
 
 class Command(BaseCommand):
-    help = "Create or refresh the demo logins trader / supervisor / auditor (embedded mode only)."
+    help = "Create the demo logins trader / supervisor / auditor (embedded mode only) and print them."
 
     def handle(self, *args, **options) -> None:
         if not settings.EMBEDDED:
             raise CommandError("demo accounts exist only in embedded mode; EXECDESK_DATABASE_URL is set")
         ensure_roles()
-        shared = os.environ.get("EXECDESK_DEMO_PASSWORD")
+        passwords = self._passwords()
         users = get_user_model()
         lines = []
         for username, role in DEMO_USERS:
-            password = shared or secrets.token_urlsafe(9)
             user, _ = users.objects.get_or_create(username=username)
-            user.set_password(password)
+            # Only touch the hash when it differs: a new hash would log out every open session.
+            if not user.check_password(passwords[username]):
+                user.set_password(passwords[username])
             user.is_staff = True  # the admin is where the audit trail is reviewed (read-only)
             user.is_superuser = False
             user.save()
             user.groups.set([Group.objects.get(name=role)])
-            lines.append(f"  {username:<11} {password:<16} ({role})")
+            lines.append(f"  {username:<11} {passwords[username]:<16} ({role})")
         self.stdout.write("Demo logins (username, password, role):\n" + "\n".join(lines))
+
+    def _passwords(self) -> dict[str, str]:
+        """EXECDESK_DEMO_PASSWORD for all three, or random ones made once and kept beside the database."""
+        shared = os.environ.get("EXECDESK_DEMO_PASSWORD")
+        if shared:
+            return {username: shared for username, _ in DEMO_USERS}
+        path = settings.DATA_DIR / "demo_logins.json"
+        try:
+            kept = json.loads(path.read_text())
+        except (OSError, ValueError):
+            kept = {}
+        passwords = {u: kept.get(u) if isinstance(kept.get(u), str) else secrets.token_urlsafe(9)
+                     for u, _ in DEMO_USERS}
+        if passwords != kept:
+            settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(passwords))
+            path.chmod(0o600)
+        return passwords
