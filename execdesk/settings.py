@@ -148,7 +148,7 @@ def _redis_db(url: str, offset: int) -> str:
 
 if EMBEDDED:
     CHANNEL_LAYERS = {"default": {"BACKEND": "execdesk.desk.layers.ThreadSafeInMemoryChannelLayer"}}
-    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_URL = "memory://localhost/"
     CELERY_RESULT_BACKEND = "cache+memory://"
 else:
     CHANNEL_LAYERS = {

@@ -16,7 +16,7 @@ class RulesAdvisor:
     def propose(self, ctx: AdvisorContext) -> ProposalDraft:
         p, m, lim = ctx.progress, ctx.market, ctx.limits
         facts = (
-            f"mid {m.mid:,.1f}, spread {m.spread_bps:.1f} bps, 5-level depth bid {m.bid_depth:.3f} / "
+            f"mid {m.mid:,.1f}, spread {m.spread_bps:.2f} bps, 5-level depth bid {m.bid_depth:.3f} / "
             f"ask {m.ask_depth:.3f} (imbalance {m.imbalance:+.2f}), 1-min volume {m.volume_1m:.3f}, "
             f"1-h vol {m.volatility_1h * 100:.2f} %"
         )
@@ -34,7 +34,7 @@ class RulesAdvisor:
         urgent = p.time_left <= ctx.interval_s * 1.5
         far_behind = behind > 2 * max(p.quantity / max(p.horizon / ctx.interval_s, 1.0), min_qty)
         if m.spread_bps > lim.max_spread_bps and not urgent:
-            return self._passive(ctx, qty, f"Spread {m.spread_bps:.1f} bps is wider than the "
+            return self._passive(ctx, qty, f"Spread {m.spread_bps:.2f} bps is wider than the "
                                  f"{lim.max_spread_bps:.0f} bps we may cross; posting at the touch. {facts}; {sched}.",
                                  0.55)
         if urgent:
@@ -50,7 +50,7 @@ class RulesAdvisor:
             # the book leans against us: the price is likely to come to our passive order
             return self._passive(ctx, qty, f"Depth leans our way for passive fills (imbalance {m.imbalance:+.2f}); "
                                  f"posting at the touch to capture the spread. {facts}; {sched}.", 0.65)
-        return self._passive(ctx, qty, f"Spread {m.spread_bps:.1f} bps is narrow and we are close to schedule: "
+        return self._passive(ctx, qty, f"Spread {m.spread_bps:.2f} bps is narrow and we are close to schedule: "
                              f"posting a limit at the touch to capture the spread. {facts}; {sched}.", 0.72)
 
     def _wait(self, reasoning: str, confidence: float, ctx: AdvisorContext) -> ProposalDraft:
@@ -72,5 +72,5 @@ class RulesAdvisor:
                     confidence: float) -> ProposalDraft:
         return ProposalDraft(advisor=self.name, action=action, quantity=qty, order_type=OrderType.MARKET,
                              limit_price=None, reasoning=reasoning, confidence=confidence, tif=TimeInForce.IOC,
-                             risk_assessment=f"Pays the spread ({ctx.market.spread_bps:.1f} bps) plus impact "
+                             risk_assessment=f"Pays the spread ({ctx.market.spread_bps:.2f} bps) plus impact "
                                              "from walking the book.")

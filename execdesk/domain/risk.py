@@ -109,7 +109,7 @@ def evaluate(draft: ProposalDraft, *, progress: OrderProgress, market: MarketSna
     ]
     if draft.order_type == OrderType.MARKET or _crosses(draft, progress, market):
         checks.append(_check("max_spread", market.spread_bps <= limits.max_spread_bps, HARD,
-                             f"spread {market.spread_bps:.1f} bps vs max {limits.max_spread_bps:.0f} bps to cross",
+                             f"spread {market.spread_bps:.2f} bps vs max {limits.max_spread_bps:.0f} bps to cross",
                              spread_bps=market.spread_bps, limit_bps=limits.max_spread_bps))
         checks.append(_check("fresh_market", not market.stale, HARD,
                              "market data is stale: aggressive orders refused" if market.stale

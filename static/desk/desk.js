@@ -627,7 +627,7 @@
       slot(card, "confidence-fill").style.width = (conf * 100) + "%";
       setText(slot(card, "confidence"), conf.toFixed(2));
       setText(slot(card, "mid"), num(p.mid) === null ? DASH :
-        fmtPrice(p.mid) + (num(p.spread_bps) === null ? "" : " / " + num(p.spread_bps).toFixed(1) + " bps"));
+        fmtPrice(p.mid) + (num(p.spread_bps) === null ? "" : " / " + num(p.spread_bps).toFixed(2) + " bps"));
       setText(slot(card, "reasoning"), p.reasoning || "(no reasoning given)");
       setText(slot(card, "risk_assessment"), p.risk_assessment || DASH);
       renderChecks(slot(card, "checks"), p.risk_checks || [], false);
