@@ -17,7 +17,7 @@ from execdesk.desk.models import ParentOrder, Proposal
 from execdesk.desk.payloads import proposal_payload
 from execdesk.desk.roles import can_view, require_trader
 from execdesk.desk.services import parent_orders, proposals
-from execdesk.desk.services.errors import DeskError
+from execdesk.desk.services.errors import DeskError, InvalidInput
 from execdesk.domain.states import IllegalTransition
 
 
@@ -124,13 +124,13 @@ def proposal_action(request: HttpRequest, proposal_id: int, action: str) -> Http
         require_trader(user, "rejecting a proposal")
         form = RejectForm(request.POST)
         if not form.is_valid():
-            raise proposals.InvalidInput("a reason is required to reject a proposal")
+            raise InvalidInput("a reason is required to reject a proposal")
         proposal = proposals.proposal_reject(proposal_id=proposal_id, user=user, reason=form.cleaned_data["reason"])
     else:
         require_trader(user, "overriding a proposal")
         form = OverrideForm(request.POST)
         if not form.is_valid():
-            raise proposals.InvalidInput(f"override refused: {_form_errors(form)}")
+            raise InvalidInput(f"override refused: {_form_errors(form)}")
         d = form.cleaned_data
         proposal = proposals.proposal_override(proposal_id=proposal_id, user=user, quantity=d["quantity"],
                                                order_type=d["order_type"], limit_price=d["limit_price"],

@@ -35,7 +35,7 @@ def order_link_id(proposal: Proposal) -> str:
     return f"ED{proposal.parent_id}-{proposal.seq}-{digest}"[:36]
 
 
-def _lock_pending(proposal_id: int, actor: Actor, verb: str) -> tuple[Proposal, ParentOrder]:
+def _lock_pending(proposal_id: int, verb: str) -> tuple[Proposal, ParentOrder]:
     proposal = Proposal.objects.select_for_update().select_related("parent").filter(pk=proposal_id).first()
     if proposal is None:
         raise InvalidInput(f"proposal {proposal_id} does not exist")
@@ -117,7 +117,7 @@ def proposal_approve(*, proposal_id: int, user=None, actor: Actor | None = None)
         require_trader(user, "approving a proposal")
         actor = Actor.of(user)
     with desk_atomic():
-        proposal, parent = _lock_pending(proposal_id, actor, "approve")
+        proposal, parent = _lock_pending(proposal_id, "approve")
         if proposal.risk_blocked:
             raise RiskBlocked(f"proposal #{proposal.seq} breaks a hard limit; override it with compliant terms "
                               "or reject it", proposal.risk_checks)
@@ -139,7 +139,7 @@ def proposal_reject(*, proposal_id: int, user, reason: str) -> Proposal:
         raise InvalidInput("a reason is required to reject a proposal")
     actor = Actor.of(user)
     with desk_atomic():
-        proposal, parent = _lock_pending(proposal_id, actor, "reject")
+        proposal, parent = _lock_pending(proposal_id, "reject")
         _decide(proposal, status=ProposalStatus.REJECTED, actor=actor, reason=reason[:2000])
         audit_record(actor=actor, action="proposal.rejected", obj=proposal, parent_order_id=parent.pk,
                      payload={"seq": proposal.seq, "action": proposal.action, "reason": proposal.decision_reason})
@@ -185,7 +185,7 @@ def proposal_override(*, proposal_id: int, user, quantity: object, order_type: s
     actor = Actor.of(user)
     try:
         with desk_atomic():
-            proposal, parent = _lock_pending(proposal_id, actor, "override")
+            proposal, parent = _lock_pending(proposal_id, "override")
             qty, otype, price, time_in_force = _override_terms(parent, quantity, order_type, limit_price, tif)
             action = Action.AGGRESSIVE if otype == OrderType.MARKET else Action.PASSIVE
             draft = replace(_draft_of(proposal), action=action).with_order(
