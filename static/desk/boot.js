@@ -1,0 +1,13 @@
+/* Loaded last: start the page's script, picked by <body data-page>. */
+(function (D) {
+  "use strict";
+
+  function boot() {
+    var page = document.body.getAttribute("data-page");
+    if (page === "home" && D.initHome) D.initHome();
+    else if (page === "order" && D.initOrder) D.initOrder();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
+  else boot();
+})(window.ExecDesk);

@@ -1,0 +1,165 @@
+/* ExecDesk.OrderPanels: the order page's read-only panels: progress, performance (IS, drift, schedule),
+   market (figures and depth) and the advisor's latest word. S is the page state built by order.js. */
+(function (D) {
+  "use strict";
+
+  var $ = D.$, el = D.el, setText = D.setText, num = D.num, DASH = D.DASH, TERMINAL = D.TERMINAL;
+
+  function OrderPanels(S) {
+
+    /* ───────── progress & performance ───────── */
+
+    function renderProgress(p) {
+      S.progress = p;
+      D.learnClock(p);
+      D.setBadge($("#order-status"), p.status);
+      var pct = Math.max(0, Math.min(100, num(p.progress_pct) || 0));
+      var bar = $("#progress-bar");
+      bar.setAttribute("aria-valuenow", pct.toFixed(2));
+      $(".bar-fill", bar).style.width = pct + "%";
+      bar.classList.toggle("status-complete-bar", p.status === "COMPLETE");
+      setText($("#progress-pct"), pct.toFixed(1) + "%");
+      setText($("#executed"), D.fmtQty(p.executed) + " " + S.base);
+      setText($("#remaining"), D.fmtQty(p.remaining) + " " + S.base);
+      setText($("#decision-price"), D.fmtPrice(p.decision_price));
+      setText($("#avg-price"), D.fmtPrice(p.avg_price));
+      var isNode = $("#is-bps");
+      setText(isNode, D.fmtBps(p.is_bps));
+      D.setCostClass(isNode, p.is_bps);
+      var fees = num(p.fees);
+      setText($("#fees"), fees === null ? DASH : fees.toLocaleString("en-US", { maximumFractionDigits: 6 }) + " USDT");
+    }
+
+    /** Where the mid is now against the decision price, signed so that a cost is positive. */
+    function renderDrift() {
+      var node = $("#drift-bps");
+      var dp = S.progress && num(S.progress.decision_price), mid = S.market && num(S.market.mid);
+      if (!node || !dp || !mid) return;
+      var bps = S.sideSign * (mid - dp) / dp * 1e4;
+      setText(node, D.fmtBps(bps));
+      D.setCostClass(node, bps);
+    }
+
+    /** Time left on the horizon, and executed against the linear schedule (both move with the clock). */
+    function tickClock() {
+      var p = S.progress;
+      if (!p) return;
+      var node = $("#time-left");
+      var deadline = num(p.deadline), started = num(p.started_at);
+      var now = D.serverNow();
+      if (TERMINAL.indexOf(p.status) !== -1) setText(node, "ended");
+      else if (deadline === null) setText(node, D.fmtDuration(num(p.time_left_s) || 0) + " (not started)");
+      else {
+        var left = deadline - now;
+        setText(node, left > 0 ? D.fmtDuration(left) + (p.status === "PAUSED" ? " (paused)" : "") : "0:00 (horizon over)");
+      }
+      renderSchedule(p, started, deadline, now);
+    }
+
+    function renderSchedule(p, started, deadline, now) {
+      var marker = $("#schedule-marker"), node = $("#vs-schedule"), hint = $("#schedule-hint");
+      var qty = num(p.quantity), executed = num(p.executed) || 0;
+      if (started === null || deadline === null || !qty || TERMINAL.indexOf(p.status) !== -1) {
+        marker.hidden = true;
+        setText(node, DASH);
+        setText(hint, "");
+        return;
+      }
+      var frac = Math.max(0, Math.min(1, (now - started) / Math.max(1, deadline - started)));
+      var expected = qty * frac;
+      marker.hidden = false;
+      marker.style.left = "calc(" + (frac * 100) + "% - 1px)";
+      var diff = executed - expected;
+      setText(node, D.fmtSigned(diff, 4) + " " + S.base + (diff >= 0 ? " ahead" : " behind"));
+      node.classList.toggle("is-cost", diff < -qty * 0.05);
+      setText(hint, "schedule " + (frac * 100).toFixed(0) + "%");
+    }
+
+    /* ───────── market ───────── */
+
+    /** Show a market snapshot; false when it was ignored (no mid, or older than the one shown). */
+    function renderMarket(m) {
+      if (!m || num(m.mid) === null) return false;
+      if (S.market && num(S.market.ts) > num(m.ts)) return false; // an older snapshot arriving late
+      S.market = m;
+      setText($("#market-mid"), D.fmtPrice(m.mid));
+      setText($("#market-spread"), D.fmtSpread(m.spread_bps));
+      setText($("#market-volume"), D.fmtQty(num(m.volume_1m) === null ? null : num(m.volume_1m).toFixed(4)) + " " + S.base);
+      setText($("#market-vol"), D.fmtVolatility(m.volatility_1h));
+      var f = num(m.funding_rate);
+      setText($("#market-funding"), f === null ? DASH : D.fmtSigned(f * 100, 4) + " %");
+      renderDepth(m);
+      return true;
+    }
+
+    function renderDepth(m) {
+      var tbody = $("#depth-table tbody");
+      if (!tbody) return;
+      var bids = m.bids || [], asks = m.asks || [];
+      var maxQty = 0;
+      bids.concat(asks).forEach(function (l) { maxQty = Math.max(maxQty, num(l.qty) || 0); });
+      var frag = document.createDocumentFragment();
+      for (var i = 0; i < 5; i++) {
+        var b = bids[i], a = asks[i];
+        frag.appendChild(el("tr", null, [
+          depthQtyCell(b, maxQty, "bid-qty"),
+          el("td", { className: "bid-px", text: b ? D.fmtPrice(b.price) : "" }),
+          el("td", { className: "ask-px", text: a ? D.fmtPrice(a.price) : "" }),
+          depthQtyCell(a, maxQty, "ask-qty"),
+        ]));
+      }
+      tbody.replaceChildren(frag);
+    }
+
+    function depthQtyCell(level, maxQty, cls) {
+      var td = el("td", { className: cls });
+      if (!level) return td;
+      var w = maxQty ? Math.round((num(level.qty) || 0) / maxQty * 100) : 0;
+      var bar = el("span", { className: "depth-bar" });
+      bar.style.width = w + "%";
+      td.appendChild(bar);
+      td.appendChild(el("span", { className: "v", text: (num(level.qty) || 0).toFixed(3) }));
+      return td;
+    }
+
+    function tickMarketAge() {
+      if (!S.market) return;
+      var age = D.serverNow() - num(S.market.ts);
+      setText($("#market-age"), (S.market.stale ? "STALE \u00b7 " : "") + (age < 3 ? "live" : "updated " + D.fmtAgo(age)));
+    }
+
+    /* ───────── advisor ───────── */
+
+    function latestProposal() {
+      var best = null;
+      S.proposals.forEach(function (p) { if (!best || p.seq > best.seq) best = p; });
+      return best;
+    }
+
+    function renderAdvisor() {
+      var p = latestProposal();
+      if (!p) return;
+      var act = $("#advisor-action");
+      act.replaceChildren(D.actionBadge(p.action));
+      if (p.is_fallback) act.appendChild(D.fallbackBadge(p));
+      setText($("#advisor-confidence"), (num(p.confidence) || 0).toFixed(2));
+      setText($("#advisor-reasoning"), p.reasoning || "(no reasoning given)");
+      setText($("#advisor-name"), p.advisor + (p.is_fallback ? " (fallback)" : ""));
+      tickAdvisor();
+    }
+
+    function tickAdvisor() {
+      var p = latestProposal();
+      if (!p || num(p.created_at) === null) return;
+      setText($("#advisor-last"), D.fmtAgo(D.serverNow() - p.created_at) + " \u00b7 " + D.fmtTime(p.created_at));
+    }
+
+    return {
+      renderProgress: renderProgress, renderDrift: renderDrift, tickClock: tickClock,
+      renderMarket: renderMarket, tickMarketAge: tickMarketAge,
+      renderAdvisor: renderAdvisor, tickAdvisor: tickAdvisor,
+    };
+  }
+
+  D.OrderPanels = OrderPanels;
+})(window.ExecDesk);

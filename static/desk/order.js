@@ -1,0 +1,138 @@
+/* ExecDesk.initOrder: one parent order's page. Builds the page state, wires the parts together
+   (order-panels, order-controls, order-proposals, order-tables, charts) and feeds them the embedded
+   first state, the websocket's events and a full state again after every (re)connect. */
+(function (D) {
+  "use strict";
+
+  var $ = D.$;
+
+  /** The state every part reads: the order's identity from #order-root, and what we know so far. */
+  function pageState(root) {
+    var symbol = root.getAttribute("data-symbol");
+    var side = root.getAttribute("data-side");
+    return {
+      orderId: Number(root.getAttribute("data-order-id")),
+      symbol: symbol,
+      side: side,
+      sideSign: side === "sell" ? -1 : 1,
+      base: D.baseAsset(symbol),
+      canTrade: root.getAttribute("data-can-trade") === "1",
+      progress: null,
+      market: null,
+      proposals: new Map(),  // id -> proposal
+      cards: new Map(),      // id -> pending card element
+      children: new Map(),   // id -> child order
+      fills: new Map(),      // exec_id -> fill
+    };
+  }
+
+  /** The decision URL for a proposal: the page carries approve's URL for a placeholder id. */
+  function proposalUrlMaker(root) {
+    var tpl = root.getAttribute("data-proposal-url");
+    return function (id, action) {
+      return tpl.replace("999999999", String(Number(id))).replace(/approve\/?$/, action + "/");
+    };
+  }
+
+  function initOrder() {
+    var root = $("#order-root");
+    var stateNode = $("#order-state");
+    if (!root || !stateNode) return;
+
+    var S = pageState(root);
+    var panels = D.OrderPanels(S);
+    var tables = D.OrderTables(S);
+    var controls = D.OrderControls(S, function (status) {
+      if (S.progress) { S.progress.status = status; renderProgress(S.progress); }
+    });
+    var proposals = D.OrderProposals(S, {
+      url: proposalUrlMaker(root),
+      onChange: panels.renderAdvisor,
+      onEscape: controls.closeCancel,
+    });
+
+    function renderProgress(p) {
+      panels.renderProgress(p);
+      controls.render(p.status);
+      panels.renderDrift();
+      tick();
+      D.Charts.progress(p);
+    }
+
+    function renderMarket(m) {
+      if (!panels.renderMarket(m)) return;
+      panels.renderDrift();
+      D.Charts.market(m);
+    }
+
+    /** Every half second: countdowns and "… ago" figures. */
+    function tick() {
+      panels.tickClock();
+      proposals.tickCards();
+      panels.tickAdvisor();
+      panels.tickMarketAge();
+    }
+
+    /** A whole state: the first paint, and after every reconnect. */
+    function applyState(state, initial) {
+      (state.proposals || []).slice().sort(function (a, b) { return a.seq - b.seq; })
+        .forEach(function (p) { proposals.upsert(p, true); });
+      // a proposal pending in our view but decided while we were disconnected
+      if (!initial) proposals.forgetMissing(state.proposals || []);
+      proposals.renderHistory();
+      panels.renderAdvisor();
+      (state.children || []).slice().reverse().forEach(tables.upsertChild);
+      var added = false;
+      (state.fills || []).forEach(function (f) { added = tables.addFill(f) || added; });
+      if (state.market) renderMarket(state.market);
+      if (state.progress) renderProgress(state.progress);
+      if (added && !initial) D.Charts.fills(S);
+    }
+
+    function resync() {
+      D.fetchPage(root.getAttribute("data-state-url"), "json")
+        .then(function (state) { applyState(state, false); })
+        .catch(function () { /* the socket's events keep the page current */ });
+    }
+
+    function onEvent(msg) {
+      if (msg.order_id !== null && msg.order_id !== undefined && Number(msg.order_id) !== S.orderId) return;
+      var d = msg.data || {};
+      switch (msg.type) {
+        case "progress":
+        case "status":
+          renderProgress(d);
+          break;
+        case "proposal":
+          proposals.upsert(d, false);
+          break;
+        case "child":
+          tables.upsertChild(d);
+          break;
+        case "fill":
+          if (tables.addFill(d)) D.Charts.fills(S);
+          break;
+        case "market":
+          renderMarket(d);
+          break;
+        case "error":
+          D.toast(d.error || "desk error", "error");
+          break;
+      }
+    }
+
+    controls.bind();
+    proposals.bindKeys();
+    var initialState = JSON.parse(stateNode.textContent);
+    D.Charts.init(S, initialState);
+    applyState(initialState, true);
+    D.Charts.fills(S);
+    setInterval(tick, 500);
+    D.DeskSocket(root.getAttribute("data-ws-path"), {
+      open: function () { resync(); }, // catch up with whatever happened before or while we were away
+      event: onEvent,
+    });
+  }
+
+  D.initOrder = initOrder;
+})(window.ExecDesk);
