@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
@@ -39,8 +40,6 @@ def advisor_for(parent: ParentOrder) -> Advisor:
 def desk_tick(*, now: float | None = None) -> list[int]:
     """Advance every market with work (and the default one), expire due proposals.
     Returns the ids of the parent orders to step."""
-    from django.conf import settings
-
     now = now or time.time()
     symbols = set(ParentOrder.objects.filter(status__in=WORKING).values_list("symbol", flat=True))
     symbols.add(settings.EXECDESK["DEFAULT_SYMBOL"])
