@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -18,21 +18,12 @@ from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref
 from execdesk.desk.services.child_orders import child_orders_cancel_open, market_apply_reports
 from execdesk.desk.services.errors import InvalidInput
+from execdesk.desk.services.inputs import decimal_input, quantity_input
 from execdesk.desk.services.market import UnknownSymbol, instrument_for, market_advance, market_load
 from execdesk.desk.services.transitions import audit_refused_transition, parent_transition
 from execdesk.domain.states import IllegalTransition, ParentStatus
 
 MIN_HORIZON_S, MAX_HORIZON_S = 30, 7 * 24 * 3600
-
-
-def _decimal(name: str, value: object) -> Decimal:
-    try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise InvalidInput(f"{name} {value!r} is not a number") from None
-    if not number.is_finite():
-        raise InvalidInput(f"{name} must be a finite number, got {value!r}")
-    return number
 
 
 def _validate(symbol: str, side: str, quantity: object, horizon_seconds: int, interval_seconds: int,
@@ -43,11 +34,7 @@ def _validate(symbol: str, side: str, quantity: object, horizon_seconds: int, in
         raise InvalidInput(str(exc)) from None
     if side not in ("buy", "sell"):
         raise InvalidInput(f"side must be 'buy' or 'sell', got {side!r}")
-    qty = _decimal("quantity", quantity)
-    if qty <= 0:
-        raise InvalidInput(f"quantity must be positive, got {qty}")
-    if instrument.qty(qty) != qty:
-        raise InvalidInput(f"quantity {qty} is not a multiple of {symbol}'s step {instrument.qty_step}")
+    qty = quantity_input("quantity", quantity, instrument)
     if qty < instrument.min_qty:
         raise InvalidInput(f"quantity {qty} is below {symbol}'s minimum {instrument.min_qty}")
     if not MIN_HORIZON_S <= horizon_seconds <= MAX_HORIZON_S:
@@ -70,7 +57,7 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
     require_trader(user, "creating a parent order")
     interval = interval_seconds or settings.EXECDESK["DEFAULT_INTERVAL_SECONDS"]
     qty = _validate(symbol, side, quantity, horizon_seconds, interval, strategy, approval_mode)
-    cap = _decimal("auto cap", auto_cap_notional)
+    cap = decimal_input("auto cap", auto_cap_notional)
     actor = Actor.of(user)
     with desk_atomic():
         loaded = market_load(symbol)

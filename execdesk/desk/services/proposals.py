@@ -18,8 +18,8 @@ from execdesk.desk.services.audit import audit_record, audit_record_now
 from execdesk.desk.services.child_orders import child_orders_cancel_open
 from execdesk.desk.services.context import DEFAULT_LIMITS, order_progress
 from execdesk.desk.services.errors import InvalidInput, ProposalNotPending, RiskBlocked
+from execdesk.desk.services.inputs import decimal_input, quantity_input
 from execdesk.desk.services.market import instrument_for, market_snapshot
-from execdesk.desk.services.parent_orders import _decimal
 from execdesk.desk.services.transitions import parent_transition
 from execdesk.domain.orders import OrderType, TimeInForce
 from execdesk.domain.proposals import Action, ProposalDraft
@@ -150,11 +150,7 @@ def proposal_reject(*, proposal_id: int, user, reason: str) -> Proposal:
 def _override_terms(parent: ParentOrder, quantity: object, order_type: str, limit_price: object,
                     tif: str) -> tuple[Decimal, OrderType, Decimal | None, TimeInForce]:
     instrument = instrument_for(parent.symbol)
-    qty = _decimal("quantity", quantity)
-    if qty <= 0:
-        raise InvalidInput(f"override quantity must be positive, got {qty}")
-    if instrument.qty(qty) != qty:
-        raise InvalidInput(f"override quantity {qty} is not a multiple of the {instrument.qty_step} step")
+    qty = quantity_input("override quantity", quantity, instrument)
     try:
         otype = OrderType(order_type)
     except ValueError:
@@ -168,7 +164,7 @@ def _override_terms(parent: ParentOrder, quantity: object, order_type: str, limi
     if otype != OrderType.MARKET:
         if limit_price in (None, ""):
             raise InvalidInput(f"a {otype.value} order needs a limit price")
-        price = _decimal("limit price", limit_price)
+        price = decimal_input("limit price", limit_price)
         if price <= 0:
             raise InvalidInput(f"limit price must be positive, got {price}")
         if instrument.price(price) != price:
