@@ -32,6 +32,7 @@ class AdvisorContext:
     schedule_target: float  # quantity the strategy's schedule wants done by now
     notes: str = ""
     history: tuple[PastDecision, ...] = field(default_factory=tuple)
+    market_volume_since_last: float = 0.0  # base qty the market printed since our last child order
 
 
 class Advisor(Protocol):
