@@ -23,7 +23,7 @@ from execdesk.domain.orders import (
     Side,
     TimeInForce,
 )
-from execdesk.market.sim import SimMarket
+from execdesk.market.base import MatchableMarket
 
 STATE_VERSION = 1
 FEE_QUANTUM = Decimal("0.00000001")
@@ -83,7 +83,7 @@ class PaperVenue:
     # ------------------------------------------------------------------ orders
 
     def place(
-        self, market: SimMarket, request: OrderRequest, instrument: Instrument, now: float
+        self, market: MatchableMarket, request: OrderRequest, instrument: Instrument, now: float
     ) -> OrderReport:
         existing = self._orders.get(request.order_link_id)
         if existing is not None:
@@ -117,7 +117,7 @@ class PaperVenue:
 
     # ------------------------------------------------------------------ passive fills
 
-    def on_trades(self, market: SimMarket, trades: list[Trade], instrument: Instrument) -> list[OrderReport]:
+    def on_trades(self, market: MatchableMarket, trades: list[Trade], instrument: Instrument) -> list[OrderReport]:
         """Fill resting orders the market traded through, then those the book has walked across."""
         resting = [o for o in self._orders.values() if o.symbol == market.symbol and o.status.is_open]
         if not resting:
@@ -161,7 +161,7 @@ class PaperVenue:
 
     def _fill_crossed(
         self,
-        market: SimMarket,
+        market: MatchableMarket,
         resting: list[_Order],
         instrument: Instrument,
         new_fills: dict[str, list[FillReport]],
@@ -207,7 +207,7 @@ class PaperVenue:
             placed_ts=now,
         )
 
-    def _execute(self, market: SimMarket, order: _Order, instrument: Instrument, now: float) -> None:
+    def _execute(self, market: MatchableMarket, order: _Order, instrument: Instrument, now: float) -> None:
         if order.order_type is OrderType.POST_ONLY:  # Bybit's PostOnly is itself a TIF: it always rests
             self._rest(market, order, instrument)
             return
@@ -223,13 +223,13 @@ class PaperVenue:
             self._rest(market, order, instrument)
 
     def _take(
-        self, market: SimMarket, order: _Order, limit: Decimal | None, instrument: Instrument, now: float
+        self, market: MatchableMarket, order: _Order, limit: Decimal | None, instrument: Instrument, now: float
     ) -> None:
         limit_price = None if limit is None else float(limit)
         for price, qty in market.take(order.side, float(order.remaining), limit_price=limit_price):
             self._fill(order, instrument.qty(qty), instrument.price(price), "taker", instrument, now)
 
-    def _rest(self, market: SimMarket, order: _Order, instrument: Instrument) -> None:
+    def _rest(self, market: MatchableMarket, order: _Order, instrument: Instrument) -> None:
         order.status = ChildStatus.SUBMITTED if order.filled == 0 else ChildStatus.PARTIALLY_FILLED
         order.queue_ahead = _visible_queue(market, order, instrument)
 
@@ -291,7 +291,7 @@ class PaperVenue:
 # ---------------------------------------------------------------------- validation and matching
 
 
-def _invalid_reason(market: SimMarket, request: OrderRequest, instrument: Instrument) -> str:
+def _invalid_reason(market: MatchableMarket, request: OrderRequest, instrument: Instrument) -> str:
     if not _LINK_ID.match(request.order_link_id):
         return (
             f"order_link_id {request.order_link_id!r} must be 1-36 characters of letters, digits, '-' or '_'"
@@ -327,13 +327,13 @@ def _limit_price_reason(request: OrderRequest, instrument: Instrument) -> str:
     return ""
 
 
-def _notional_price(market: SimMarket, request: OrderRequest, instrument: Instrument) -> Decimal:
+def _notional_price(market: MatchableMarket, request: OrderRequest, instrument: Instrument) -> Decimal:
     if request.price is not None and request.order_type is not OrderType.MARKET:
         return to_decimal(request.price)
     return instrument.price(market.best_ask if request.side is Side.BUY else market.best_bid)
 
 
-def _crosses(market: SimMarket, order: _Order, instrument: Instrument) -> bool:
+def _crosses(market: MatchableMarket, order: _Order, instrument: Instrument) -> bool:
     """Would a limit at the order's price take liquidity from the current book?"""
     assert order.price is not None
     if order.side is Side.BUY:
@@ -341,7 +341,7 @@ def _crosses(market: SimMarket, order: _Order, instrument: Instrument) -> bool:
     return order.price <= instrument.price(market.best_bid)
 
 
-def _visible_queue(market: SimMarket, order: _Order, instrument: Instrument) -> Decimal:
+def _visible_queue(market: MatchableMarket, order: _Order, instrument: Instrument) -> Decimal:
     bids, asks = market.book()
     ladder = bids if order.side is Side.BUY else asks
     for level in ladder:
