@@ -10,6 +10,7 @@ from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.progress import OrderProgress
 from execdesk.domain.proposals import ProposalDraft
 from execdesk.domain.risk import RiskLimits
+from execdesk.domain.strategies.base import StrategyDecision
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class AdvisorContext:
     notes: str = ""
     history: tuple[PastDecision, ...] = field(default_factory=tuple)
     market_volume_since_last: float = 0.0  # base qty the market printed since our last child order
+    decision: StrategyDecision | None = None  # the parent's strategy's own decision now (the baseline)
 
 
 class Advisor(Protocol):

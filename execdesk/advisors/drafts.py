@@ -8,10 +8,13 @@ that says so, and its size stays in the schedule's backlog for the next step.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import OrderType, Side, TimeInForce
 from execdesk.domain.proposals import Action, ProposalDraft
+from execdesk.domain.risk import RiskLimits, max_order_quantity
 from execdesk.domain.strategies.base import StrategyDecision
 
 _TAKES = (Action.AGGRESSIVE, Action.ACCELERATE)
@@ -20,14 +23,25 @@ _POSTS = (Action.PASSIVE, Action.DECELERATE)
 
 def draft_from_decision(decision: StrategyDecision, *, side: Side | str, market: MarketSnapshot,
                         instrument: Instrument, advisor: str, remaining: float, reasoning: str | None = None,
-                        confidence: float = 0.6, wait_seconds: float | None = None) -> ProposalDraft:
+                        confidence: float = 0.6, wait_seconds: float | None = None,
+                        limits: RiskLimits | None = None, interval_s: float | None = None) -> ProposalDraft:
+    """With `limits` and `interval_s`, the slice is sized down to what the participation cap and the
+    maximum notional allow now (the reasoning says so), rather than proposed and blocked."""
     side = Side(side)
     text = reasoning or decision.reason
     if decision.action not in _TAKES + _POSTS:
         return wait_draft(advisor, text, confidence, wait_seconds)
-    qty = instrument.qty(_without_float_dust(max(decision.quantity, 0.0), remaining, float(instrument.qty_step)))
     touch = market.best_bid if side is Side.BUY else market.best_ask
     far = market.best_ask if side is Side.BUY else market.best_bid
+    wanted = decision.quantity
+    if limits is not None and interval_s is not None:
+        cap = max_order_quantity(market, limits, interval_s, far)
+        if wanted > cap:
+            wanted = cap
+            text = (f"{text} Sized down from {decision.quantity:.6g} to {float(instrument.qty(cap)):g}: the "
+                    f"{limits.max_participation * 100:.0f} % participation cap and the "
+                    f"{limits.max_order_notional:,.0f} max notional allow no more now.")
+    qty = snap_quantity(wanted, remaining=remaining, instrument=instrument)
     if qty < instrument.min_qty or float(qty) * far < float(instrument.min_notional):
         return wait_draft(advisor, f"{text} The slice ({decision.quantity:.6g}) is below the instrument's "
                           f"minimum ({instrument.min_qty} / {instrument.min_notional} notional): it waits "
@@ -43,6 +57,11 @@ def draft_from_decision(decision: StrategyDecision, *, side: Side | str, market:
                          limit_price=price, reasoning=text, confidence=confidence, tif=TimeInForce.GTC,
                          risk_assessment="May not fill if the market moves away; the unfilled size returns to "
                                          "the schedule at the next interval.")
+
+
+def snap_quantity(quantity: float, *, remaining: float, instrument: Instrument) -> Decimal:
+    """The quantity on the instrument's step grid, rounded down, float dust forgiven."""
+    return instrument.qty(_without_float_dust(max(quantity, 0.0), remaining, float(instrument.qty_step)))
 
 
 def _without_float_dust(quantity: float, remaining: float, step: float) -> float:

@@ -53,4 +53,5 @@ class RulesAdvisor:
                                              max_participation=lim.max_participation))
         return draft_from_decision(decision, side=p.side, market=m, instrument=ctx.instrument, advisor=self.name,
                                    remaining=p.remaining, reasoning=f"{decision.action.value}: {decision.reason} Market: {facts}.",
-                                   confidence=CONFIDENCE[decision.action], wait_seconds=ctx.interval_s)
+                                   confidence=CONFIDENCE[decision.action], wait_seconds=ctx.interval_s,
+                                   limits=lim, interval_s=ctx.interval_s)

@@ -40,7 +40,13 @@ def progress_payload(parent: ParentOrder) -> dict[str, Any]:
         "approval_mode": parent.approval_mode,
         "strategy": parent.strategy,
         "advisor": parent.advisor,
+        "tca": {k: (parent.tca or {}).get(k) for k in TCA_FIELDS},
     }
+
+
+# The TCA figures the dashboard shows live (execdesk.domain.tca.TCAReport; definitions in docs/tca.md).
+TCA_FIELDS = ("is_bps", "arrival_slippage_bps", "participation", "fill_rate", "passive_share",
+              "spread_captured_bps", "fees_bps", "twap_is_bps", "vs_twap_bps", "twap_method")
 
 
 def proposal_payload(p: Proposal) -> dict[str, Any]:

@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 DESK_GROUP = "desk"
 
-EventType = Literal["progress", "proposal", "child", "fill", "market", "status", "error"]
+EventType = Literal["progress", "proposal", "child", "fill", "market", "status", "error", "desk"]
 
 
 class DeskEvent(TypedDict):
@@ -37,6 +37,10 @@ def push(groups: list[str], event: DeskEvent) -> None:
 
 def push_order(order_id: int, type_: EventType, data: dict[str, Any]) -> None:
     push([order_group(order_id), DESK_GROUP], DeskEvent(type=type_, order_id=order_id, data=data))
+
+
+def push_desk(data: dict[str, Any]) -> None:
+    push([DESK_GROUP], DeskEvent(type="desk", order_id=None, data=data))
 
 
 def push_market(symbol: str, data: dict[str, Any]) -> None:

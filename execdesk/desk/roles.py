@@ -38,6 +38,11 @@ def require_trader(user, what: str) -> None:
         raise PermissionDenied(f"{what} needs the trader or supervisor role (you are {role_of(user)})")
 
 
+def require_supervisor(user, what: str) -> None:
+    if role_of(user) != SUPERVISOR:
+        raise PermissionDenied(f"{what} needs the supervisor role (you are {role_of(user)})")
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who did it: a person with a role, or a component of the desk."""

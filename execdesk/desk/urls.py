@@ -29,6 +29,7 @@ app_name = "desk"
 urlpatterns = [
     path("", views.home, name="home"),
     path("orders/new/", views.order_create, name="order_create"),
+    path("trading-state/", views.trading_state_set, name="trading_state"),
     path("orders/<int:order_id>/", views.order_detail, name="order"),
     path("orders/<int:order_id>/state.json", views.order_state, name="order_state"),
     path("orders/<int:order_id>/<order_action:action>/", views.order_action, name="order_action"),

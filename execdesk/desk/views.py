@@ -16,7 +16,7 @@ from execdesk.desk.forms import OverrideForm, ParentOrderForm, RejectForm
 from execdesk.desk.models import ParentOrder, Proposal
 from execdesk.desk.payloads import proposal_payload
 from execdesk.desk.roles import can_view, require_trader
-from execdesk.desk.services import parent_orders, proposals
+from execdesk.desk.services import desk_state, parent_orders, proposals
 from execdesk.desk.services.errors import DeskError, InvalidInput
 from execdesk.domain.states import IllegalTransition
 
@@ -78,6 +78,17 @@ def order_create(request: HttpRequest) -> HttpResponse:
         return render(request, "desk/home.html", {"orders": selectors.parent_order_list(), "form": form}, status=400)
     messages.success(request, f"Parent order #{parent.pk} created at decision price {parent.decision_price}.")
     return redirect("desk:order", order_id=parent.pk)
+
+
+@require_POST
+@desk_view
+def trading_state_set(request: HttpRequest) -> HttpResponse:
+    row = desk_state.desk_trading_state_set(user=request.user, state=request.POST.get("state", ""),
+                                            reason=request.POST.get("reason", ""))
+    if _wants_json(request):
+        return JsonResponse(desk_state.desk_state_payload(row))
+    messages.success(request, f"Desk trading state is now {row.trading_state}.")
+    return redirect("desk:home")
 
 
 @require_GET

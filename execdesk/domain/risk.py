@@ -234,10 +234,25 @@ def _instrument(instrument: Instrument, qty: float, price: float) -> Check:
                   min_notional=str(instrument.min_notional))
 
 
+def expected_interval_volume(market: MarketSnapshot, interval_s: float) -> float:
+    """The volume the market is expected to print over one decision interval, from the last minute's."""
+    return market.volume_1m / 60.0 * max(interval_s, 1.0)
+
+
+def max_order_quantity(market: MarketSnapshot, limits: RiskLimits, interval_s: float, price: float) -> float:
+    """The largest child quantity the sizing limits allow now: participation (q / (q + E) <= p, so
+    q <= p·E / (1 − p)) and the maximum notional per order. Sizing a slice to this keeps a strategy
+    trading at the limit instead of being blocked by it."""
+    p = limits.max_participation
+    by_volume = p * expected_interval_volume(market, interval_s) / (1 - p) if p < 1 else math.inf
+    by_notional = limits.max_order_notional / price if price > 0 else 0.0
+    return max(min(by_volume, by_notional), 0.0)
+
+
 def _participation(qty: float, market: MarketSnapshot, limits: RiskLimits, interval_s: float) -> Check:
     # Our share of the volume the market is expected to print over one decision interval, from the
     # last minute's volume; POV convention: ours / (ours + market's).
-    expected = market.volume_1m / 60.0 * max(interval_s, 1.0)
+    expected = expected_interval_volume(market, interval_s)
     rate = qty / (qty + expected) if qty + expected > 0 else 1.0
     return _check("max_participation", rate <= limits.max_participation, HARD,
                   f"participation {rate * 100:.1f} % of expected {expected:.4f} volume vs max "

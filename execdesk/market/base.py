@@ -44,6 +44,10 @@ class MatchableMarket(Protocol):
         """
         ...
 
+    def absorb_passive_fill(self, side: Side, qty: float) -> None:
+        """One of our resting orders on ``side`` was filled for ``qty``: apply our permanent impact."""
+        ...
+
     def advance_to(self, ts: float) -> list[Trade]:
         """Move the clock forward to ``ts``; the public prints of the interval, oldest first."""
         ...

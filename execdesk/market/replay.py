@@ -881,15 +881,22 @@ class ReplayMarket:
             self._apply_impact(side.sign * filled * self._step)
         return fills
 
+    def absorb_passive_fill(self, side: Side, qty: float) -> None:
+        """A resting order of ours was filled: the replayed prices move by our permanent impact (no
+        transient part: we took no liquidity)."""
+        if qty > 0:
+            self._apply_impact(side.sign * qty, transient=False)
+
     # ------------------------------------------------------------------ internals: impact
 
-    def _apply_impact(self, signed_qty: float) -> None:
+    def _apply_impact(self, signed_qty: float, *, transient: bool = True) -> None:
         now = self._now
         mid = self._model_mid_now()
         self._transient = self._offset_now(now) - self._permanent
         self._transient_ts = now
         self._permanent += self.permanent_impact_per_unit * signed_qty * mid
-        self._transient += self.transient_impact_per_unit * signed_qty * mid
+        if transient:
+            self._transient += self.transient_impact_per_unit * signed_qty * mid
         for column, value in zip(self._events, (now, self._permanent, self._transient), strict=True):
             column.append(value)
 

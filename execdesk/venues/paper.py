@@ -126,6 +126,8 @@ class PaperVenue:
         for trade in trades:
             self._fill_from_print(trade, resting, instrument, new_fills)
         self._fill_crossed(market, resting, instrument, new_fills)
+        for link, fills in new_fills.items():  # our passive buying and selling moves the price too
+            market.absorb_passive_fill(self._orders[link].side, float(sum((f.qty for f in fills), Decimal(0))))
         return [self._report(self._orders[link], fills) for link, fills in new_fills.items()]
 
     def _fill_from_print(

@@ -26,6 +26,14 @@
       var isNode = $("#is-bps");
       setText(isNode, D.fmtBps(p.is_bps));
       D.setCostClass(isNode, p.is_bps);
+      var tca = p.tca || {};
+      var vsTwap = $("#vs-twap-bps");
+      if (vsTwap) {
+        setText(vsTwap, D.fmtBps(tca.vs_twap_bps));
+        D.setCostClass(vsTwap, tca.vs_twap_bps);
+      }
+      var part = num(tca.participation);
+      setText($("#tca-participation"), part === null ? DASH : (part * 100).toFixed(1) + " %");
       var fees = num(p.fees);
       setText($("#fees"), fees === null ? DASH : fees.toLocaleString("en-US", { maximumFractionDigits: 6 }) + " USDT");
     }

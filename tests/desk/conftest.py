@@ -12,9 +12,11 @@ from execdesk.desk.services.parent_orders import parent_order_create, parent_ord
 
 @pytest.fixture
 def make_order(alice, django_capture_on_commit_callbacks):
-    def make(*, user=None, quantity="0.5", side="buy", start=True, mode="manual", horizon=600, interval=10):
+    def make(*, user=None, quantity="0.5", side="buy", start=True, mode="manual", horizon=600, interval=10,
+             strategy="twap"):
         parent = parent_order_create(user=user or alice, symbol="BTCUSDT", side=side, quantity=quantity,
-                                     horizon_seconds=horizon, interval_seconds=interval, approval_mode=mode)
+                                     horizon_seconds=horizon, interval_seconds=interval, approval_mode=mode,
+                                     strategy=strategy)
         if start:
             parent_order_start(parent_id=parent.pk, user=user or alice)
         return ParentOrder.objects.get(pk=parent.pk)

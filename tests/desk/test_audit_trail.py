@@ -9,7 +9,7 @@ def test_every_step_of_an_order_is_an_audit_event_in_a_hash_chain(alice, make_or
     parent = make_order()
     proposal_for(parent)
     actions = list(AuditEvent.objects.filter(parent_order_id=parent.pk).values_list("action", flat=True))
-    assert actions[:3] == ["parent.created", "parent.state_changed", "proposal.created"]
+    assert actions[:4] == ["parent.created", "parent.state_changed", "parent.strategy_frozen", "proposal.created"]
     events = list(AuditEvent.objects.order_by("id"))
     for prev, event in zip(events, events[1:], strict=False):
         assert event.prev_hash == prev.hash

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_started_order_gets_a_rules_proposal_with_reasoning_citing_market_figures(make_order, proposal_for):
-    proposal = proposal_for(make_order())
+    proposal = proposal_for(make_order(strategy="adaptive"))
     assert proposal.status == "pending"
     assert proposal.advisor == "rules"
     assert proposal.action in {"AGGRESSIVE", "PASSIVE", "WAIT", "ACCELERATE", "DECELERATE", "CANCEL"}

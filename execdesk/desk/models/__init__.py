@@ -1,5 +1,7 @@
 from execdesk.desk.models.audit import AuditEvent, AuditTamperError
 from execdesk.desk.models.child import ChildOrder, Fill
+from execdesk.desk.models.desk_state import DeskState
+from execdesk.desk.models.impact import ImpactObservation
 from execdesk.desk.models.market import MarketState
 from execdesk.desk.models.parent import ApprovalMode, ParentOrder, Strategy
 from execdesk.desk.models.proposal import Proposal, ProposalStatus
@@ -9,7 +11,9 @@ __all__ = [
     "AuditEvent",
     "AuditTamperError",
     "ChildOrder",
+    "DeskState",
     "Fill",
+    "ImpactObservation",
     "MarketState",
     "ParentOrder",
     "Proposal",

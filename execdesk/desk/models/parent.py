@@ -11,6 +11,10 @@ from execdesk.domain.states import ParentStatus
 
 class Strategy(models.TextChoices):
     TWAP = "twap", "TWAP"
+    VWAP = "vwap", "VWAP"
+    IS = "is", "IS / Almgren–Chriss"
+    POV = "pov", "POV"
+    ADAPTIVE = "adaptive", "Adaptive"
 
 
 class ApprovalMode(models.TextChoices):
@@ -37,6 +41,11 @@ class ParentOrder(models.Model):
     venue = models.CharField(max_length=16, default="paper")
     notes = models.TextField(blank=True, default="")
     proposal_ttl_seconds = models.PositiveIntegerField(default=30)
+    # Frozen when the order starts (volume curve, Almgren–Chriss inputs, POV rate, seed), so the plan does
+    # not drift as the market moves; shown on the order page and audited.
+    strategy_params = models.JSONField(default=dict, blank=True)
+    pretrade = models.JSONField(default=dict, blank=True)  # the pre-trade cost estimate made at creation
+    tca = models.JSONField(default=dict, blank=True)  # the latest TCA report (domain.tca), refreshed on fills
 
     status = models.CharField(max_length=16, choices=[(s.value, s.value) for s in ParentStatus],
                               default=ParentStatus.INITIALIZED)

@@ -16,6 +16,7 @@ from execdesk.desk.roles import SYSTEM, Actor
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref
 from execdesk.desk.services.market import market_advance, market_load
+from execdesk.desk.services.tca import parent_tca
 from execdesk.desk.services.transitions import parent_transition
 from execdesk.domain.orders import ChildStatus, OrderReport, OrderRequest, OrderType, Side, TimeInForce
 from execdesk.domain.states import ParentStatus
@@ -111,7 +112,9 @@ def _parent_settle(child: ChildOrder, *, had_new_fills: bool) -> None:
     parent.fees = sum((f.fee for f in fills), Decimal("0"))
     parent.is_bps = implementation_shortfall_bps(
         parent.side, float(parent.decision_price), [FillPoint(float(f.qty), float(f.price)) for f in fills])
-    parent.save(update_fields=["executed_qty", "avg_price", "fees", "is_bps"])
+    report = parent_tca(parent, market_load(parent.symbol).market.snapshot())
+    parent.tca = report.to_dict() if report is not None else {}
+    parent.save(update_fields=["executed_qty", "avg_price", "fees", "is_bps", "tca"])
     state = parent.state
     if had_new_fills and state == ParentStatus.EXECUTING:
         parent_transition(parent, ParentStatus.FILLED, actor=SYSTEM, reason=f"fill on {child.order_link_id}")

@@ -7,13 +7,15 @@ from datetime import timedelta
 from django.utils import timezone
 
 from execdesk.advisors.base import AdvisorContext, PastDecision
+from execdesk.advisors.drafts import snap_quantity
 from execdesk.desk.models import ParentOrder, Proposal, ProposalStatus
+from execdesk.desk.services.strategy import strategy_of
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import Side
 from execdesk.domain.progress import OrderProgress
 from execdesk.domain.risk import RiskLimits
-from execdesk.domain.strategies.twap import TWAPConfig, twap_slice, twap_target
+from execdesk.domain.strategies.base import StepInput
 
 DEFAULT_LIMITS = RiskLimits()
 
@@ -39,14 +41,22 @@ def order_progress(parent: ParentOrder, now: float | None = None) -> OrderProgre
     )
 
 
-def strategy_config(parent: ParentOrder) -> TWAPConfig:
-    return TWAPConfig(horizon_seconds=parent.horizon_seconds, interval_seconds=parent.interval_seconds)
+def market_volume_since(market: MarketSnapshot, last_order_at: float | None, now: float) -> float:
+    """The market's volume since our last child order, from the snapshot's rolling volumes: the last
+    minute's rate over the gap (the last hour's beyond a minute); the whole last hour before any order."""
+    gap = 3600.0 if last_order_at is None else max(now - last_order_at, 0.0)
+    if gap <= 60:
+        return market.volume_1m * gap / 60
+    return market.volume_1h * min(gap, 3600.0) / 3600
 
 
 def advisor_context(parent: ParentOrder, market: MarketSnapshot, instrument: Instrument,
                     progress: OrderProgress) -> AdvisorContext:
-    config = strategy_config(parent)
-    baseline = float(instrument.qty(twap_slice(progress, config)))
+    interval = float(parent.interval_seconds)
+    volume = market_volume_since(market, progress.last_order_at, progress.now)
+    decision = strategy_of(parent).decide(StepInput(progress=progress, market=market, interval_s=interval,
+                                                    market_volume_since_last=volume,
+                                                    max_participation=DEFAULT_LIMITS.max_participation))
     history = tuple(
         PastDecision(action=p.action, quantity=float(p.final_quantity or p.quantity), outcome=p.status,
                      reason=p.decision_reason)
@@ -54,7 +64,8 @@ def advisor_context(parent: ParentOrder, market: MarketSnapshot, instrument: Ins
     )
     return AdvisorContext(
         progress=progress, market=market, instrument=instrument, limits=DEFAULT_LIMITS, strategy=parent.strategy,
-        interval_s=float(parent.interval_seconds), baseline_qty=baseline,
-        schedule_target=twap_target(progress.quantity, config, progress.now - progress.started_at),
-        notes=parent.notes, history=history,
+        interval_s=interval, baseline_qty=float(snap_quantity(decision.quantity, remaining=progress.remaining,
+                                                                    instrument=instrument)),
+        schedule_target=decision.schedule_target, notes=parent.notes, history=history,
+        market_volume_since_last=volume, decision=decision,
     )

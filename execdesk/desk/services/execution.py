@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from execdesk.advisors.base import Advisor
 from execdesk.advisors.rules import RulesAdvisor
+from execdesk.advisors.schedule import ScheduleAdvisor
 from execdesk.desk.models import ParentOrder, Proposal, ProposalStatus
 from execdesk.desk.payloads import proposal_payload
 from execdesk.desk.push import push_order
@@ -22,10 +23,12 @@ from execdesk.desk.services.audit import audit_record, market_ref
 from execdesk.desk.services.child_orders import child_order_cancel_stale, market_apply_reports
 from execdesk.desk.services.context import DEFAULT_LIMITS, advisor_context, order_progress
 from execdesk.desk.services.errors import DeskError
+from execdesk.desk.services.gate import risk_gate
 from execdesk.desk.services.market import instrument_for, market_advance, market_load, market_snapshot
 from execdesk.desk.services.proposals import proposal_approve
+from execdesk.desk.services.strategy import impact_observe_due
 from execdesk.domain.proposals import Action, ProposalDraft
-from execdesk.domain.risk import RiskVerdict, evaluate
+from execdesk.domain.risk import RiskVerdict
 from execdesk.domain.states import ParentStatus
 
 log = logging.getLogger(__name__)
@@ -34,7 +37,8 @@ AUTO_ACTOR = Actor(label="system:auto-approval", role="system")
 
 
 def advisor_for(parent: ParentOrder) -> Advisor:
-    return RulesAdvisor()
+    """The adaptive strategy is the rules advisor's policy; the other strategies are followed as scheduled."""
+    return RulesAdvisor() if parent.advisor == "rules" else ScheduleAdvisor()
 
 
 def desk_tick(*, now: float | None = None) -> list[int]:
@@ -119,11 +123,11 @@ def _propose(parent: ParentOrder, *, seq: int) -> Proposal:
     snap = market_snapshot(parent.symbol)
     instrument = instrument_for(parent.symbol)
     progress = order_progress(parent)
+    impact_observe_due(parent, snap)
     ctx = advisor_context(parent, snap, instrument, progress)
     advisor = advisor_for(parent)
     draft: ProposalDraft = advisor.propose(ctx)
-    verdict: RiskVerdict = evaluate(draft, progress=progress, market=snap, instrument=instrument,
-                                    limits=DEFAULT_LIMITS, interval_s=ctx.interval_s, is_bps=parent.is_bps)
+    verdict: RiskVerdict = risk_gate(parent, draft, progress=progress, market=snap, instrument=instrument)
     qty = instrument.qty(draft.quantity) if draft.quantity > 0 else Decimal("0")
     price = instrument.price(draft.limit_price) if draft.limit_price is not None else None
     proposal = Proposal.objects.create(

@@ -70,8 +70,13 @@ def _load(symbol: str, now: float | None) -> LoadedMarket:
         row.snapshot = market.snapshot().to_dict()
         row.save()
         return loaded
-    return LoadedMarket(row, SimMarket.from_state(row.state["market"]),
-                        PaperVenue.from_state(row.state["venue"]), instrument)
+    try:
+        market = SimMarket.from_state(row.state["market"])
+    except ValueError:  # written by another simulator version: restart the path at the last shown mid
+        start_price, params = SIM_PRESETS[symbol]
+        market = SimMarket.create(symbol, seed=settings.EXECDESK["MARKET_SEED"], start_ts=now or time.time(),
+                                  start_price=float(row.snapshot.get("mid") or start_price), params=params)
+    return LoadedMarket(row, market, PaperVenue.from_state(row.state["venue"]), instrument)
 
 
 def market_advance(loaded: LoadedMarket, now: float) -> list[OrderReport]:

@@ -20,6 +20,7 @@ from execdesk.desk.services.child_orders import child_orders_cancel_open, market
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.inputs import decimal_input, quantity_input
 from execdesk.desk.services.market import UnknownSymbol, instrument_for, market_advance, market_load
+from execdesk.desk.services.strategy import pretrade_for, strategy_of, strategy_params_for
 from execdesk.desk.services.transitions import audit_refused_transition, parent_transition
 from execdesk.domain.states import IllegalTransition, ParentStatus
 
@@ -63,19 +64,28 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
         loaded = market_load(symbol)
         market_apply_reports(market_advance(loaded, time.time()))
         snap = loaded.market.snapshot()
+        pretrade = pretrade_for(side=side, quantity=float(qty), horizon_s=float(horizon_seconds),
+                                interval_s=float(interval), snapshot=snap, symbol=symbol)
         parent = ParentOrder.objects.create(
             symbol=symbol, side=side, quantity=qty, horizon_seconds=horizon_seconds, interval_seconds=interval,
             strategy=strategy, approval_mode=approval_mode, notes=notes.strip()[:4000], auto_cap_notional=cap,
+            advisor="rules" if strategy == Strategy.ADAPTIVE else "schedule",
             proposal_ttl_seconds=settings.EXECDESK["PROPOSAL_TTL_SECONDS"],
-            decision_price=loaded.instrument.price(snap.mid), created_by=user,
+            decision_price=loaded.instrument.price(snap.mid), created_by=user, pretrade=pretrade,
         )
         audit_record(actor=actor, action="parent.created", obj=parent, parent_order_id=parent.pk,
                      payload={"symbol": symbol, "side": side, "quantity": qty, "horizon_seconds": horizon_seconds,
-                              "interval_seconds": interval, "strategy": strategy, "approval_mode": approval_mode,
-                              "decision_price": parent.decision_price, "notes": parent.notes},
+                              "interval_seconds": interval, "strategy": strategy, "advisor": parent.advisor,
+                              "approval_mode": approval_mode, "decision_price": parent.decision_price,
+                              "notes": parent.notes, "pretrade": _pretrade_summary(pretrade)},
                      market_ref=market_ref(snap.to_dict()))
         push_order(parent.pk, "progress", progress_payload(parent))
     return parent
+
+
+def _pretrade_summary(pretrade: dict) -> dict:
+    keys = ("expected_cost_bps", "low_bps", "high_bps", "expected_duration_s", "participation", "model", "error")
+    return {k: pretrade[k] for k in keys if k in pretrade}
 
 
 def _locked(parent_id: int) -> ParentOrder:
@@ -119,7 +129,16 @@ def parent_order_start(*, parent_id: int, user) -> ParentOrder:
             now = timezone.now()
             parent.started_at = now
             parent.deadline = now + timedelta(seconds=parent.horizon_seconds)
-            parent.save(update_fields=["started_at", "deadline"])
+            loaded = market_load(parent.symbol)
+            parent.strategy_params = strategy_params_for(parent, loaded.market.snapshot(),
+                                                         loaded.market.hourly_volumes(24))
+            try:
+                strategy_of(parent)
+            except ValueError as exc:
+                raise InvalidInput(f"cannot start the {parent.get_strategy_display()} strategy: {exc}") from None
+            parent.save(update_fields=["started_at", "deadline", "strategy_params"])
+            audit_record(actor=actor, action="parent.strategy_frozen", obj=parent, parent_order_id=parent.pk,
+                         payload={"strategy": parent.strategy, "params": parent.strategy_params})
             push_order(parent.pk, "progress", progress_payload(parent))
     except IllegalTransition as exc:
         audit_refused_transition(parent_id, exc, actor=actor, requested="start")

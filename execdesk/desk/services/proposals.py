@@ -16,14 +16,14 @@ from execdesk.desk.roles import Actor, require_trader
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, audit_record_now
 from execdesk.desk.services.child_orders import child_orders_cancel_open
-from execdesk.desk.services.context import DEFAULT_LIMITS, order_progress
+from execdesk.desk.services.context import order_progress
 from execdesk.desk.services.errors import InvalidInput, ProposalNotPending, RiskBlocked
+from execdesk.desk.services.gate import risk_gate
 from execdesk.desk.services.inputs import decimal_input, quantity_input
 from execdesk.desk.services.market import instrument_for, market_snapshot
 from execdesk.desk.services.transitions import parent_transition
 from execdesk.domain.orders import OrderType, TimeInForce
 from execdesk.domain.proposals import Action, ProposalDraft
-from execdesk.domain.risk import evaluate
 from execdesk.domain.states import ParentStatus
 
 
@@ -55,8 +55,8 @@ def _lock_pending(proposal_id: int, verb: str) -> tuple[Proposal, ParentOrder]:
 def _recheck(proposal: Proposal, parent: ParentOrder, draft: ProposalDraft) -> list[dict]:
     """The market moved since the proposal was made: check again with what is true now."""
     snap = market_snapshot(parent.symbol)
-    verdict = evaluate(draft, progress=order_progress(parent), market=snap, instrument=instrument_for(parent.symbol),
-                       limits=DEFAULT_LIMITS, interval_s=float(parent.interval_seconds), is_bps=parent.is_bps)
+    verdict = risk_gate(parent, draft, progress=order_progress(parent), market=snap,
+                        instrument=instrument_for(parent.symbol))
     if verdict.blocked:
         raise RiskBlocked(f"risk gate blocks it: {verdict.summary}", verdict.to_list())
     return verdict.to_list()

@@ -1,0 +1,60 @@
+"""What a backtest runs: the parent order, the grid of strategies × scenarios × seeds, the market source."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from execdesk.domain.orders import Side
+from execdesk.domain.risk import RiskLimits
+from execdesk.domain.strategies.registry import STRATEGY_NAMES
+
+# Monday 2026-01-05 13:30 UTC: the standard one-hour order runs into the US open, where the intraday volume
+# curve rises (SESSION_VOLUME: 1.35x at 13h, 1.6x at 14h), so VWAP's curve matters in the seasonality scenario.
+DEFAULT_START_TS = 1_767_619_800.0
+
+
+@dataclass(frozen=True)
+class OrderSpec:
+    """The parent order every strategy of a suite executes."""
+
+    symbol: str = "BTCUSDT"
+    side: Side = Side.BUY
+    quantity: float = 10.0
+    horizon_s: float = 3600.0
+    interval_s: float = 15.0
+    start_ts: float = DEFAULT_START_TS
+    grace_s: float = 0.0  # how long an unfinished order (POV) may run past its deadline
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "side", Side(self.side))
+        for name in ("quantity", "horizon_s", "interval_s"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be positive and finite, got {value!r}")
+        if not (math.isfinite(self.grace_s) and self.grace_s >= 0):
+            raise ValueError(f"grace_s must be non-negative and finite, got {self.grace_s!r}")
+        if self.interval_s > self.horizon_s:
+            raise ValueError(f"interval_s ({self.interval_s:g}) must not exceed horizon_s ({self.horizon_s:g})")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    strategy: str
+    scenario: str  # a simulator scenario name, or "tape" for a replay
+    seed: int
+    order: OrderSpec = field(default_factory=OrderSpec)
+    limits: RiskLimits = field(default_factory=RiskLimits)
+    tape: str | None = None  # path of a Bybit trade archive CSV when scenario == "tape"
+    tape_offset_s: float = 0.0  # where in the tape the order starts (seeds spread orders over the tape)
+
+
+def parse_strategies(spec: str) -> list[str]:
+    names = [s.strip().lower() for s in spec.split(",") if s.strip()]
+    if not names:
+        raise ValueError("no strategy given: use a comma list of " + ", ".join(STRATEGY_NAMES))
+    unknown = [n for n in names if n not in STRATEGY_NAMES]
+    if unknown:
+        raise ValueError(f"unknown strateg{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; "
+                         f"valid: {', '.join(STRATEGY_NAMES)}")
+    return list(dict.fromkeys(names))

@@ -1,0 +1,138 @@
+"""`manage.py backtest`: strategies × scenarios × seeds on the simulator (or a Bybit trade tape), with a
+rich progress bar, a JSON of every run and a Plotly HTML report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from execdesk.backtest.markets import TAPE
+from execdesk.backtest.report_html import render_report
+from execdesk.backtest.spec import OrderSpec, RunSpec, parse_strategies
+from execdesk.backtest.suite import SuiteSpec, run_spec, run_suite
+from execdesk.domain.orders import Side
+from execdesk.market.regimes import resolve_scenarios
+
+
+class Command(BaseCommand):
+    help = ("Backtest execution strategies on the simulator's regime suite (or a Bybit trade archive tape) "
+            "through the desk's strategy, risk and TCA code.")
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--strategies", default="twap,vwap,is,pov,adaptive",
+                            help="comma list of twap, vwap, is, pov, adaptive")
+        parser.add_argument("--scenarios", default="all", help="'all' or a comma list of scenario names")
+        parser.add_argument("--seeds", type=int, default=20, help="seeds per scenario (paired across strategies)")
+        parser.add_argument("--first-seed", type=int, default=1)
+        parser.add_argument("--tape", help="replay a Bybit public trade archive CSV (.csv or .csv.gz)")
+        parser.add_argument("--symbol", default="BTCUSDT")
+        parser.add_argument("--side", default="buy", choices=["buy", "sell"])
+        parser.add_argument("--qty", type=float, default=10.0, help="parent order quantity (base units)")
+        parser.add_argument("--horizon", type=float, default=OrderSpec.horizon_s, help="seconds")
+        parser.add_argument("--interval", type=float, default=OrderSpec.interval_s, help="seconds between decisions")
+        parser.add_argument("--workers", type=int, default=None, help="processes (default: CPU count)")
+        parser.add_argument("--json", dest="json_path", help="write every run and the summary here")
+        parser.add_argument("--html", dest="html_path", help="write the Plotly report here")
+        parser.add_argument("--example", help="the execution shown in the HTML report: strategy:scenario:seed")
+
+    def handle(self, *args, **o) -> None:
+        console = Console(file=self.stdout, force_terminal=None)
+        try:
+            suite = self._suite(o)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        if o["workers"] is not None and o["workers"] < 1:
+            raise CommandError(f"--workers must be at least 1, got {o['workers']}")
+        for path in (o["json_path"], o["html_path"]):
+            if path and not Path(path).resolve().parent.is_dir():
+                raise CommandError(f"cannot write {path}: its directory does not exist")
+        columns = (TextColumn("[bold]backtest"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
+                   TimeElapsedColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("runs", total=suite.runs)
+            try:
+                result = run_suite(suite, workers=o["workers"], progress=lambda n: progress.advance(task, n))
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
+        data = result.to_dict()
+        console.print(_table(data))
+        console.print(f"{suite.runs} runs, {result.simulated_s:,.0f} simulated seconds of execution, "
+                      f"wall time {result.wall_s:.1f} s")
+        if o["json_path"]:
+            Path(o["json_path"]).write_text(json.dumps(data, indent=1))
+            console.print(f"JSON: {o['json_path']}")
+        if o["html_path"]:
+            example = run_spec(_example_spec(suite, o["example"]), trace=True)
+            Path(o["html_path"]).write_text(render_report(data, example))
+            console.print(f"HTML report: {o['html_path']}")
+
+    def _suite(self, o) -> SuiteSpec:
+        strategies = tuple(parse_strategies(o["strategies"]))
+        if o["tape"]:
+            if not Path(o["tape"]).is_file():
+                raise ValueError(f"--tape {o['tape']}: no such file")
+            if o["scenarios"] not in ("all", TAPE):
+                raise ValueError("--scenarios cannot be combined with --tape: a replay is its own scenario")
+            scenarios: tuple[str, ...] = (TAPE,)
+        else:
+            scenarios = tuple(s.name for s in resolve_scenarios(o["scenarios"]))
+        order = OrderSpec(symbol=o["symbol"].upper(), side=Side(o["side"]), quantity=o["qty"],
+                          horizon_s=o["horizon"], interval_s=o["interval"])
+        return SuiteSpec(strategies=strategies, scenarios=scenarios, seeds=o["seeds"], order=order,
+                         tape=o["tape"], first_seed=o["first_seed"])
+
+
+def _example_spec(suite: SuiteSpec, example: str | None) -> RunSpec:
+    if example:
+        try:
+            strategy, scenario, seed = example.split(":")
+            seed_n = int(seed)
+        except ValueError:
+            raise CommandError(f"--example {example!r}: expected strategy:scenario:seed") from None
+        if strategy not in suite.strategies or scenario not in suite.scenarios:
+            raise CommandError(f"--example {example!r}: strategy and scenario must be part of the suite")
+    else:
+        strategy = next((s for s in suite.strategies if s != "twap"), suite.strategies[0])
+        scenario, seed_n = suite.scenarios[0], suite.first_seed
+    offset = 0.0 if suite.tape is None else (seed_n - suite.first_seed) * suite.order.horizon_s
+    return RunSpec(strategy=strategy, scenario=scenario, seed=seed_n, order=suite.order, limits=suite.limits,
+                   tape=suite.tape, tape_offset_s=offset)
+
+
+def _table(data: dict) -> Table:
+    """Scenarios down, strategies across: mean IS, and under it the paired difference to TWAP."""
+    suite, summary = data["suite"], data["summary"]
+    table = Table(title="Mean IS (bps, positive = cost); Δ vs TWAP [95 % CI, paired seeds], * = CI excludes 0")
+    table.add_column("scenario")
+    for name in suite["strategies"]:
+        table.add_column(name, justify="right")
+    for scenario in [*suite["scenarios"], "all"]:
+        cells = []
+        for name in suite["strategies"]:
+            if scenario == "all":
+                cells.append(_cell(summary[name]["metrics"]["is_bps"], summary[name].get("vs_twap_bps"), name))
+            else:
+                cell = summary[name]["by_scenario"][scenario]
+                cells.append(_cell(cell["is_bps"], cell.get("vs_twap_bps"), name))
+        table.add_row(scenario, *cells, end_section=scenario == suite["scenarios"][-1])
+    return table
+
+
+def _cell(mean: dict, diff: dict | None, name: str) -> str:
+    text = "–" if mean["mean"] is None else f"{mean['mean']:.2f}"
+    if diff and name != "twap" and diff["mean"] is not None and diff["ci95_low"] is not None:
+        mark = "*" if diff["significant"] else ""
+        text += f"\nΔ {diff['mean']:+.2f}{mark}\n[{diff['ci95_low']:+.1f}, {diff['ci95_high']:+.1f}]"
+    return text

@@ -1,0 +1,70 @@
+"""The desk-wide trading state (ACTIVE / REDUCING / HALTED) the risk gate reads, and who may change it."""
+
+from __future__ import annotations
+
+from django.db.models import Case, DecimalField, F, Sum, When
+from django.utils import timezone
+
+from execdesk.desk.models import DeskState, ParentOrder
+from execdesk.desk.push import push_desk
+from execdesk.desk.roles import Actor, require_supervisor
+from execdesk.desk.services.atomic import desk_atomic
+from execdesk.desk.services.audit import audit_record
+from execdesk.desk.services.child_orders import child_orders_cancel_open
+from execdesk.desk.services.errors import InvalidInput
+from execdesk.domain.orders import ChildStatus
+from execdesk.domain.risk import TradingState
+
+
+def desk_state() -> DeskState:
+    state = DeskState.objects.filter(pk=DeskState.SINGLETON).first()
+    return state if state is not None else DeskState(pk=DeskState.SINGLETON)
+
+
+def desk_trading_state() -> TradingState:
+    return desk_state().state
+
+
+def desk_state_payload(state: DeskState) -> dict[str, object]:
+    return {"trading_state": state.trading_state, "reason": state.reason, "changed_by": state.changed_by,
+            "changed_at": state.changed_at.isoformat() if state.changed_at else None}
+
+
+def net_position(symbol: str) -> float:
+    """The desk's signed executed quantity in the symbol over all parent orders (buys positive)."""
+    signed = Case(When(side="buy", then=F("executed_qty")), default=-F("executed_qty"),
+                  output_field=DecimalField(max_digits=30, decimal_places=12))
+    total = ParentOrder.objects.filter(symbol=symbol).aggregate(net=Sum(signed))["net"]
+    return float(total or 0)
+
+
+def desk_trading_state_set(*, user, state: str, reason: str) -> DeskState:
+    """Supervisor only, reason required. HALTED also cancels every open child order on the venue."""
+    require_supervisor(user, "changing the desk's trading state")
+    try:
+        target = TradingState(state)
+    except ValueError:
+        valid = ", ".join(s.value for s in TradingState)
+        raise InvalidInput(f"unknown trading state {state!r}; valid: {valid}") from None
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("a reason is required to change the desk's trading state")
+    actor = Actor.of(user)
+    with desk_atomic():
+        row = DeskState.objects.select_for_update().filter(pk=DeskState.SINGLETON).first() or DeskState()
+        before = row.trading_state
+        row.trading_state, row.reason, row.changed_by = target.value, reason[:2000], actor.label
+        row.changed_at = timezone.now()
+        row.save()
+        cancelled = 0
+        if target is TradingState.HALTED:
+            for parent in ParentOrder.objects.select_for_update().filter(child_orders__status__in=_OPEN).distinct():
+                cancelled += child_orders_cancel_open(parent, actor=actor, reason="desk halted")
+        audit_record(actor=actor, action="desk.trading_state", obj=row, parent_order_id=None,
+                     payload={"from": before, "to": target.value, "reason": row.reason,
+                              "child_orders_cancelled": cancelled})
+        push_desk(desk_state_payload(row))
+    return row
+
+
+_OPEN = [s.value for s in ChildStatus if s.is_open]

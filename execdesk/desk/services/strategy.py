@@ -1,0 +1,135 @@
+"""The parent order's strategy on the desk: its inputs frozen at start, the impact model recalibrated from
+our own fills, and the pre-trade estimate shown at creation. The backtest builds the same strategies
+from the same registry (execdesk.backtest.markets)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from execdesk.desk.models import ChildOrder, ImpactObservation, ParentOrder
+from execdesk.domain.impact import AlmgrenChrissImpact, ImpactInputError, almgren_chriss_inputs
+from execdesk.domain.impact_calibration import CalibrationInputError, ImpactCalibrator, ImpactFit
+from execdesk.domain.impact_calibration import ImpactObservation as Observation
+from execdesk.domain.market import MarketSnapshot
+from execdesk.domain.pretrade import pretrade_estimate
+from execdesk.domain.strategies.base import Strategy
+from execdesk.domain.strategies.registry import StrategyInputs, build_strategy
+from execdesk.domain.strategies.vwap import VolumeCurve
+
+log = logging.getLogger(__name__)
+WINDOW = 1000  # observations the real-time calibration keeps, per symbol
+POV_RATE = 0.05
+
+
+def impact_calibration(symbol: str) -> ImpactCalibrator:
+    """A calibrator fed with the symbol's last 1,000 aggressive child executions, oldest first."""
+    calibrator = ImpactCalibrator(WINDOW)
+    rows = list(ImpactObservation.objects.filter(symbol=symbol).order_by("-created_at", "-id")[:WINDOW])
+    for row in reversed(rows):
+        try:
+            calibrator.observe(Observation(side=row.side, quantity=float(row.qty), price=float(row.avg_price),
+                                           mid_before=float(row.mid_before), mid_after=float(row.mid_after),
+                                           volatility_1h=row.volatility_1h, adv=row.adv,
+                                           duration_s=row.duration_s, spread_bps=row.spread_bps))
+        except CalibrationInputError as exc:  # a degenerate row (e.g. a zero-volume market) teaches nothing
+            log.info("impact observation %s skipped: %s", row.pk, exc)
+    return calibrator
+
+
+def impact_fit(symbol: str) -> ImpactFit:
+    return impact_calibration(symbol).fit()
+
+
+def strategy_params_for(parent: ParentOrder, snapshot: MarketSnapshot,
+                        hourly_volumes: list[tuple[float, float]]) -> dict[str, Any]:
+    """What the strategy needs, fixed when the order starts: the 24-h volume curve from the market's own
+    history and the Almgren–Chriss inputs from the recalibrated impact model."""
+    fit = impact_fit(parent.symbol)
+    params: dict[str, Any] = {"pov_rate": POV_RATE, "seed": parent.pk, "impact_model": fit.to_dict()}
+    try:
+        params["volume_curve"] = list(VolumeCurve.from_hourly_volumes(hourly_volumes).weights)
+    except ValueError as exc:
+        params["volume_curve"] = list(VolumeCurve.flat().weights)
+        params["volume_curve_note"] = f"flat curve: {exc}"
+    try:
+        ac = almgren_chriss_inputs(fit.model, snapshot, interval_s=float(parent.interval_seconds),
+                                   quantity=float(parent.quantity), horizon_s=float(parent.horizon_seconds))
+        params.update(sigma=ac.sigma, eta=ac.eta, gamma=ac.gamma, epsilon=ac.epsilon)
+    except ImpactInputError as exc:
+        params["ac_note"] = str(exc)
+    return params
+
+
+def strategy_of(parent: ParentOrder) -> Strategy:
+    p = parent.strategy_params or {}
+    curve = VolumeCurve(tuple(p["volume_curve"])) if p.get("volume_curve") else None
+    inputs = StrategyInputs(horizon_s=float(parent.horizon_seconds), interval_s=float(parent.interval_seconds),
+                            volume_curve=curve, sigma=p.get("sigma"), eta=p.get("eta"), gamma=p.get("gamma"),
+                            epsilon=p.get("epsilon", 0.0), pov_rate=p.get("pov_rate", POV_RATE),
+                            seed=int(p.get("seed", parent.pk or 0)))
+    return build_strategy(parent.strategy, inputs)
+
+
+def pretrade_for(*, side: str, quantity: float, horizon_s: float, interval_s: float, snapshot: MarketSnapshot,
+                 symbol: str) -> dict[str, Any]:
+    fit = impact_fit(symbol)
+    try:
+        estimate = pretrade_estimate(side=side, quantity=quantity, horizon_s=horizon_s, market=snapshot,
+                                     model=fit.model, interval_s=interval_s)
+    except ValueError as exc:
+        return {"error": f"no pre-trade estimate: {exc}"}
+    data = estimate.to_dict()
+    data["impact_model"] = fit.to_dict()
+    return data
+
+
+def impact_observe_due(parent: ParentOrder, snapshot: MarketSnapshot) -> int:
+    """Record the realised impact of this order's finished aggressive children one interval after they were
+    sent (the transient part has decayed by then). Call inside desk_atomic()."""
+    from django.utils import timezone
+
+    cutoff = timezone.now().timestamp() - parent.interval_seconds
+    due = ChildOrder.objects.filter(parent=parent, order_type="market", filled_qty__gt=0, mid_at_send__isnull=False,
+                                    impact_observation__isnull=True).select_related("proposal")
+    recorded, model = 0, None
+    for child in due:
+        if child.created_at.timestamp() > cutoff or child.is_open or child.avg_price is None:
+            continue
+        before = child.proposal.market or {}
+        try:
+            obs = Observation(side=child.side, quantity=float(child.filled_qty), price=float(child.avg_price),
+                              mid_before=float(child.mid_at_send), mid_after=snapshot.mid,
+                              volatility_1h=float(before.get("volatility_1h", snapshot.volatility_1h)),
+                              adv=float(before.get("volume_1h", snapshot.volume_1h)) * 24,
+                              duration_s=float(parent.interval_seconds),
+                              spread_bps=_spread_bps(before) or snapshot.spread_bps)
+        except CalibrationInputError as exc:
+            log.info("child %s: no impact observation: %s", child.order_link_id, exc)
+            continue
+        model = model or impact_fit(parent.symbol).model
+        predicted = _predicted_bps(model, obs.quantity, obs.duration_s or 1.0, before)
+        ImpactObservation.objects.create(
+            symbol=parent.symbol, child=child, side=child.side, qty=child.filled_qty, avg_price=child.avg_price,
+            mid_before=child.mid_at_send, mid_after=snapshot.mid, duration_s=obs.duration_s or 0.0,
+            volatility_1h=obs.volatility_1h, adv=obs.adv, spread_bps=obs.spread_bps,
+            predicted_bps=predicted, realised_bps=obs.realised_cost_bps)
+        recorded += 1
+    return recorded
+
+
+def _predicted_bps(model: AlmgrenChrissImpact, qty: float, duration_s: float, market: dict[str, Any]) -> float | None:
+    """What the impact model, as calibrated before this child, predicted for it in the market it met."""
+    try:
+        return model.estimate(qty, duration_s=duration_s, market=MarketSnapshot.from_dict(market)).total_bps
+    except (ImpactInputError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _spread_bps(snapshot: dict[str, Any]) -> float | None:
+    try:
+        bid, ask = float(snapshot["best_bid"]), float(snapshot["best_ask"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    mid = (bid + ask) / 2
+    return (ask - bid) / mid * 1e4 if mid > 0 else None
