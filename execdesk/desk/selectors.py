@@ -32,3 +32,12 @@ def order_state(parent: ParentOrder) -> dict[str, Any]:
         "fills": [fill_payload(f) for f in fills],
         "market": market_snapshot(parent.symbol).to_dict(),
     }
+
+
+def impact_report(symbol: str) -> dict[str, Any]:
+    """The real-time impact calibration of the symbol: the fit in use and predicted versus realised impact
+    over the last 1,000 aggressive child executions."""
+    from execdesk.desk.services.strategy import impact_calibration
+
+    calibrator = impact_calibration(symbol)
+    return {"fit": calibrator.fit().to_dict(), "vs": calibrator.predicted_vs_realised().to_dict()}

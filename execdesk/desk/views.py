@@ -95,7 +95,8 @@ def trading_state_set(request: HttpRequest) -> HttpResponse:
 @desk_view
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     parent = get_object_or_404(ParentOrder, pk=order_id)
-    return render(request, "desk/order.html", {"order": parent, "state": selectors.order_state(parent)})
+    return render(request, "desk/order.html", {"order": parent, "state": selectors.order_state(parent),
+                                               "impact": selectors.impact_report(parent.symbol)})
 
 
 @require_GET

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from execdesk.backtest.markets import TAPE
 from execdesk.backtest.report_html import render_report
+from execdesk.backtest.report_md import render_markdown
 from execdesk.backtest.spec import OrderSpec, RunSpec, parse_strategies
 from execdesk.backtest.suite import SuiteSpec, run_spec, run_suite
 from execdesk.domain.orders import Side
@@ -45,6 +46,7 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=None, help="processes (default: CPU count)")
         parser.add_argument("--json", dest="json_path", help="write every run and the summary here")
         parser.add_argument("--html", dest="html_path", help="write the Plotly report here")
+        parser.add_argument("--markdown", dest="md_path", help="write the summary table as Markdown here")
         parser.add_argument("--example", help="the execution shown in the HTML report: strategy:scenario:seed")
 
     def handle(self, *args, **o) -> None:
@@ -55,7 +57,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         if o["workers"] is not None and o["workers"] < 1:
             raise CommandError(f"--workers must be at least 1, got {o['workers']}")
-        for path in (o["json_path"], o["html_path"]):
+        for path in (o["json_path"], o["html_path"], o["md_path"]):
             if path and not Path(path).resolve().parent.is_dir():
                 raise CommandError(f"cannot write {path}: its directory does not exist")
         columns = (TextColumn("[bold]backtest"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
@@ -73,6 +75,9 @@ class Command(BaseCommand):
         if o["json_path"]:
             Path(o["json_path"]).write_text(json.dumps(data, indent=1))
             console.print(f"JSON: {o['json_path']}")
+        if o["md_path"]:
+            Path(o["md_path"]).write_text(render_markdown(data))
+            console.print(f"Markdown summary: {o['md_path']}")
         if o["html_path"]:
             example = run_spec(_example_spec(suite, o["example"]), trace=True)
             Path(o["html_path"]).write_text(render_report(data, example))
