@@ -58,5 +58,6 @@ def strategy_for(spec: RunSpec, market: MatchableMarket, instrument: Instrument,
     except ValueError:  # no whole hour of history (a tape starting mid-hour): no curve to learn from
         curve = VolumeCurve.flat()
     inputs = StrategyInputs(horizon_s=order.horizon_s, interval_s=order.interval_s, volume_curve=curve,
-                            sigma=ac.sigma, eta=ac.eta, gamma=ac.gamma, epsilon=ac.epsilon, seed=spec.seed)
+                            sigma=ac.sigma, eta=ac.eta, gamma=ac.gamma, epsilon=ac.epsilon, seed=spec.seed,
+                            randomise=order.randomise)
     return build_strategy(spec.strategy, inputs)

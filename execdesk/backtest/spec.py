@@ -25,6 +25,7 @@ class OrderSpec:
     interval_s: float = 15.0
     start_ts: float = DEFAULT_START_TS
     grace_s: float = 0.0  # how long an unfinished order (POV) may run past its deadline
+    randomise: float = 0.0  # TWAP/adaptive slice size and timing jitter, as on the desk's order form
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "side", Side(self.side))

@@ -14,6 +14,9 @@ class ParentOrderForm(forms.Form):
     horizon_seconds = forms.IntegerField(min_value=30, initial=600, label="Horizon (s)")
     interval_seconds = forms.IntegerField(min_value=5, initial=10, label="Decision interval (s)")
     strategy = forms.ChoiceField(choices=Strategy.choices, initial=Strategy.TWAP)
+    randomise_pct = forms.DecimalField(min_value=0, max_value=50, max_digits=4, decimal_places=1, initial=0,
+                                       required=False, label="Randomise slices (%)",
+                                       help_text="TWAP/adaptive: jitter slice size and timing to be harder to detect")
     approval_mode = forms.ChoiceField(choices=ApprovalMode.choices, initial=ApprovalMode.MANUAL)
     auto_cap_notional = forms.DecimalField(min_value=0, max_digits=20, decimal_places=2, initial=0, required=False,
                                            label="Auto-approve cap (USDT)")

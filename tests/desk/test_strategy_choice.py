@@ -37,3 +37,24 @@ def test_an_unknown_strategy_is_refused_with_the_valid_names(alice):
     with pytest.raises(InvalidInput, match="unknown strategy 'sniper'.*twap"):
         parent_order_create(user=alice, symbol="BTCUSDT", side="buy", quantity="0.5", horizon_seconds=600,
                             interval_seconds=10, strategy="sniper")
+
+
+def test_a_randomised_twap_is_frozen_with_its_jitter_and_deterministic(alice, make_order):
+    from execdesk.desk.services.parent_orders import parent_order_start
+    from execdesk.desk.services.strategy import strategy_of
+
+    parent = parent_order_create(user=alice, symbol="BTCUSDT", side="buy", quantity="1.0", horizon_seconds=600,
+                                 interval_seconds=10, strategy="twap", randomise="0.3")
+    parent_order_start(parent_id=parent.pk, user=alice)
+    parent.refresh_from_db()
+    assert parent.strategy_params["randomise"] == pytest.approx(0.3)
+    plan = strategy_of(parent).schedule(1.0, 0.0)
+    sizes = {round(s.quantity, 9) for s in plan}
+    assert len(sizes) > 1 and sum(s.quantity for s in plan) == pytest.approx(1.0)
+    assert [s.quantity for s in strategy_of(parent).schedule(1.0, 0.0)] == [s.quantity for s in plan]
+
+
+def test_randomisation_beyond_half_is_refused(alice):
+    with pytest.raises(InvalidInput, match="randomisation must be between 0 and 0.5"):
+        parent_order_create(user=alice, symbol="BTCUSDT", side="buy", quantity="1.0", horizon_seconds=600,
+                            interval_seconds=10, strategy="twap", randomise="0.8")

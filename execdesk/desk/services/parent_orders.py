@@ -54,11 +54,14 @@ def _validate(symbol: str, side: str, quantity: object, horizon_seconds: int, in
 def parent_order_create(*, user, symbol: str, side: str, quantity: object, horizon_seconds: int,
                         interval_seconds: int | None = None, strategy: str = Strategy.TWAP,
                         approval_mode: str = ApprovalMode.MANUAL, notes: str = "",
-                        auto_cap_notional: object = "0") -> ParentOrder:
+                        auto_cap_notional: object = "0", randomise: object = 0) -> ParentOrder:
     require_trader(user, "creating a parent order")
     interval = interval_seconds or settings.EXECDESK["DEFAULT_INTERVAL_SECONDS"]
     qty = _validate(symbol, side, quantity, horizon_seconds, interval, strategy, approval_mode)
     cap = decimal_input("auto cap", auto_cap_notional)
+    jitter = decimal_input("randomisation", randomise)
+    if not Decimal(0) <= jitter <= Decimal("0.5"):
+        raise InvalidInput(f"randomisation must be between 0 and 0.5 (50 %), got {jitter}")
     actor = Actor.of(user)
     with desk_atomic():
         loaded = market_load(symbol)
@@ -72,12 +75,14 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
             advisor="rules" if strategy == Strategy.ADAPTIVE else "schedule",
             proposal_ttl_seconds=settings.EXECDESK["PROPOSAL_TTL_SECONDS"],
             decision_price=loaded.instrument.price(snap.mid), created_by=user, pretrade=pretrade,
+            strategy_params={"randomise": float(jitter)},
         )
         audit_record(actor=actor, action="parent.created", obj=parent, parent_order_id=parent.pk,
                      payload={"symbol": symbol, "side": side, "quantity": qty, "horizon_seconds": horizon_seconds,
                               "interval_seconds": interval, "strategy": strategy, "advisor": parent.advisor,
                               "approval_mode": approval_mode, "decision_price": parent.decision_price,
-                              "notes": parent.notes, "pretrade": _pretrade_summary(pretrade)},
+                              "notes": parent.notes, "randomise": jitter,
+                              "pretrade": _pretrade_summary(pretrade)},
                      market_ref=market_ref(snap.to_dict()))
         push_order(parent.pk, "progress", progress_payload(parent))
     return parent

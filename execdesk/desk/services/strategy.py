@@ -46,7 +46,8 @@ def strategy_params_for(parent: ParentOrder, snapshot: MarketSnapshot,
     """What the strategy needs, fixed when the order starts: the 24-h volume curve from the market's own
     history and the Almgren–Chriss inputs from the recalibrated impact model."""
     fit = impact_fit(parent.symbol)
-    params: dict[str, Any] = {"pov_rate": POV_RATE, "seed": parent.pk, "impact_model": fit.to_dict()}
+    params: dict[str, Any] = {"pov_rate": POV_RATE, "seed": parent.pk, "impact_model": fit.to_dict(),
+                              "randomise": float((parent.strategy_params or {}).get("randomise", 0.0))}
     try:
         params["volume_curve"] = list(VolumeCurve.from_hourly_volumes(hourly_volumes).weights)
     except ValueError as exc:
@@ -67,7 +68,7 @@ def strategy_of(parent: ParentOrder) -> Strategy:
     inputs = StrategyInputs(horizon_s=float(parent.horizon_seconds), interval_s=float(parent.interval_seconds),
                             volume_curve=curve, sigma=p.get("sigma"), eta=p.get("eta"), gamma=p.get("gamma"),
                             epsilon=p.get("epsilon", 0.0), pov_rate=p.get("pov_rate", POV_RATE),
-                            seed=int(p.get("seed", parent.pk or 0)))
+                            randomise=float(p.get("randomise", 0.0)), seed=int(p.get("seed", parent.pk or 0)))
     return build_strategy(parent.strategy, inputs)
 
 

@@ -43,6 +43,8 @@ class Command(BaseCommand):
         parser.add_argument("--qty", type=float, default=10.0, help="parent order quantity (base units)")
         parser.add_argument("--horizon", type=float, default=OrderSpec.horizon_s, help="seconds")
         parser.add_argument("--interval", type=float, default=OrderSpec.interval_s, help="seconds between decisions")
+        parser.add_argument("--randomise", type=float, default=0.0,
+                            help="TWAP/adaptive slice size and timing jitter, 0 to 0.5")
         parser.add_argument("--workers", type=int, default=None, help="processes (default: CPU count)")
         parser.add_argument("--json", dest="json_path", help="write every run and the summary here")
         parser.add_argument("--html", dest="html_path", help="write the Plotly report here")
@@ -94,7 +96,7 @@ class Command(BaseCommand):
         else:
             scenarios = tuple(s.name for s in resolve_scenarios(o["scenarios"]))
         order = OrderSpec(symbol=o["symbol"].upper(), side=Side(o["side"]), quantity=o["qty"],
-                          horizon_s=o["horizon"], interval_s=o["interval"])
+                          horizon_s=o["horizon"], interval_s=o["interval"], randomise=o["randomise"])
         return SuiteSpec(strategies=strategies, scenarios=scenarios, seeds=o["seeds"], order=order,
                          tape=o["tape"], first_seed=o["first_seed"])
 
