@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from execdesk.market import replay
+from execdesk.market import replay_tape
 from execdesk.market.replay import COLUMNS, TapeError, TradeTape
 
 T0 = 1_767_225_600.0
@@ -120,7 +120,7 @@ def test_a_filter_for_an_absent_symbol_says_what_the_file_holds(tape_path: Path)
 def test_an_error_deep_in_a_large_file_names_its_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(replay, "_CHUNK_BYTES", 500)  # many chunks: line numbers must carry across them
+    monkeypatch.setattr(replay_tape, "_CHUNK_BYTES", 500)  # many chunks: line numbers must carry across them
     rows = [f"{T0 + k},BTCUSDT,Buy,0.010,65000.1,PlusTick,id{k},1,0.010,1" for k in range(1, 200)]
     rows[150] = rows[150].replace(",0.010,65000.1,", ",0.010,65000.1x,")
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from execdesk.domain.instrument import BTCUSDT
-from execdesk.market import replay
+from execdesk.market import replay_tape
 from execdesk.market.replay import COLUMNS, ReplayMarket, TradeTape, infer_instrument
 
 T0 = 1_767_225_600.0  # 2026-01-01 00:00 UTC
@@ -106,7 +106,7 @@ def test_stepping_in_small_calls_returns_every_print_once(tmp_path: Path) -> Non
 def test_chunked_parsing_matches_a_single_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_tape(tmp_path / "a.csv", random_rows(400))
     whole = TradeTape.load(path)
-    monkeypatch.setattr(replay, "_CHUNK_BYTES", 300)
+    monkeypatch.setattr(replay_tape, "_CHUNK_BYTES", 300)
     pieces = TradeTape.load(path)
 
     for column in ("ts", "price", "qty", "side"):
@@ -207,8 +207,8 @@ def test_a_clean_archive_never_needs_the_line_by_line_reader(
     def refuse(*args: object) -> None:
         raise AssertionError("the line-by-line reader ran on a clean file")
 
-    monkeypatch.setattr(replay._TapeReader, "_slow", refuse)
-    monkeypatch.setattr(replay, "_CHUNK_BYTES", 2000)
+    monkeypatch.setattr(replay_tape._TapeReader, "_slow", refuse)
+    monkeypatch.setattr(replay_tape, "_CHUNK_BYTES", 2000)
 
     assert TradeTape.load(write_tape(tmp_path / "a.csv.gz", random_rows(300))).n_trades == 300
 
