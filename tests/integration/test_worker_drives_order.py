@@ -146,7 +146,7 @@ def test_worker_and_beat_drive_a_manually_approved_order_to_complete(alice, desk
         assert desk_processes.events.succeeded(task_name, hostname=worker) > 0, f"{worker} never ran {task_name}"
     failed = desk_processes.events.by_type("task-failed", "task-retried", hostname=worker)
     assert not failed, f"tasks failed in the worker: {failed}\n{where}"
-    assert {e.actor_label for e in trail if e.action == "proposal.created"} == {"advisor:rules"}, where
+    assert {e.actor_label for e in trail if e.action == "proposal.created"} == {"advisor:schedule"}, where  # TWAP
     worker_log = desk_processes.log_text("worker")
     assert " raised unexpected" not in worker_log and "Traceback" not in worker_log, where
 

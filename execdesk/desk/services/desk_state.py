@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Case, DecimalField, F, Sum, When
 from django.utils import timezone
 
-from execdesk.desk.models import DeskState, ParentOrder
+from execdesk.desk.models import ChildOrder, DeskState, ParentOrder
 from execdesk.desk.push import push_desk
 from execdesk.desk.roles import Actor, require_supervisor
 from execdesk.desk.services.atomic import desk_atomic
@@ -58,7 +58,9 @@ def desk_trading_state_set(*, user, state: str, reason: str) -> DeskState:
         row.save()
         cancelled = 0
         if target is TradingState.HALTED:
-            for parent in ParentOrder.objects.select_for_update().filter(child_orders__status__in=_OPEN).distinct():
+            # PostgreSQL refuses FOR UPDATE with DISTINCT: find the parents first, then lock them in id order.
+            working = set(ChildOrder.objects.filter(status__in=_OPEN).values_list("parent_id", flat=True))
+            for parent in ParentOrder.objects.select_for_update().filter(pk__in=working).order_by("pk"):
                 cancelled += child_orders_cancel_open(parent, actor=actor, reason="desk halted")
         audit_record(actor=actor, action="desk.trading_state", obj=row, parent_order_id=None,
                      payload={"from": before, "to": target.value, "reason": row.reason,
