@@ -31,7 +31,27 @@ def order_state(parent: ParentOrder) -> dict[str, Any]:
         "children": [child_payload(c) for c in children],
         "fills": [fill_payload(f) for f in fills],
         "market": market_snapshot(parent.symbol).to_dict(),
+        "schedule": schedule_points(parent),
+        "strategy_label": parent.get_strategy_display(),
     }
+
+
+def schedule_points(parent: ParentOrder) -> list[list[float]]:
+    """The strategy's planned schedule as [seconds from start, cumulative quantity] steps (empty before the
+    order starts). POV has no time schedule of its own: its reference is the volume curve's."""
+    if parent.started_at is None or not parent.strategy_params:
+        return []
+    from execdesk.desk.services.strategy import strategy_of
+
+    try:
+        plan = strategy_of(parent).schedule(float(parent.quantity), parent.started_at.timestamp())
+    except ValueError:
+        return []
+    points, done = [], 0.0
+    for s in plan:
+        done += s.quantity
+        points.append([round(s.offset_seconds, 3), round(done, 10)])
+    return points
 
 
 def impact_report(symbol: str) -> dict[str, Any]:

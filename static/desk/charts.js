@@ -156,8 +156,16 @@
     var started = num(p.started_at), deadline = num(p.deadline), qty = num(p.quantity);
     var d = sched.data;
     if (started !== null && deadline !== null && qty) {
-      d[0].x = [plotTime(started), plotTime(deadline)];
-      d[0].y = [0, qty];
+      if (S && S.schedule && S.schedule.length) {
+        // the strategy's own plan: each slice is due at its offset (a step line)
+        d[0].name = (S.strategyLabel || "Strategy") + " schedule";
+        d[0].line.shape = "hv";
+        d[0].x = [plotTime(started)].concat(S.schedule.map(function (pt) { return plotTime(started + pt[0]); }), [plotTime(deadline)]);
+        d[0].y = [0].concat(S.schedule.map(function (pt) { return pt[1]; }), [qty]);
+      } else {
+        d[0].x = [plotTime(started), plotTime(deadline)];
+        d[0].y = [0, qty];
+      }
       var list = fillsByTime(state);
       var ex = [plotTime(started)], ey = [0], cum = 0;
       list.forEach(function (f) { cum += num(f.qty) || 0; ex.push(plotTime(num(f.ts))); ey.push(cum); });

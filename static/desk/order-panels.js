@@ -48,7 +48,7 @@
       D.setCostClass(node, bps);
     }
 
-    /** Time left on the horizon, and executed against the linear schedule (both move with the clock). */
+    /** Time left on the horizon, and executed against the strategy's schedule (both move with the clock). */
     function tickClock() {
       var p = S.progress;
       if (!p) return;
@@ -75,6 +75,11 @@
       }
       var frac = Math.max(0, Math.min(1, (now - started) / Math.max(1, deadline - started)));
       var expected = qty * frac;
+      if (S.schedule && S.schedule.length) {  // the strategy's plan: the slices due by now
+        expected = 0;
+        S.schedule.forEach(function (pt) { if (pt[0] <= now - started) expected = pt[1]; });
+        frac = expected / qty;
+      }
       marker.hidden = false;
       marker.style.left = "calc(" + (frac * 100) + "% - 1px)";
       var diff = executed - expected;

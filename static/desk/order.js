@@ -75,6 +75,7 @@
 
     /** A whole state: the first paint, and after every reconnect. */
     function applyState(state, initial) {
+      if (state.schedule) { S.schedule = state.schedule; S.strategyLabel = state.strategy_label; }
       (state.proposals || []).slice().sort(function (a, b) { return a.seq - b.seq; })
         .forEach(function (p) { proposals.upsert(p, true); });
       // a proposal pending in our view but decided while we were disconnected

@@ -58,3 +58,15 @@ def test_randomisation_beyond_half_is_refused(alice):
     with pytest.raises(InvalidInput, match="randomisation must be between 0 and 0.5"):
         parent_order_create(user=alice, symbol="BTCUSDT", side="buy", quantity="1.0", horizon_seconds=600,
                             interval_seconds=10, strategy="twap", randomise="0.8")
+
+
+def test_the_order_page_state_carries_the_strategys_own_schedule(make_order):
+    from execdesk.desk.selectors import order_state
+
+    assert order_state(make_order(start=False))["schedule"] == []
+    state = order_state(make_order(strategy="is", quantity="1.0", horizon=600, interval=60))
+    points = state["schedule"]
+    assert len(points) == 10 and points[-1][1] == pytest.approx(1.0)
+    first, second = points[0][1], points[1][1] - points[0][1]
+    assert first > second  # Almgren–Chriss front-loads: not the linear TWAP line
+    assert state["strategy_label"] == "IS / Almgren–Chriss"
