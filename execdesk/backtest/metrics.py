@@ -49,7 +49,9 @@ def summarise_rows(rows: Sequence[dict[str, Any]], strategies: Sequence[str],
     for name in strategies:
         mine = [r for r in rows if r["strategy"] == name]
         entry: dict[str, Any] = {"metrics": {m: summarise([r[m] for r in mine if r[m] is not None]).to_dict()
-                                             for m in METRICS}}
+                                             for m in METRICS},
+                                 # unfinished runs carry their opportunity cost in is_bps; say how many there were
+                                 "runs": len(mine), "completed_runs": sum(1 for r in mine if r.get("completed"))}
         if "twap" in strategies:
             entry["vs_twap_bps"] = _paired(by_key, name, pairs)
         entry["by_scenario"] = {}

@@ -38,7 +38,7 @@ def render_report(result: dict[str, Any], example: Execution | None) -> str:
         "<p class='note'>Implementation shortfall (IS) in basis points versus the decision price: positive is a "
         "cost, for buys and sells alike. Differences to TWAP are paired by (scenario, seed): both strategies met "
         "the same market path. Intervals are 95 % Student-t intervals of the mean paired difference; bold ones "
-        "exclude zero. Definitions: docs/tca.md.</p>"
+        "exclude zero; ± is the standard deviation over seeds. Definitions: docs/tca.md.</p>"
         f"{_summary_table(summary, suite)}"
         + "".join(f"<div>{p}</div>" for p in parts)
         + "</body></html>"
@@ -102,7 +102,7 @@ def _vs_twap(summary: dict[str, Any], suite: dict[str, Any]) -> go.Figure:
         fig.add_trace(go.Bar(x=xs, y=ys, name=name, marker_color=_COLOURS.get(name),
                              error_y={"type": "data", "symmetric": False, "array": hi, "arrayminus": lo}))
     fig.update_layout(title="Mean IS difference to TWAP on the same paths (bps, negative = cheaper), 95 % CI",
-                      barmode="group", height=420)
+                      barmode="group", height=420, yaxis_title="Δ IS vs TWAP (bps)")
     return fig
 
 
@@ -122,7 +122,7 @@ def _execution_price(run: Execution) -> go.Figure:
                                          "opacity": 0.7}))
     fig.add_hline(y=run.decision_price, line_dash="dash", annotation_text="decision price")
     fig.update_layout(title=f"One execution: {spec.strategy} on {spec.scenario}, seed {spec.seed} — price and fills",
-                      xaxis_title="seconds since start", yaxis_title="price", height=420)
+                      xaxis_title="seconds since start", yaxis_title="price (USDT)", height=420)
     return fig
 
 
@@ -136,6 +136,7 @@ def _execution_schedule(run: Execution) -> go.Figure:
     fig.add_trace(go.Scatter(x=[t - run.start_ts for t, _ in run.schedule], y=[q for _, q in run.schedule],
                              name="schedule", line={"shape": "hv", "dash": "dot"}))
     fig.add_trace(go.Scatter(x=xs, y=ys, name="executed", line={"shape": "hv"}))
-    fig.update_layout(title="Executed versus the strategy's schedule", xaxis_title="seconds since start",
-                      yaxis_title=f"quantity ({run.spec.order.symbol})", height=380)
+    spec = run.spec
+    fig.update_layout(title=f"Executed versus the schedule: {spec.strategy} on {spec.scenario}, seed {spec.seed}", xaxis_title="seconds since start",
+                      yaxis_title=f"quantity ({run.spec.order.symbol.removesuffix('USDT')})", height=380)
     return fig

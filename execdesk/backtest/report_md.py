@@ -26,7 +26,10 @@ def render_markdown(result: dict[str, Any]) -> str:
             f"every {order['interval_s']:.0f} s; {len(names)} strategies × {len(suite['scenarios'])} scenarios × "
             f"{suite['seeds']} seeds. Cells: mean IS in bps (positive = cost); below it Δ vs TWAP with its 95 % "
             "CI from paired seeds, bold when the interval excludes 0.")
-    return head + "\n\n" + "\n".join(lines) + "\n"
+    done = ", ".join(f"{n} {summary[n]['completed_runs']}/{summary[n]['runs']}" for n in names)
+    foot = (f"\nRuns that completed the order: {done}. An unfinished run's IS includes the opportunity cost of "
+            "its unfilled part, marked at the final mid.")
+    return head + "\n\n" + "\n".join(lines) + "\n" + foot + "\n"
 
 
 def _cell(mean: dict[str, Any], diff: dict[str, Any] | None, name: str) -> str:

@@ -9,4 +9,5 @@ def desk_context(request):
         from execdesk.desk.services.desk_state import desk_state
 
         context["desk_state"] = desk_state()
+        context["trading_states"] = ["ACTIVE", "REDUCING", "HALTED"]
     return context

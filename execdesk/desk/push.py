@@ -39,8 +39,10 @@ def push_order(order_id: int, type_: EventType, data: dict[str, Any]) -> None:
     push([order_group(order_id), DESK_GROUP], DeskEvent(type=type_, order_id=order_id, data=data))
 
 
-def push_desk(data: dict[str, Any]) -> None:
-    push([DESK_GROUP], DeskEvent(type="desk", order_id=None, data=data))
+def push_desk(data: dict[str, Any], *, order_ids: list[int] | None = None) -> None:
+    """A desk-wide event: to the overview and to the pages of the given orders."""
+    groups = [DESK_GROUP] + [order_group(pk) for pk in order_ids or []]
+    push(groups, DeskEvent(type="desk", order_id=None, data=data))
 
 
 def push_market(symbol: str, data: dict[str, Any]) -> None:

@@ -86,5 +86,9 @@ class ParentOrder(models.Model):
         return float(self.executed_qty / self.quantity * 100) if self.quantity else 0.0
 
     @property
+    def randomise_pct(self) -> float:
+        return float((self.strategy_params or {}).get("randomise", 0.0)) * 100
+
+    @property
     def state(self) -> ParentStatus:
         return ParentStatus(self.status)

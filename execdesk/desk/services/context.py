@@ -41,10 +41,10 @@ def order_progress(parent: ParentOrder, now: float | None = None) -> OrderProgre
     )
 
 
-def market_volume_since(market: MarketSnapshot, last_order_at: float | None, now: float) -> float:
-    """The market's volume since our last child order, from the snapshot's rolling volumes: the last
-    minute's rate over the gap (the last hour's beyond a minute); the whole last hour before any order."""
-    gap = 3600.0 if last_order_at is None else max(now - last_order_at, 0.0)
+def market_volume_since(market: MarketSnapshot, since: float, now: float) -> float:
+    """The market's volume since `since` (our last child order, or the order's start), from the snapshot's
+    rolling volumes: the last minute's rate over the gap, the last hour's beyond a minute."""
+    gap = max(now - since, 0.0)
     if gap <= 60:
         return market.volume_1m * gap / 60
     return market.volume_1h * min(gap, 3600.0) / 3600
@@ -53,7 +53,8 @@ def market_volume_since(market: MarketSnapshot, last_order_at: float | None, now
 def advisor_context(parent: ParentOrder, market: MarketSnapshot, instrument: Instrument,
                     progress: OrderProgress) -> AdvisorContext:
     interval = float(parent.interval_seconds)
-    volume = market_volume_since(market, progress.last_order_at, progress.now)
+    since = progress.last_order_at if progress.last_order_at is not None else progress.started_at
+    volume = market_volume_since(market, since, progress.now)
     decision = strategy_of(parent).decide(StepInput(progress=progress, market=market, interval_s=interval,
                                                     market_volume_since_last=volume,
                                                     max_participation=DEFAULT_LIMITS.max_participation))

@@ -5,15 +5,17 @@ from __future__ import annotations
 from django.db.models import Case, DecimalField, F, Sum, When
 from django.utils import timezone
 
-from execdesk.desk.models import ChildOrder, DeskState, ParentOrder
+from execdesk.desk.models import ChildOrder, DeskState, ParentOrder, Proposal, ProposalStatus
 from execdesk.desk.push import push_desk
 from execdesk.desk.roles import Actor, require_supervisor
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record
 from execdesk.desk.services.child_orders import child_orders_cancel_open
 from execdesk.desk.services.errors import InvalidInput
+from execdesk.desk.services.parent_orders import supersede_pending
 from execdesk.domain.orders import ChildStatus
 from execdesk.domain.risk import TradingState
+from execdesk.domain.states import ParentStatus
 
 
 def desk_state() -> DeskState:
@@ -62,11 +64,18 @@ def desk_trading_state_set(*, user, state: str, reason: str) -> DeskState:
             working = set(ChildOrder.objects.filter(status__in=_OPEN).values_list("parent_id", flat=True))
             for parent in ParentOrder.objects.select_for_update().filter(pk__in=working).order_by("pk"):
                 cancelled += child_orders_cancel_open(parent, actor=actor, reason="desk halted")
+            # Proposals made before the halt would only be refused at approval: withdraw them now.
+            for parent in ParentOrder.objects.select_for_update().filter(
+                    pk__in=set(Proposal.objects.filter(status=ProposalStatus.PENDING).values_list("parent_id", flat=True))
+            ).order_by("pk"):
+                supersede_pending(parent, actor, "desk halted")
         audit_record(actor=actor, action="desk.trading_state", obj=row, parent_order_id=None,
                      payload={"from": before, "to": target.value, "reason": row.reason,
                               "child_orders_cancelled": cancelled})
-        push_desk(desk_state_payload(row))
+        open_orders = list(ParentOrder.objects.exclude(status__in=_TERMINAL).values_list("pk", flat=True))
+        push_desk(desk_state_payload(row), order_ids=open_orders)
     return row
 
 
 _OPEN = [s.value for s in ChildStatus if s.is_open]
+_TERMINAL = [s.value for s in ParentStatus if s.is_terminal]

@@ -97,7 +97,7 @@ def _locked(parent_id: int) -> ParentOrder:
     return ParentOrder.objects.select_for_update().get(pk=parent_id)
 
 
-def _supersede_pending(parent: ParentOrder, actor: Actor, reason: str) -> None:
+def supersede_pending(parent: ParentOrder, actor: Actor, reason: str) -> None:
     for proposal in Proposal.objects.select_for_update().filter(parent=parent, status=ProposalStatus.PENDING):
         proposal.status = ProposalStatus.SUPERSEDED
         proposal.decided_at = timezone.now()
@@ -116,7 +116,7 @@ def _change(parent_id: int, *, user, target: ParentStatus, verb: str, reason: st
             parent = _locked(parent_id)
             parent_transition(parent, target, actor=actor, reason=reason or verb)
             if stop_work:
-                _supersede_pending(parent, actor, f"parent order {verb}")
+                supersede_pending(parent, actor, f"parent order {verb}")
                 child_orders_cancel_open(parent, actor=actor, reason=f"parent order {verb}")
             return parent
     except IllegalTransition as exc:

@@ -16,6 +16,7 @@ from execdesk.domain.pretrade import pretrade_estimate
 from execdesk.domain.strategies.base import Strategy
 from execdesk.domain.strategies.registry import StrategyInputs, build_strategy
 from execdesk.domain.strategies.vwap import VolumeCurve
+from execdesk.venues.paper import PaperFees
 
 log = logging.getLogger(__name__)
 WINDOW = 1000  # observations the real-time calibration keeps, per symbol
@@ -46,7 +47,7 @@ def strategy_params_for(parent: ParentOrder, snapshot: MarketSnapshot,
     """What the strategy needs, fixed when the order starts: the 24-h volume curve from the market's own
     history and the Almgren–Chriss inputs from the recalibrated impact model."""
     fit = impact_fit(parent.symbol)
-    params: dict[str, Any] = {"pov_rate": POV_RATE, "seed": parent.pk, "impact_model": fit.to_dict(),
+    params: dict[str, Any] = {"pov_rate": POV_RATE, "pov_rate_pct": POV_RATE * 100, "seed": parent.pk, "impact_model": fit.to_dict(),
                               "randomise": float((parent.strategy_params or {}).get("randomise", 0.0))}
     try:
         params["volume_curve"] = list(VolumeCurve.from_hourly_volumes(hourly_volumes).weights)
@@ -77,11 +78,14 @@ def pretrade_for(*, side: str, quantity: float, horizon_s: float, interval_s: fl
     fit = impact_fit(symbol)
     try:
         estimate = pretrade_estimate(side=side, quantity=quantity, horizon_s=horizon_s, market=snapshot,
-                                     model=fit.model, interval_s=interval_s)
+                                     model=fit.model, interval_s=interval_s,
+                                     fee_bps=float(PaperFees().taker) * 1e4)  # crossing: the taker rate
     except ValueError as exc:
         return {"error": f"no pre-trade estimate: {exc}"}
     data = estimate.to_dict()
     data["impact_model"] = fit.to_dict()
+    data["required_participation_pct"] = estimate.required_participation * 100
+    data["participation_pct"] = estimate.participation * 100
     return data
 
 

@@ -111,7 +111,8 @@ def _example_spec(suite: SuiteSpec, example: str | None) -> RunSpec:
         if strategy not in suite.strategies or scenario not in suite.scenarios:
             raise CommandError(f"--example {example!r}: strategy and scenario must be part of the suite")
     else:
-        strategy = next((s for s in suite.strategies if s != "twap"), suite.strategies[0])
+        preferred = [s for s in ("adaptive", "is", "vwap", "pov") if s in suite.strategies]
+        strategy = preferred[0] if preferred else suite.strategies[0]
         scenario, seed_n = suite.scenarios[0], suite.first_seed
     offset = 0.0 if suite.tape is None else (seed_n - suite.first_seed) * suite.order.horizon_s
     return RunSpec(strategy=strategy, scenario=scenario, seed=seed_n, order=suite.order, limits=suite.limits,
