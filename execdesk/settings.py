@@ -131,6 +131,7 @@ import plotly  # noqa: E402  (only to locate its bundled plotly.min.js)
 # always the version the Python side was tested with, and never committed to the repository.
 STATICFILES_DIRS = [BASE_DIR / "static", ("vendor", Path(plotly.__file__).parent / "package_data")]
 WHITENOISE_USE_FINDERS = True  # serve from the app folders directly: no collectstatic needed
+WHITENOISE_AUTOREFRESH = DEBUG  # with EXECDESK_DEBUG, edited static files are served at their new size
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise wants it to exist even when it is empty
 
 SESSION_COOKIE_HTTPONLY = True

@@ -30,3 +30,10 @@ def test_the_order_page_shows_the_estimate(client, alice, make_order):
     page = client.get(f"/orders/{parent.pk}/").content.decode()
     assert 'id="pretrade-cost"' in page
     assert f"{parent.pretrade['expected_cost_bps']:.2f} bps" in page
+
+
+def test_a_pov_estimate_covers_the_time_pov_takes_not_the_horizon(make_order):
+    twap = make_order(start=False, quantity="2.0", horizon=7200).pretrade
+    pov = make_order(start=False, quantity="2.0", horizon=7200, strategy="pov").pretrade
+    assert pov["expected_duration_s"] < twap["expected_duration_s"] == 7200
+    assert "POV at 5% of the volume" in pov["warnings"][0]

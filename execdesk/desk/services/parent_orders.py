@@ -68,7 +68,7 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
         market_apply_reports(market_advance(loaded, time.time()))
         snap = loaded.market.snapshot()
         pretrade = pretrade_for(side=side, quantity=float(qty), horizon_s=float(horizon_seconds),
-                                interval_s=float(interval), snapshot=snap, symbol=symbol)
+                                interval_s=float(interval), snapshot=snap, symbol=symbol, strategy=strategy)
         parent = ParentOrder.objects.create(
             symbol=symbol, side=side, quantity=qty, horizon_seconds=horizon_seconds, interval_seconds=interval,
             strategy=strategy, approval_mode=approval_mode, notes=notes.strip()[:4000], auto_cap_notional=cap,

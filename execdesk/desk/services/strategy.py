@@ -14,6 +14,7 @@ from execdesk.domain.impact_calibration import ImpactObservation as Observation
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.pretrade import pretrade_estimate
 from execdesk.domain.strategies.base import Strategy
+from execdesk.domain.strategies.pov import pov_expected_completion_s
 from execdesk.domain.strategies.registry import StrategyInputs, build_strategy
 from execdesk.domain.strategies.vwap import VolumeCurve
 from execdesk.venues.paper import PaperFees
@@ -74,8 +75,17 @@ def strategy_of(parent: ParentOrder) -> Strategy:
 
 
 def pretrade_for(*, side: str, quantity: float, horizon_s: float, interval_s: float, snapshot: MarketSnapshot,
-                 symbol: str) -> dict[str, Any]:
+                 symbol: str, strategy: str = "twap") -> dict[str, Any]:
+    """The estimate over the time the strategy will actually take: POV trades at its rate of the volume,
+    so it finishes when the market's volume allows, usually well before the horizon."""
     fit = impact_fit(symbol)
+    note = ""
+    if strategy == "pov" and snapshot.volume_1h > 0:
+        pov_s = pov_expected_completion_s(quantity, POV_RATE, snapshot.volume_1h / 3600)
+        if pov_s < horizon_s:
+            horizon_s = max(pov_s, interval_s)
+            note = (f"POV at {POV_RATE:.0%} of the volume is expected to finish in {horizon_s:,.0f} s, before the "
+                    "horizon: the estimate is over that time")
     try:
         estimate = pretrade_estimate(side=side, quantity=quantity, horizon_s=horizon_s, market=snapshot,
                                      model=fit.model, interval_s=interval_s,
@@ -86,6 +96,8 @@ def pretrade_for(*, side: str, quantity: float, horizon_s: float, interval_s: fl
     data["impact_model"] = fit.to_dict()
     data["required_participation_pct"] = estimate.required_participation * 100
     data["participation_pct"] = estimate.participation * 100
+    if note:
+        data["warnings"] = [note, *data.get("warnings", [])]
     return data
 
 
