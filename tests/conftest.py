@@ -9,6 +9,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.loopback.fixtures import bybit_server  # noqa: F401  (the loopback Bybit v5 server)
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

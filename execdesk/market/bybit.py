@@ -1,0 +1,87 @@
+"""Bybit market data over REST through pybit's official HTTP client: instruments, a MarketSnapshot (the
+same shape the simulator and the replay produce), the 24-hour volume curve from hourly klines, and the
+account's fee rates. The WebSocket feed (issue 4) maintains the same snapshot between REST reads.
+
+Every number goes through `bybit_parse`, which refuses malformed payloads with the field named; pybit's
+own errors keep their retCode, and `venues.bybit_errors.classify_pybit_error` tells what they mean.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pybit.unified_trading import HTTP
+
+from execdesk.domain.instrument import Instrument
+from execdesk.domain.market import MarketSnapshot
+from execdesk.market.bybit_parse import (
+    BybitPayloadError,
+    hourly_volumes_from_klines,
+    instrument_from_info,
+    snapshot_from_rest,
+)
+from execdesk.venues.bybit_config import BybitConfig
+
+BOOK_DEPTH = 50
+RECENT_TRADES = 60
+MINUTE_KLINES = 62  # 61 closes give 60 one-minute returns, plus the minute still in progress
+
+
+def http_client(config: BybitConfig, *, timeout_s: float = 10.0, attempts: int = 1) -> HTTP:
+    """pybit's HTTP session for the configured environment; endpoint overrides (regional hosts, tests) are
+    set after construction, which is how pybit takes them. pybit's own retries are off by default: the
+    execution client decides what may be retried (an order create never blindly). pybit's `max_retries`
+    counts attempts: 0 would send nothing at all."""
+    if attempts < 1:
+        raise ValueError(f"attempts must be at least 1, got {attempts}")
+    http = HTTP(testnet=config.testnet, demo=config.demo, api_key=config.api_key, api_secret=config.api_secret,
+                timeout=timeout_s, max_retries=attempts, retry_codes={-1}, log_requests=False)
+    http.endpoint = config.rest_url
+    return http
+
+
+def _result(response: Mapping[str, Any], what: str) -> Mapping[str, Any]:
+    if not isinstance(response, Mapping) or not isinstance(response.get("result"), Mapping):
+        raise BybitPayloadError(f"{what}: the response has no result object")
+    return response["result"]
+
+
+class BybitMarketData:
+    def __init__(self, http: HTTP, *, category: str = "linear", clock: Callable[[], float] = time.time) -> None:
+        self.http = http
+        self.category = category
+        self.clock = clock
+
+    def instrument(self, symbol: str) -> Instrument:
+        result = _result(self.http.get_instruments_info(category=self.category, symbol=symbol), "instruments-info")
+        items = [i for i in result.get("list") or [] if isinstance(i, Mapping) and i.get("symbol") == symbol]
+        if not items:
+            raise BybitPayloadError(f"instruments-info has no {self.category} instrument {symbol}")
+        return instrument_from_info(items[0], self.category)
+
+    def snapshot(self, symbol: str) -> MarketSnapshot:
+        c = self.category
+        book = _result(self.http.get_orderbook(category=c, symbol=symbol, limit=BOOK_DEPTH), "orderbook")
+        trades = _result(self.http.get_public_trade_history(category=c, symbol=symbol, limit=RECENT_TRADES),
+                         "recent-trade")
+        tickers = _result(self.http.get_tickers(category=c, symbol=symbol), "tickers")
+        ticker = next((t for t in tickers.get("list") or [] if isinstance(t, Mapping) and t.get("symbol") == symbol),
+                      None)
+        if ticker is None:
+            raise BybitPayloadError(f"tickers has no {symbol}")
+        klines = _result(self.http.get_kline(category=c, symbol=symbol, interval="1", limit=MINUTE_KLINES), "kline")
+        open_interest = None
+        if c == "linear":
+            open_interest = _result(self.http.get_open_interest(category=c, symbol=symbol, intervalTime="5min",
+                                                                limit=15), "open-interest")
+        return snapshot_from_rest(symbol, book, trades, ticker, klines, open_interest, now=self.clock(), category=c)
+
+    def hourly_volumes(self, symbol: str, hours: int = 24) -> list[tuple[float, float]]:
+        """(hour start, base volume) for the last complete UTC hours: the VWAP strategy's curve."""
+        if not 1 <= hours <= 200:
+            raise ValueError(f"hours must be within 1..200, got {hours}")
+        result = _result(self.http.get_kline(category=self.category, symbol=symbol, interval="60", limit=hours + 1),
+                         "kline")
+        return hourly_volumes_from_klines(result, now=self.clock())
