@@ -41,6 +41,7 @@ from execdesk.domain.orders import (
 )
 from execdesk.market.bybit_parse import BybitPayloadError
 from execdesk.venues.bybit_errors import Classification, ErrorClass, backoff_s, classify_pybit_error
+from execdesk.venues.rate_limit import RateLimiter, RateLimitTimeout
 
 CATEGORIES = ("linear", "spot")
 LINK_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")  # Bybit's orderLinkId rule
@@ -103,6 +104,8 @@ class BybitVenue:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         max_attempts: int = 4,
+        limiter: RateLimiter | None = None,
+        limiter_timeout_s: float = 5.0,
     ) -> None:
         if category not in CATEGORIES:
             raise ValueError(f"category must be one of {', '.join(CATEGORIES)}, got {category!r}")
@@ -117,6 +120,9 @@ class BybitVenue:
         self.sleep = sleep
         self.rng = rng if rng is not None else random.Random(0)
         self.max_attempts = max_attempts
+        # the order-create budget shared with every other worker (Bybit: 10/s linear, 20/s spot)
+        self.limiter = limiter
+        self.limiter_timeout_s = limiter_timeout_s
         self._symbols: dict[str, str] = {}  # orderLinkId -> symbol of the orders this client placed
 
     # ------------------------------------------------------------------ orders
@@ -268,6 +274,13 @@ class BybitVenue:
                     last = exc.classification
                     continue
                 must_look_up = False  # Bybit says it does not exist: only now may it be sent again
+            if self.limiter is not None:
+                try:
+                    self.limiter.acquire(self.category, timeout_s=self.limiter_timeout_s)
+                except RateLimitTimeout as exc:  # our own budget is spent: nothing was sent, try again later
+                    last = Classification(kind=ErrorClass.RETRYABLE, code=None, message=str(exc),
+                                          retry_after_s=exc.wait_s)
+                    continue
             try:
                 self.http.place_order(**params)
             except Exception as exc:  # noqa: BLE001 - every pybit/requests failure is classified below
