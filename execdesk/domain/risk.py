@@ -21,6 +21,7 @@ from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import OrderType, Side
 from execdesk.domain.progress import OrderProgress
 from execdesk.domain.proposals import ProposalDraft
+from execdesk.domain.strategies.base import quantity_at_participation
 
 HARD = "hard"
 SOFT = "soft"
@@ -243,8 +244,7 @@ def max_order_quantity(market: MarketSnapshot, limits: RiskLimits, interval_s: f
     """The largest child quantity the sizing limits allow now: participation (q / (q + E) <= p, so
     q <= p·E / (1 − p)) and the maximum notional per order. Sizing a slice to this keeps a strategy
     trading at the limit instead of being blocked by it."""
-    p = limits.max_participation
-    by_volume = p * expected_interval_volume(market, interval_s) / (1 - p) if p < 1 else math.inf
+    by_volume = quantity_at_participation(limits.max_participation, expected_interval_volume(market, interval_s))
     by_notional = limits.max_order_notional / price if price > 0 else 0.0
     return max(min(by_volume, by_notional), 0.0)
 

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 
 from execdesk.domain.progress import OrderProgress
+from execdesk.domain.strategies.base import quantity_at_participation
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,8 @@ def pov_slice(progress: OrderProgress, config: POVConfig, market_volume_since_la
     if progress.now < progress.started_at or remaining <= 0:
         return 0.0
     rate = config.target_rate if progress.time_left > 0 else config.max_participation
-    quantity = min(_quantity_at_rate(rate, market_volume_since_last),
-                   _quantity_at_rate(config.max_participation, market_volume_since_last),
+    quantity = min(quantity_at_participation(rate, market_volume_since_last),
+                   quantity_at_participation(config.max_participation, market_volume_since_last),
                    remaining)
     if quantity < config.min_slice and quantity < remaining:
         return 0.0
@@ -79,17 +80,3 @@ def pov_expected_completion_s(remaining: float, rate: float, market_volume_per_s
     if rate == 1:
         return 0.0  # all the volume is ours: as fast as we like
     return remaining / (rate / (1 - rate) * market_volume_per_s)
-
-
-def _quantity_at_rate(rate: float, market_volume: float) -> float:
-    """rate / (1 − rate) × market_volume, nudged down by the last bit or two if rounding would make
-    q / (q + market_volume), evaluated in floats as the risk gate does, exceed `rate`: a slice at the
-    cap must never be refused for a rounding bit."""
-    if market_volume == 0:
-        return 0.0
-    if rate >= 1:
-        return math.inf
-    quantity = rate / (1 - rate) * market_volume
-    while quantity > 0 and quantity / (quantity + market_volume) > rate:
-        quantity = math.nextafter(quantity, 0.0)
-    return quantity
