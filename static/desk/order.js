@@ -44,7 +44,19 @@
     var tables = D.OrderTables(S);
     var controls = D.OrderControls(S, function (status) {
       if (S.progress) { S.progress.status = status; renderProgress(S.progress); }
+      if (status === "ACTIVE" && !(S.schedule && S.schedule.length)) afterStart();
     });
+
+    /** The order just started: its strategy's inputs were frozen and its schedule planned. Fetch both and
+     *  update in place (the page never reloads). */
+    function afterStart() {
+      resync();
+      D.fetchPage(window.location.pathname, "html").then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("strategy-params");
+        var here = document.getElementById("strategy-params");
+        if (fresh && here) here.innerHTML = fresh.innerHTML;
+      }).catch(function () { /* the panel keeps its pre-start text until the next visit */ });
+    }
     var proposals = D.OrderProposals(S, {
       url: proposalUrlMaker(root),
       onChange: panels.renderAdvisor,
