@@ -179,7 +179,17 @@ EXECDESK = {
     "DEFAULT_INTERVAL_SECONDS": envint("EXECDESK_DEFAULT_INTERVAL", 10),
     "MIN_INTERVAL_SECONDS": 5,
     "EMBEDDED_WORKER_THREADS": envint("EXECDESK_WORKER_THREADS", 4),
+    # Bybit (credentials and endpoints: execdesk.venues.bybit_config reads EXECDESK_BYBIT_* itself)
+    "BYBIT_CATEGORY": env("EXECDESK_BYBIT_CATEGORY", "linear"),
+    "BYBIT_TIMEOUT_SECONDS": envfloat("EXECDESK_BYBIT_TIMEOUT", 10.0),
+    "BYBIT_STALE_SECONDS": envfloat("EXECDESK_BYBIT_STALE_SECONDS", 10.0),
+    "BYBIT_FEED_IN_PROCESS": envbool("EXECDESK_BYBIT_FEED_IN_PROCESS", True),
+    "BYBIT_POLL_SECONDS": envfloat("EXECDESK_BYBIT_POLL_SECONDS", 3.0),
+    "BYBIT_UNSENT_GRACE_SECONDS": envfloat("EXECDESK_BYBIT_UNSENT_GRACE", 30.0),
+    "RECONCILE_SECONDS": envfloat("EXECDESK_RECONCILE_SECONDS", 60.0),
 }
+if EXECDESK["BYBIT_CATEGORY"] not in ("linear", "spot"):
+    raise ConfigError(f"EXECDESK_BYBIT_CATEGORY={EXECDESK['BYBIT_CATEGORY']!r} must be linear or spot")
 
 LOGGING = {
     "version": 1,

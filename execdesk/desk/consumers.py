@@ -28,12 +28,12 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         if order_id is None:
             self.groups_joined = [DESK_GROUP, market_group(settings.EXECDESK["DEFAULT_SYMBOL"])]
         else:
-            symbol = await database_sync_to_async(
-                lambda: ParentOrder.objects.filter(pk=order_id).values_list("symbol", flat=True).first())()
-            if symbol is None:
+            row = await database_sync_to_async(
+                lambda: ParentOrder.objects.filter(pk=order_id).values_list("symbol", "venue").first())()
+            if row is None:
                 await self.close(code=NOT_FOUND)
                 return
-            self.groups_joined = [order_group(int(order_id)), market_group(symbol)]
+            self.groups_joined = [order_group(int(order_id)), market_group(*row)]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()

@@ -26,8 +26,9 @@ def order_group(order_id: int) -> str:
     return f"order.{order_id}"
 
 
-def market_group(symbol: str) -> str:
-    return f"market.{symbol}"
+def market_group(symbol: str, venue: str = "paper") -> str:
+    """The simulated market keeps the plain name; a live venue's market of the same symbol is another group."""
+    return f"market.{symbol}" if venue == "paper" else f"market.{venue}.{symbol}"
 
 
 def push(groups: list[str], event: DeskEvent) -> None:
@@ -45,8 +46,8 @@ def push_desk(data: dict[str, Any], *, order_ids: list[int] | None = None) -> No
     push(groups, DeskEvent(type="desk", order_id=None, data=data))
 
 
-def push_market(symbol: str, data: dict[str, Any]) -> None:
-    push([market_group(symbol)], DeskEvent(type="market", order_id=None, data=data))
+def push_market(symbol: str, data: dict[str, Any], *, venue: str = "paper") -> None:
+    push([market_group(symbol, venue)], DeskEvent(type="market", order_id=None, data=data))
 
 
 def _send(groups: list[str], event: DeskEvent) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from execdesk.desk.models import ParentOrder, Proposal, ProposalStatus
 from execdesk.desk.payloads import child_payload, fill_payload, progress_payload, proposal_payload
-from execdesk.desk.services.market import market_snapshot
+from execdesk.desk.services.market import VenueUnavailable, market_snapshot
 
 
 def parent_order_list(*, limit: int = 100) -> list[ParentOrder]:
@@ -30,10 +30,21 @@ def order_state(parent: ParentOrder) -> dict[str, Any]:
         "proposals": [proposal_payload(p) for p in proposals],
         "children": [child_payload(c) for c in children],
         "fills": [fill_payload(f) for f in fills],
-        "market": market_snapshot(parent.symbol).to_dict(),
+        "market": _market(parent),
         "schedule": schedule_points(parent),
         "strategy_label": parent.get_strategy_display(),
     }
+
+
+def _market(parent: ParentOrder) -> dict:
+    """The order's market now; when the venue cannot be read, the last snapshot the order's proposal saw,
+    marked stale with the reason, so the page still opens."""
+    try:
+        return market_snapshot(parent.symbol, parent.venue).to_dict()
+    except VenueUnavailable as exc:
+        last = parent.proposals.order_by("-seq").values_list("market", flat=True).first() or {}
+        return {**last, "stale": True, "extra": {**last.get("extra", {}), "stale_reason": str(exc)}} if last else {
+            "symbol": parent.symbol, "stale": True, "extra": {"stale_reason": str(exc)}}
 
 
 def schedule_points(parent: ParentOrder) -> list[list[float]]:

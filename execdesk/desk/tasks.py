@@ -7,6 +7,8 @@ from django.db import OperationalError
 
 from execdesk.desk.services.child_orders import child_order_submit
 from execdesk.desk.services.execution import desk_tick, execution_step
+from execdesk.desk.services.live_orders import live_child_cancel
+from execdesk.desk.services.reconcile import venue_cancel_all, venue_reconcile
 
 
 @shared_task(name="desk.tick", ignore_result=True, expires=5)
@@ -25,3 +27,20 @@ def parent_order_step(parent_id: int) -> None:
 def child_order_submit_task(self, child_id: int) -> None:
     # Safe to retry: the service only sends a NEW child, and the venue deduplicates by orderLinkId.
     child_order_submit(child_id=child_id)
+
+
+@shared_task(name="desk.child_order_cancel", ignore_result=True, autoretry_for=(OperationalError,),
+             retry_backoff=1, max_retries=5)
+def child_order_cancel_task(child_id: int, reason: str) -> None:
+    # Safe to retry: cancelling an order that is already closed changes nothing.
+    live_child_cancel(child_id=child_id, reason=reason)
+
+
+@shared_task(name="desk.venue_reconcile", ignore_result=True, expires=30)
+def venue_reconcile_task(trigger: str = "scheduled") -> None:
+    venue_reconcile(trigger=trigger)
+
+
+@shared_task(name="desk.venue_cancel_all", ignore_result=True)
+def venue_cancel_all_task(reason: str) -> None:
+    venue_cancel_all(reason=reason)

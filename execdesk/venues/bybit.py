@@ -82,6 +82,7 @@ class BybitOrderReport(OrderReport):
 
     repriced_from: str | None = None
     unresolved: bool = False
+    price: Decimal | None = None  # the order's limit price on Bybit (a repriced PostOnly's new price)
 
 
 class BybitRequestError(Exception):
@@ -99,7 +100,7 @@ class BybitVenue:
         http: HTTP,
         *,
         category: str = "linear",
-        instruments: Mapping[str, Instrument],
+        instruments: Mapping[str, Instrument] | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
@@ -111,11 +112,10 @@ class BybitVenue:
             raise ValueError(f"category must be one of {', '.join(CATEGORIES)}, got {category!r}")
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts!r}")
-        if not instruments:
-            raise ValueError("instruments must name at least one instrument")
         self.http = http
         self.category = category
-        self.instruments = dict(instruments)
+        # symbol -> rules from instruments-info; an order for a symbol missing here is refused unsent
+        self.instruments = dict(instruments or {})
         self.clock = clock
         self.sleep = sleep
         self.rng = rng if rng is not None else random.Random(0)
@@ -412,7 +412,11 @@ class BybitVenue:
         shown = ""
         if status in (ChildStatus.CANCELLED, ChildStatus.REJECTED) and reason not in _QUIET_REASONS:
             shown = reason
+        price = None
+        if row.get("price") not in (None, "", "0"):
+            price = _decimal(row["price"], f"order {link} price")
         return BybitOrderReport(
+            price=price,
             order_link_id=link,
             venue_order_id=str(row.get("orderId") or ""),
             status=status,

@@ -29,6 +29,9 @@ class ChildOrder(models.Model):
     venue_order_id = models.CharField(max_length=64, blank=True, default="")
     reject_reason = models.TextField(blank=True, default="")
     mid_at_send = price_field(null=True, blank=True)
+    # Set, under the row lock, just before a live venue is called: exactly one sender, and a child still NEW
+    # with this set was maybe sent (the worker died before the answer) until reconciliation settles it.
+    send_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

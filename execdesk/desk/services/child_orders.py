@@ -18,6 +18,7 @@ from execdesk.desk.services.audit import audit_record, market_ref
 from execdesk.desk.services.market import market_advance, market_load
 from execdesk.desk.services.tca import parent_tca
 from execdesk.desk.services.transitions import parent_transition
+from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import ChildStatus, OrderReport, OrderRequest, OrderType, Side, TimeInForce
 from execdesk.domain.states import ParentStatus
 from execdesk.domain.tca import FillPoint, implementation_shortfall_bps
@@ -27,6 +28,10 @@ VENUE_ACTOR = Actor(label="system:paper-venue", role="system")
 
 def child_order_submit(*, child_id: int, now: float | None = None) -> ChildOrder:
     """Send a NEW child order to the venue once; a second call finds it sent and does nothing."""
+    if ChildOrder.objects.filter(pk=child_id, venue="bybit").exists():
+        from execdesk.desk.services.live_orders import live_child_submit
+
+        return live_child_submit(child_id=child_id)
     now = now or time.time()
     with desk_atomic():
         loaded = market_load(ChildOrder.objects.only("symbol").get(pk=child_id).symbol)
@@ -78,7 +83,10 @@ def child_order_apply_report(child: ChildOrder, report: OrderReport) -> None:
                               "price": f.price, "fee": f.fee, "fee_currency": f.fee_currency,
                               "liquidity": f.liquidity})
     old_status = child.status
-    child.status = report.status
+    # A live venue's reports can arrive out of order (a REST read made before a stream update is applied
+    # after it): a closed order never reopens.
+    if child.is_open or not ChildStatus(report.status).is_open:
+        child.status = report.status
     child.venue_order_id = report.venue_order_id or child.venue_order_id
     child.reject_reason = report.reject_reason or child.reject_reason
     agg = child.fills.aggregate(qty=Sum("qty"))
@@ -112,7 +120,7 @@ def _parent_settle(child: ChildOrder, *, had_new_fills: bool) -> None:
     parent.fees = sum((f.fee for f in fills), Decimal("0"))
     parent.is_bps = implementation_shortfall_bps(
         parent.side, float(parent.decision_price), [FillPoint(float(f.qty), float(f.price)) for f in fills])
-    report = parent_tca(parent, market_load(parent.symbol).market.snapshot())
+    report = parent_tca(parent, _settle_snapshot(parent))
     parent.tca = report.to_dict() if report is not None else {}
     parent.save(update_fields=["executed_qty", "avg_price", "fees", "is_bps", "tca"])
     state = parent.state
@@ -131,12 +139,27 @@ def _parent_settle(child: ChildOrder, *, had_new_fills: bool) -> None:
     push_order(parent.pk, "progress", progress_payload(parent))
 
 
+def _settle_snapshot(parent: ParentOrder) -> MarketSnapshot:
+    """The market for the TCA refresh, without a network call inside the transaction: the paper market, or
+    the live feed's latest snapshot (else the one the order's latest proposal saw)."""
+    if parent.venue == "paper":
+        return market_load(parent.symbol).market.snapshot()
+    from execdesk.desk.services.live_orders import live_snapshot_cached
+
+    return live_snapshot_cached(parent)
+
+
 def child_orders_cancel_open(parent: ParentOrder, *, actor: Actor, reason: str) -> int:
     """Cancel every open child order of the parent at the venue. Call inside desk_atomic()."""
     open_children = list(ChildOrder.objects.select_for_update().filter(
         parent=parent, status__in=[s.value for s in ChildStatus if s.is_open]))
     if not open_children:
         return 0
+    if parent.venue != "paper":
+        from execdesk.desk.services.live_orders import live_children_cancel
+
+        live_children_cancel(open_children, actor=actor, reason=reason)
+        return len(open_children)
     loaded = market_load(parent.symbol)
     for child in open_children:
         if child.status == ChildStatus.NEW:
@@ -155,7 +178,11 @@ def child_order_cancel_stale(*, parent: ParentOrder, older_than_s: float) -> Non
     cutoff = timezone.now().timestamp() - older_than_s
     stale = [c for c in parent.child_orders.filter(status__in=[ChildStatus.SUBMITTED, ChildStatus.PARTIALLY_FILLED])
              if c.created_at.timestamp() <= cutoff]
-    if stale:
+    if stale and parent.venue != "paper":
+        from execdesk.desk.services.live_orders import live_children_cancel
+
+        live_children_cancel(stale, actor=SYSTEM, reason=f"unfilled after {older_than_s:.0f} s decision interval")
+    elif stale:
         loaded = market_load(parent.symbol)
         for child in stale:
             report = loaded.venue.cancel(child.order_link_id)
@@ -164,6 +191,11 @@ def child_order_cancel_stale(*, parent: ParentOrder, older_than_s: float) -> Non
                                   "reason": f"unfilled after {older_than_s:.0f} s decision interval"})
             if report is not None:
                 child_order_apply_report(child, report)
+
+
+def child_finish_unsent(child: ChildOrder, reason: str) -> None:
+    """A NEW child order that was never sent ends CANCELLED with the reason (call with the row locked)."""
+    _finish_unsent(child, reason)
 
 
 def _finish_unsent(child: ChildOrder, reason: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import Case, DecimalField, F, Sum, When
 from django.utils import timezone
 
@@ -69,6 +70,11 @@ def desk_trading_state_set(*, user, state: str, reason: str) -> DeskState:
                     pk__in=set(Proposal.objects.filter(status=ProposalStatus.PENDING).values_list("parent_id", flat=True))
             ).order_by("pk"):
                 supersede_pending(parent, actor, "desk halted")
+            # Every open ExecDesk order on Bybit too, orphans included: a sweep after commit, off the locks.
+            if ChildOrder.objects.filter(venue="bybit").exists():
+                from execdesk.desk.tasks import venue_cancel_all_task
+
+                transaction.on_commit(lambda: venue_cancel_all_task.delay("desk halted"))
         audit_record(actor=actor, action="desk.trading_state", obj=row, parent_order_id=None,
                      payload={"from": before, "to": target.value, "reason": row.reason,
                               "child_orders_cancelled": cancelled})

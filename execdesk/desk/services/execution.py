@@ -24,9 +24,18 @@ from execdesk.desk.services.child_orders import child_order_cancel_stale, market
 from execdesk.desk.services.context import DEFAULT_LIMITS, advisor_context, order_progress
 from execdesk.desk.services.errors import DeskError
 from execdesk.desk.services.gate import risk_gate
-from execdesk.desk.services.market import instrument_for, market_advance, market_load, market_snapshot
+from execdesk.desk.services.live_orders import live_poll_due
+from execdesk.desk.services.market import (
+    VenueUnavailable,
+    instrument_for,
+    market_advance,
+    market_load,
+    market_snapshot,
+)
 from execdesk.desk.services.proposals import proposal_approve
 from execdesk.desk.services.strategy import impact_observe_due
+from execdesk.domain.instrument import Instrument
+from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.proposals import Action, ProposalDraft
 from execdesk.domain.risk import RiskVerdict
 from execdesk.domain.states import ParentStatus
@@ -45,13 +54,14 @@ def desk_tick(*, now: float | None = None) -> list[int]:
     """Advance every market with work (and the default one), expire due proposals.
     Returns the ids of the parent orders to step."""
     now = now or time.time()
-    symbols = set(ParentOrder.objects.filter(status__in=WORKING).values_list("symbol", flat=True))
+    symbols = set(ParentOrder.objects.filter(status__in=WORKING, venue="paper").values_list("symbol", flat=True))
     symbols.add(settings.EXECDESK["DEFAULT_SYMBOL"])
     for symbol in sorted(symbols):
         with desk_atomic():
             loaded = market_load(symbol, now=now)
             market_apply_reports(market_advance(loaded, now))
     proposal_expire_due()
+    live_poll_due(now=now)
     return list(ParentOrder.objects.filter(status__in=WORKING).values_list("pk", flat=True))
 
 
@@ -74,6 +84,12 @@ def proposal_expire_due() -> int:
 
 def execution_step(*, parent_id: int) -> Proposal | None:
     """Make the next proposal for a working parent order when one is due; auto-approve per its mode."""
+    try:
+        live = _live_market(parent_id)
+    except VenueUnavailable as exc:  # the step is skipped, the next tick tries again; the trader sees why
+        log.warning("order %s: no proposal this step: %s", parent_id, exc)
+        push_order(parent_id, "error", {"error": f"no proposal this step: {exc}"})
+        return None
     with desk_atomic():
         parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
         if not parent.state.is_working:
@@ -91,7 +107,7 @@ def execution_step(*, parent_id: int) -> Proposal | None:
             if pending.action != Action.WAIT:
                 return None  # an order proposal waits for its human until its TTL
             _supersede_wait(pending)
-        proposal = _propose(parent, seq=(last["seq"] or 0) + 1)
+        proposal = _propose(parent, seq=(last["seq"] or 0) + 1, live=live)
         parent.last_step_at = now
         parent.save(update_fields=["last_step_at"])
     _auto_approve(parent, proposal)
@@ -119,9 +135,21 @@ def _supersede_wait(pending: Proposal) -> None:
     push_order(pending.parent_id, "proposal", proposal_payload(pending))
 
 
-def _propose(parent: ParentOrder, *, seq: int) -> Proposal:
-    snap = market_snapshot(parent.symbol)
-    instrument = instrument_for(parent.symbol)
+def _live_market(parent_id: int) -> tuple[MarketSnapshot, Instrument] | None:
+    """A live venue's market is read before the step's transaction: no network call under a row lock.
+    The snapshot says itself when it is stale (the risk gate then refuses aggressive orders)."""
+    row = ParentOrder.objects.filter(pk=parent_id, status__in=WORKING).values_list("symbol", "venue").first()
+    if row is None or row[1] == "paper":
+        return None
+    symbol, venue = row
+    return market_snapshot(symbol, venue), instrument_for(symbol, venue)
+
+
+def _propose(parent: ParentOrder, *, seq: int, live: tuple[MarketSnapshot, Instrument] | None) -> Proposal:
+    if live is not None:
+        snap, instrument = live
+    else:
+        snap, instrument = market_snapshot(parent.symbol), instrument_for(parent.symbol)
     progress = order_progress(parent)
     impact_observe_due(parent, snap)
     ctx = advisor_context(parent, snap, instrument, progress)

@@ -1,4 +1,5 @@
-"""The simulated market and paper venue per symbol, kept in one row and advanced under its lock."""
+"""Market data and instrument rules per venue: the simulated market and paper venue per symbol (kept in
+one row and advanced under its lock), or Bybit's live market (execdesk.desk.bybit_link)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,40 @@ class UnknownSymbol(ValueError):
     pass
 
 
-def instrument_for(symbol: str) -> Instrument:
+VENUES = ("paper", "bybit")
+
+
+class VenueUnavailable(ValueError):
+    pass
+
+
+def instrument_for(symbol: str, venue: str = "paper") -> Instrument:
+    if venue == "bybit":
+        return _bybit_call(lambda link: link.bybit_instrument(symbol), f"reading {symbol}'s instrument rules")
     try:
         return SIM_INSTRUMENTS[symbol]
     except KeyError:
         known = ", ".join(sorted(SIM_INSTRUMENTS))
         raise UnknownSymbol(f"unknown symbol {symbol!r}; the simulated markets are: {known}") from None
+
+
+def _bybit_call(fn, what: str):
+    """Call into the Bybit link, turning its failures into one error the desk shows as it is."""
+    from execdesk.desk import bybit_link
+    from execdesk.market.bybit_parse import BybitPayloadError
+
+    try:
+        return fn(bybit_link)
+    except bybit_link.BybitUnavailable as exc:
+        raise VenueUnavailable(str(exc)) from None
+    except BybitPayloadError as exc:
+        if "has no" in str(exc):
+            raise UnknownSymbol(f"Bybit does not list {exc}") from None
+        raise VenueUnavailable(f"Bybit answered {what} with a malformed payload: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - pybit's and the network's errors, classified for the message
+        from execdesk.venues.bybit_errors import classify_pybit_error
+
+        raise VenueUnavailable(f"Bybit failed {what}: {classify_pybit_error(exc).message}") from None
 
 
 @dataclass
@@ -79,14 +108,24 @@ def _load(symbol: str, now: float | None) -> LoadedMarket:
     return LoadedMarket(row, market, PaperVenue.from_state(row.state["venue"]), instrument)
 
 
+def market_hourly_volumes(symbol: str, venue: str = "paper") -> list[tuple[float, float]]:
+    """The last 24 hours' volume per hour: the VWAP strategy's curve."""
+    if venue == "bybit":
+        return _bybit_call(lambda link: link.bybit_hourly_volumes(symbol), f"reading {symbol}'s hourly klines")
+    with desk_atomic():
+        return market_load(symbol).market.hourly_volumes(24)
+
+
 def market_advance(loaded: LoadedMarket, now: float) -> list[OrderReport]:
     """Step the market to `now`; resting paper orders fill when the market trades through them."""
     trades = loaded.market.advance_to(now)
     return loaded.venue.on_trades(loaded.market, trades, loaded.instrument) if trades else []
 
 
-def market_snapshot(symbol: str) -> MarketSnapshot:
-    """The latest stored snapshot (no lock): what the advisor and the page see."""
+def market_snapshot(symbol: str, venue: str = "paper") -> MarketSnapshot:
+    """The latest snapshot (no lock): what the advisor and the page see."""
+    if venue == "bybit":
+        return _bybit_call(lambda link: link.bybit_snapshot(symbol), f"reading the {symbol} market")
     row = MarketState.objects.filter(symbol=symbol).only("snapshot").first()
     if row is None:
         with desk_atomic():

@@ -19,19 +19,32 @@ from execdesk.desk.services.audit import audit_record, market_ref
 from execdesk.desk.services.child_orders import child_orders_cancel_open, market_apply_reports
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.inputs import decimal_input, quantity_input
-from execdesk.desk.services.market import UnknownSymbol, instrument_for, market_advance, market_load
+from execdesk.desk.services.market import (
+    VENUES,
+    UnknownSymbol,
+    VenueUnavailable,
+    instrument_for,
+    market_advance,
+    market_hourly_volumes,
+    market_load,
+    market_snapshot,
+)
 from execdesk.desk.services.strategy import pretrade_for, strategy_of, strategy_params_for
 from execdesk.desk.services.transitions import audit_refused_transition, parent_transition
 from execdesk.domain.states import IllegalTransition, ParentStatus
 
 MIN_HORIZON_S, MAX_HORIZON_S = 30, 7 * 24 * 3600
+# "schedule" follows the strategy's own slice; "rules" is the adaptive policy's reasoning advisor.
+ADVISORS = ("schedule", "rules")
 
 
 def _validate(symbol: str, side: str, quantity: object, horizon_seconds: int, interval_seconds: int,
-              strategy: str, approval_mode: str) -> Decimal:
+              strategy: str, approval_mode: str, venue: str) -> Decimal:
+    if venue not in VENUES:
+        raise InvalidInput(f"unknown venue {venue!r}; available: {', '.join(VENUES)}")
     try:
-        instrument = instrument_for(symbol)
-    except UnknownSymbol as exc:
+        instrument = instrument_for(symbol, venue)
+    except (UnknownSymbol, VenueUnavailable) as exc:
         raise InvalidInput(str(exc)) from None
     if side not in ("buy", "sell"):
         raise InvalidInput(f"side must be 'buy' or 'sell', got {side!r}")
@@ -54,32 +67,46 @@ def _validate(symbol: str, side: str, quantity: object, horizon_seconds: int, in
 def parent_order_create(*, user, symbol: str, side: str, quantity: object, horizon_seconds: int,
                         interval_seconds: int | None = None, strategy: str = Strategy.TWAP,
                         approval_mode: str = ApprovalMode.MANUAL, notes: str = "",
-                        auto_cap_notional: object = "0", randomise: object = 0) -> ParentOrder:
+                        auto_cap_notional: object = "0", randomise: object = 0, venue: str = "paper",
+                        advisor: str | None = None) -> ParentOrder:
+    """A parent order in INITIALIZED with its pre-trade estimate. `venue` "paper" trades the simulated
+    market on the paper venue, "bybit" the live Bybit market; `advisor` None takes the strategy's own."""
     require_trader(user, "creating a parent order")
     interval = interval_seconds or settings.EXECDESK["DEFAULT_INTERVAL_SECONDS"]
-    qty = _validate(symbol, side, quantity, horizon_seconds, interval, strategy, approval_mode)
+    qty = _validate(symbol, side, quantity, horizon_seconds, interval, strategy, approval_mode, venue)
+    if advisor is None:
+        advisor = "rules" if strategy == Strategy.ADAPTIVE else "schedule"
+    if advisor not in ADVISORS:
+        raise InvalidInput(f"unknown advisor {advisor!r}; available: {', '.join(ADVISORS)}")
     cap = decimal_input("auto cap", auto_cap_notional)
     jitter = decimal_input("randomisation", randomise)
     if not Decimal(0) <= jitter <= Decimal("0.5"):
         raise InvalidInput(f"randomisation must be between 0 and 0.5 (50 %), got {jitter}")
     actor = Actor.of(user)
+    if venue == "bybit":
+        try:  # read before the transaction: a network call must not hold the database's write lock
+            snap = market_snapshot(symbol, venue)
+        except VenueUnavailable as exc:
+            raise InvalidInput(str(exc)) from None
     with desk_atomic():
-        loaded = market_load(symbol)
-        market_apply_reports(market_advance(loaded, time.time()))
-        snap = loaded.market.snapshot()
+        if venue == "paper":
+            loaded = market_load(symbol)
+            market_apply_reports(market_advance(loaded, time.time()))
+            snap = loaded.market.snapshot()
+        instrument = instrument_for(symbol, venue)
         pretrade = pretrade_for(side=side, quantity=float(qty), horizon_s=float(horizon_seconds),
                                 interval_s=float(interval), snapshot=snap, symbol=symbol, strategy=strategy)
         parent = ParentOrder.objects.create(
             symbol=symbol, side=side, quantity=qty, horizon_seconds=horizon_seconds, interval_seconds=interval,
             strategy=strategy, approval_mode=approval_mode, notes=notes.strip()[:4000], auto_cap_notional=cap,
-            advisor="rules" if strategy == Strategy.ADAPTIVE else "schedule",
-            proposal_ttl_seconds=settings.EXECDESK["PROPOSAL_TTL_SECONDS"],
-            decision_price=loaded.instrument.price(snap.mid), created_by=user, pretrade=pretrade,
+            advisor=advisor, venue=venue, proposal_ttl_seconds=settings.EXECDESK["PROPOSAL_TTL_SECONDS"],
+            decision_price=instrument.price(snap.mid), created_by=user, pretrade=pretrade,
             strategy_params={"randomise": float(jitter)},
         )
         audit_record(actor=actor, action="parent.created", obj=parent, parent_order_id=parent.pk,
                      payload={"symbol": symbol, "side": side, "quantity": qty, "horizon_seconds": horizon_seconds,
                               "interval_seconds": interval, "strategy": strategy, "advisor": parent.advisor,
+                              "venue": venue,
                               "approval_mode": approval_mode, "decision_price": parent.decision_price,
                               "notes": parent.notes, "randomise": jitter,
                               "pretrade": _pretrade_summary(pretrade)},
@@ -127,6 +154,14 @@ def _change(parent_id: int, *, user, target: ParentStatus, verb: str, reason: st
 def parent_order_start(*, parent_id: int, user) -> ParentOrder:
     require_trader(user, "starting a parent order")
     actor = Actor.of(user)
+    bybit_inputs = None
+    venue = ParentOrder.objects.filter(pk=parent_id).values_list("venue", flat=True).first()
+    if venue == "bybit":  # the market is read before the transaction: no network call under a row lock
+        row = ParentOrder.objects.only("symbol").get(pk=parent_id)
+        try:
+            bybit_inputs = (market_snapshot(row.symbol, venue), market_hourly_volumes(row.symbol, venue))
+        except VenueUnavailable as exc:
+            raise InvalidInput(f"cannot start: {exc}") from None
     try:
         with desk_atomic():
             parent = _locked(parent_id)
@@ -134,9 +169,12 @@ def parent_order_start(*, parent_id: int, user) -> ParentOrder:
             now = timezone.now()
             parent.started_at = now
             parent.deadline = now + timedelta(seconds=parent.horizon_seconds)
-            loaded = market_load(parent.symbol)
-            parent.strategy_params = strategy_params_for(parent, loaded.market.snapshot(),
-                                                         loaded.market.hourly_volumes(24))
+            if parent.venue == "bybit":
+                snap, volumes = bybit_inputs
+            else:
+                loaded = market_load(parent.symbol)
+                snap, volumes = loaded.market.snapshot(), loaded.market.hourly_volumes(24)
+            parent.strategy_params = strategy_params_for(parent, snap, volumes)
             try:
                 strategy_of(parent)
             except ValueError as exc:

@@ -54,9 +54,9 @@ def _lock_pending(proposal_id: int, verb: str) -> tuple[Proposal, ParentOrder]:
 
 def _recheck(proposal: Proposal, parent: ParentOrder, draft: ProposalDraft) -> list[dict]:
     """The market moved since the proposal was made: check again with what is true now."""
-    snap = market_snapshot(parent.symbol)
+    snap = market_snapshot(parent.symbol, parent.venue)
     verdict = risk_gate(parent, draft, progress=order_progress(parent), market=snap,
-                        instrument=instrument_for(parent.symbol))
+                        instrument=instrument_for(parent.symbol, parent.venue))
     if verdict.blocked:
         raise RiskBlocked(f"risk gate blocks it: {verdict.summary}", verdict.to_list())
     return verdict.to_list()
@@ -149,7 +149,7 @@ def proposal_reject(*, proposal_id: int, user, reason: str) -> Proposal:
 
 def _override_terms(parent: ParentOrder, quantity: object, order_type: str, limit_price: object,
                     tif: str) -> tuple[Decimal, OrderType, Decimal | None, TimeInForce]:
-    instrument = instrument_for(parent.symbol)
+    instrument = instrument_for(parent.symbol, parent.venue)
     qty = quantity_input("override quantity", quantity, instrument)
     try:
         otype = OrderType(order_type)
