@@ -8,15 +8,16 @@ from django.utils import timezone
 from execdesk.desk.models import ParentOrder, Proposal
 from execdesk.desk.services.execution import execution_step
 from execdesk.desk.services.parent_orders import parent_order_create, parent_order_start
+from tests.desk.bybit_desk import bybit_desk  # noqa: F401  (the desk on the loopback Bybit server)
 
 
 @pytest.fixture
 def make_order(alice, django_capture_on_commit_callbacks):
     def make(*, user=None, quantity="0.5", side="buy", start=True, mode="manual", horizon=600, interval=10,
-             strategy="twap"):
-        parent = parent_order_create(user=user or alice, symbol="BTCUSDT", side=side, quantity=quantity,
+             strategy="twap", venue="paper", symbol="BTCUSDT"):
+        parent = parent_order_create(user=user or alice, symbol=symbol, side=side, quantity=quantity,
                                      horizon_seconds=horizon, interval_seconds=interval, approval_mode=mode,
-                                     strategy=strategy)
+                                     strategy=strategy, venue=venue)
         if start:
             parent_order_start(parent_id=parent.pk, user=user or alice)
         return ParentOrder.objects.get(pk=parent.pk)

@@ -194,8 +194,10 @@ def child_order_cancel_stale(*, parent: ParentOrder, older_than_s: float) -> Non
 
 
 def child_finish_unsent(child: ChildOrder, reason: str) -> None:
-    """A NEW child order that was never sent ends CANCELLED with the reason (call with the row locked)."""
+    """A NEW child order that was never sent ends CANCELLED with the reason (call with the row locked); its
+    quantity returns to the parent's schedule."""
     _finish_unsent(child, reason)
+    _parent_settle(child, had_new_fills=False)
 
 
 def _finish_unsent(child: ChildOrder, reason: str) -> None:
