@@ -12,3 +12,9 @@ class DeskConfig(AppConfig):
         from execdesk.desk.setup_roles import ensure_roles
 
         post_migrate.connect(ensure_roles, sender=self)
+        # Refuse to start any process (web, worker, beat, commands) on an unsafe or malformed Bybit setting,
+        # mainnet without EXECDESK_ALLOW_MAINNET=1 above all: better no desk than one trading real money
+        # by accident.
+        from execdesk.venues.bybit_config import BybitConfig
+
+        BybitConfig.from_env()

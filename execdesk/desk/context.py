@@ -1,10 +1,28 @@
 from execdesk.desk.roles import SUPERVISOR, can_trade, role_of
 
 
+def venue_banner() -> dict:
+    """What the banner on every page says: the live venue and its environment when Bybit is configured
+    (mainnet in red), else the paper venue on the simulated market."""
+    from execdesk.desk.bybit_link import bybit_config, bybit_status
+    from execdesk.venues.bybit_config import BybitConfigError
+
+    ok, text = bybit_status()
+    if ok:
+        return {"desk_venue": "bybit", "desk_env": bybit_config().environment,
+                "desk_banner": f"{text} · paper venue also available"}
+    try:
+        bybit_config()
+    except BybitConfigError as exc:
+        return {"desk_venue": "paper", "desk_env": "misconfigured",
+                "desk_banner": f"PAPER VENUE · SIMULATED MARKET · Bybit refused: {exc}"}
+    return {"desk_venue": "paper", "desk_env": "simulated", "desk_banner": "PAPER VENUE · SIMULATED MARKET"}
+
+
 def desk_context(request):
     user = getattr(request, "user", None)
-    context = {"desk_role": role_of(user), "desk_can_trade": can_trade(user), "desk_venue": "paper",
-               "desk_env": "simulated", "desk_is_supervisor": role_of(user) == SUPERVISOR}
+    context = {"desk_role": role_of(user), "desk_can_trade": can_trade(user),
+               "desk_is_supervisor": role_of(user) == SUPERVISOR, **venue_banner()}
     if user is not None and user.is_authenticated:
         from execdesk.desk.services.desk_state import desk_state
 

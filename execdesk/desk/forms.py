@@ -6,7 +6,20 @@ from execdesk.desk.models import ApprovalMode, Strategy
 from execdesk.domain.instrument import SIM_INSTRUMENTS
 
 
+def venue_choices() -> list[tuple[str, str]]:
+    """The paper venue always; Bybit when the desk has credentials (labelled with its environment)."""
+    from execdesk.desk.bybit_link import bybit_status
+
+    choices = [("paper", "Paper venue · simulated market")]
+    ok, banner = bybit_status()
+    if ok:
+        choices.append(("bybit", f"Bybit · {banner}"))
+    return choices
+
+
 class ParentOrderForm(forms.Form):
+    venue = forms.ChoiceField(choices=venue_choices, initial="paper",
+                              help_text="Where the child orders go; Bybit appears when its keys are set")
     symbol = forms.ChoiceField(choices=[(s, s) for s in sorted(SIM_INSTRUMENTS)], initial="BTCUSDT")
     side = forms.ChoiceField(choices=[("buy", "Buy"), ("sell", "Sell")])
     quantity = forms.DecimalField(min_value=0, max_digits=20, decimal_places=10, initial="0.5",
