@@ -44,7 +44,7 @@ class _Link:
     store: SnapshotStore
     instruments: dict[str, tuple[Instrument, float]] = field(default_factory=dict)
     feeds: dict[str, object] = field(default_factory=dict)
-    private_stream: object | None = None
+    private_stream: tuple | None = None  # (BybitPrivateStream, StreamPump) once started
 
 
 _lock = threading.RLock()
@@ -113,8 +113,10 @@ def link_reset() -> None:
         return
     for feed in current.feeds.values():
         _stop(feed)
-    if current.private_stream is not None:
-        _stop(current.private_stream)
+    if current.private_stream:
+        stream, pump = current.private_stream
+        _stop(stream)
+        _stop(pump)
 
 
 def _stop(component: object) -> None:
@@ -182,7 +184,23 @@ def bybit_feed_ensure(symbol: str) -> None:
                                http=current.market_data.http, on_snapshot=_publish_safely,
                                stale_after_s=settings.EXECDESK["BYBIT_STALE_SECONDS"])
         current.feeds[symbol] = feed
+        start_private = current.private_stream is None
+        if start_private:
+            current.private_stream = ()  # claimed: started once below
     feed.start()
+    if start_private:
+        private_stream_ensure(current)
+
+
+def private_stream_ensure(current: _Link) -> None:
+    """The private execution/order streams, in this process (embedded) or the `bybit_feed --private` one."""
+    from execdesk.desk.bybit_streams import private_stream_start
+
+    try:
+        current.private_stream = private_stream_start(current.config, category=bybit_category())
+    except Exception:  # noqa: BLE001 - REST polling and reconciliation still record every fill
+        current.private_stream = None
+        log.exception("the Bybit private stream did not start; fills come from REST polling")
 
 
 def _publish_safely(snapshot: MarketSnapshot) -> None:

@@ -126,6 +126,8 @@ def _record_reprice(child: ChildOrder, report: OrderReport) -> None:
 
 def live_fill_arrived(fill: FillReport) -> ChildOrder | None:
     """A fill from the private `execution` stream; recorded once even if polling brings it too."""
+    if not fill.fee_currency:
+        fill = _with_fee_currency(fill)
     with desk_atomic():
         child = ChildOrder.objects.select_for_update().filter(order_link_id=fill.order_link_id).first()
         if child is None:
@@ -139,6 +141,25 @@ def live_fill_arrived(fill: FillReport) -> ChildOrder | None:
         child_order_apply_report(child, OrderReport(child.order_link_id, child.venue_order_id, status, filled,
                                                     None, (fill,), ""))
         return child
+
+
+def _with_fee_currency(fill: FillReport) -> FillReport:
+    """Bybit's execution stream leaves out the fee currency; the REST execution list has it. Without an
+    answer from REST, a linear contract's fee is in its settle coin (the quote asset)."""
+    from dataclasses import replace
+
+    symbol = ChildOrder.objects.filter(order_link_id=fill.order_link_id).values_list("symbol", flat=True).first()
+    if symbol is None:
+        return fill
+    try:
+        for rest in _link().bybit_venue(symbol).executions(fill.order_link_id):
+            if rest.exec_id == fill.exec_id and rest.fee_currency:
+                return replace(fill, fee_currency=rest.fee_currency)
+    except Exception:  # noqa: BLE001 - the fill must still be recorded
+        log.warning("fee currency of %s not readable over REST", fill.exec_id, exc_info=True)
+    if _link().bybit_category() == "linear":
+        return replace(fill, fee_currency=_link().bybit_instrument(symbol).quote_asset)
+    return fill
 
 
 def live_order_update(report: OrderReport) -> ChildOrder | None:
@@ -161,13 +182,13 @@ def live_order_update(report: OrderReport) -> ChildOrder | None:
     return live_report_apply(report)
 
 
-def live_poll_due(*, now: float | None = None) -> int:
+def live_poll_due(*, now: float | None = None, force: bool = False) -> int:
     """REST polling of open Bybit child orders, at most every BYBIT_POLL_SECONDS per process: the fallback
     when the private stream is down or dropped a message. Returns how many orders were read."""
     global _last_poll
     now = now or time.time()
     with _poll_lock:
-        if now - _last_poll < settings.EXECDESK["BYBIT_POLL_SECONDS"]:
+        if not force and now - _last_poll < settings.EXECDESK["BYBIT_POLL_SECONDS"]:
             return 0
         _last_poll = now
     rows = list(ChildOrder.objects.filter(venue="bybit", status__in=OPEN, send_started_at__isnull=False)
