@@ -128,8 +128,11 @@ class Command(BaseCommand):
                                      left=f"{parent.horizon_seconds} s", status=parent.status)
 
             def on_progress(p: dict[str, Any]) -> None:
+                is_bps = p["tca"].get("is_bps")  # the TCA's IS (fees included), as the desk shows it
+                if is_bps is None:
+                    is_bps = p["is_bps"]
                 progress.update(task, completed=float(p["executed"]), executed=p["executed"],
-                                is_bps="–" if p["is_bps"] is None else f"{p['is_bps']:+.2f}",
+                                is_bps="–" if is_bps is None else f"{is_bps:+.2f}",
                                 left=f"{p['time_left_s']:.0f} s", status=p["status"])
 
             on_pending = None
@@ -189,7 +192,7 @@ class _DeskApprover:
 
     def __call__(self, proposal: Proposal) -> None:
         self.console.print(f"{_describe(proposal)}\n  pending approval on the desk: {_desk_url(proposal.parent_id)} "
-                           f"(expires {proposal.expires_at:%H:%M:%S} UTC)")
+                           f"(expires {proposal.expires_at:%H:%M:%S} UTC)", markup=False)
 
 
 class _TerminalApprover:
@@ -200,7 +203,7 @@ class _TerminalApprover:
 
     def __call__(self, proposal: Proposal) -> None:
         if proposal.action == "wait":  # nothing to send; the next proposal replaces it
-            self.console.print(_describe(proposal))
+            self.console.print(_describe(proposal), markup=False)
             return
         self.progress.stop()  # the live bar would draw over the prompt
         try:
@@ -209,22 +212,23 @@ class _TerminalApprover:
             self.progress.start()
 
     def _ask(self, proposal: Proposal) -> None:
-        self.console.print(_describe(proposal))
+        self.console.print(_describe(proposal), markup=False)
         while True:
-            answer = self.console.input("  [a]pprove, [r]eject, [s]kip (decide on the desk)? ").strip().lower()
+            answer = self.console.input("  [a]pprove, [r]eject, [s]kip (decide on the desk)? ",
+                                        markup=False).strip().lower()
             try:
                 if answer in ("a", "approve"):
                     proposal_approve(proposal_id=proposal.pk, user=self.user)
                     self.console.print(f"  proposal #{proposal.seq} approved")
                 elif answer in ("r", "reject"):
-                    reason = self.console.input("  reason: ").strip()
+                    reason = self.console.input("  reason: ", markup=False).strip()
                     proposal_reject(proposal_id=proposal.pk, user=self.user, reason=reason)
                     self.console.print(f"  proposal #{proposal.seq} rejected")
                 elif answer not in ("s", "skip"):
                     continue
                 return
             except DeskError as exc:  # expired, decided on the desk meanwhile, blocked by the re-check...
-                self.console.print(f"  [red]{exc}[/red]")
+                self.console.print(f"  {exc}", style="red", markup=False)
                 if "reason is required" not in str(exc):
                     return
 
