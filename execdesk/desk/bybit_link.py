@@ -20,6 +20,7 @@ from django.conf import settings
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.market.bybit import BybitMarketData, http_client
+from execdesk.market.bybit_parse import instrument_from_info, instrument_limits_from_info
 from execdesk.market.snapshot_store import LocalSnapshotStore, RedisSnapshotStore, SnapshotStore
 from execdesk.venues.bybit import BybitVenue
 from execdesk.venues.bybit_config import BybitConfig, BybitConfigError
@@ -140,10 +141,13 @@ def bybit_instrument(symbol: str) -> Instrument:
         cached = current.instruments.get(symbol)
     if cached is not None and time.time() - cached[1] < INSTRUMENT_TTL_S:
         return cached[0]
-    instrument = current.market_data.instrument(symbol)
+    item = current.market_data.instrument_item(symbol)
+    instrument = instrument_from_info(item, current.market_data.category)
+    limits = instrument_limits_from_info(item, current.market_data.category)
     with _lock:
         current.instruments[symbol] = (instrument, time.time())
         current.venue.instruments[symbol] = instrument
+        current.venue.limits[symbol] = limits
     return instrument
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pybit.unified_trading import HTTP
@@ -18,8 +19,10 @@ from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.market.bybit_parse import (
     BybitPayloadError,
+    InstrumentLimits,
     hourly_volumes_from_klines,
     instrument_from_info,
+    instrument_limits_from_info,
     snapshot_from_rest,
 )
 from execdesk.venues.bybit_config import BybitConfig
@@ -48,6 +51,20 @@ def _result(response: Mapping[str, Any], what: str) -> Mapping[str, Any]:
     return response["result"]
 
 
+def _decimal(value: Any, where: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise BybitPayloadError(f"{where}: {value!r} is not a number") from None
+    if not number.is_finite():
+        raise BybitPayloadError(f"{where}: {value!r} is not a finite number")
+    return number
+
+
+def _number(value: Any, where: str) -> float:
+    return float(_decimal(value, where))
+
+
 class BybitMarketData:
     def __init__(self, http: HTTP, *, category: str = "linear", clock: Callable[[], float] = time.time) -> None:
         self.http = http
@@ -55,11 +72,45 @@ class BybitMarketData:
         self.clock = clock
 
     def instrument(self, symbol: str) -> Instrument:
+        return instrument_from_info(self.instrument_item(symbol), self.category)
+
+    def instrument_limits(self, symbol: str) -> InstrumentLimits:
+        """Whether the symbol trades and its largest limit and market order sizes."""
+        return instrument_limits_from_info(self.instrument_item(symbol), self.category)
+
+    def instrument_item(self, symbol: str) -> Mapping[str, Any]:
         result = _result(self.http.get_instruments_info(category=self.category, symbol=symbol), "instruments-info")
         items = [i for i in result.get("list") or [] if isinstance(i, Mapping) and i.get("symbol") == symbol]
         if not items:
             raise BybitPayloadError(f"instruments-info has no {self.category} instrument {symbol}")
-        return instrument_from_info(items[0], self.category)
+        return items[0]
+
+    def funding_history(self, symbol: str, limit: int = 21) -> list[tuple[float, float]]:
+        """(funding time, rate per 8 h) newest first; linear contracts only (spot has no funding)."""
+        if self.category != "linear":
+            raise ValueError(f"funding history exists for linear contracts, not {self.category}")
+        if not 1 <= limit <= 200:
+            raise ValueError(f"limit must be within 1..200, got {limit}")
+        result = _result(self.http.get_funding_rate_history(category=self.category, symbol=symbol, limit=limit),
+                         "funding/history")
+        rows = []
+        for i, row in enumerate(result.get("list") or []):
+            where = f"funding/history {symbol} row {i}"
+            if not isinstance(row, Mapping):
+                raise BybitPayloadError(f"{where}: not an object")
+            rows.append((_number(row.get("fundingRateTimestamp"), f"{where} fundingRateTimestamp") / 1000.0,
+                         _number(row.get("fundingRate"), f"{where} fundingRate")))
+        return rows
+
+    def fee_rates(self, symbol: str) -> tuple[Decimal, Decimal]:
+        """The account's (maker, taker) fee rates for the symbol, as fractions of notional."""
+        result = _result(self.http.get_fee_rates(category=self.category, symbol=symbol), "account/fee-rate")
+        row = next((r for r in result.get("list") or [] if isinstance(r, Mapping) and r.get("symbol") == symbol),
+                   None)
+        if row is None:
+            raise BybitPayloadError(f"account/fee-rate has no {symbol}")
+        return (_decimal(row.get("makerFeeRate"), f"fee-rate {symbol} makerFeeRate"),
+                _decimal(row.get("takerFeeRate"), f"fee-rate {symbol} takerFeeRate"))
 
     def snapshot(self, symbol: str) -> MarketSnapshot:
         c = self.category

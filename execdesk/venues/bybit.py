@@ -39,7 +39,7 @@ from execdesk.domain.orders import (
     Side,
     TimeInForce,
 )
-from execdesk.market.bybit_parse import BybitPayloadError
+from execdesk.market.bybit_parse import BybitPayloadError, InstrumentLimits
 from execdesk.venues.bybit_errors import Classification, ErrorClass, backoff_s, classify_pybit_error
 from execdesk.venues.rate_limit import RateLimiter, RateLimitTimeout
 
@@ -116,6 +116,8 @@ class BybitVenue:
         self.category = category
         # symbol -> rules from instruments-info; an order for a symbol missing here is refused unsent
         self.instruments = dict(instruments or {})
+        # symbol -> trading status and largest order sizes, when known: checked before sending
+        self.limits: dict[str, InstrumentLimits] = {}
         self.clock = clock
         self.sleep = sleep
         self.rng = rng if rng is not None else random.Random(0)
@@ -227,7 +229,7 @@ class BybitVenue:
             instrument.check(qty, reference)
         except InstrumentRuleError as exc:
             return str(exc)
-        return ""
+        return _limits_reason(self.limits.get(request.symbol), request, qty)
 
     # ------------------------------------------------------------------ sending
 
@@ -463,6 +465,20 @@ def _fill(row: Mapping[str, Any], order_link_id: str) -> FillReport:
         liquidity="maker" if maker is True or str(maker).lower() == "true" else "taker",
         ts=float(_decimal(row.get("execTime"), f"{where} execTime")) / 1000.0,
     )
+
+
+def _limits_reason(limits: InstrumentLimits | None, request: OrderRequest, qty: Decimal) -> str:
+    """instruments-info's status and maximum order sizes, checked before sending."""
+    if limits is None:
+        return ""
+    if not limits.trading:
+        return f"{request.symbol} is not trading on Bybit (status {limits.status})"
+    market = request.order_type is OrderType.MARKET
+    largest = limits.max_market_qty if market else limits.max_limit_qty
+    if largest is not None and qty > largest:
+        kind = "market" if market else "limit"
+        return f"{request.symbol}: quantity {qty} is above Bybit's maximum {kind} order size {largest}"
+    return ""
 
 
 def _took_liquidity(report: OrderReport) -> bool:
