@@ -239,8 +239,12 @@ def open_interest_points(result: Mapping[str, Any]) -> list[tuple[float, float]]
     for i, raw in enumerate(rows):
         where = f"open-interest.list[{i}]"
         row = _mapping(raw, where)
-        points.append((_integer(row.get("timestamp"), f"{where}.timestamp") / 1000.0,
-                       _number(row.get("openInterest"), f"{where}.openInterest")))
+        points.append(
+            (
+                _integer(row.get("timestamp"), f"{where}.timestamp") / 1000.0,
+                _number(row.get("openInterest"), f"{where}.openInterest"),
+            )
+        )
     return sorted(points)
 
 

@@ -36,6 +36,7 @@ from typing import Any
 from pybit.unified_trading import HTTP, WebSocket
 
 from execdesk.domain.market import MarketSnapshot, Trade
+from execdesk.market.bybit import http_client
 from execdesk.market.bybit_book import (
     BookCopy,
     BookSequence,
@@ -109,7 +110,9 @@ class BybitSocket(WebSocket):
     def subscribe(self, topic: str, callback: Any, symbol: Any = False) -> None:
         # pybit waits (forever) for a connection before sending a subscribe; fail fast instead
         if not self.is_connected():
-            raise ConnectionError(f"the WebSocket to {self.execdesk_url} closed before subscribing to {topic}")
+            raise ConnectionError(
+                f"the WebSocket to {self.execdesk_url} closed before subscribing to {topic}"
+            )
         super().subscribe(topic, callback, symbol)
 
     def _on_message(self, message: Any) -> None:
@@ -203,6 +206,7 @@ class _Symbol:
     errors: int = 0
     dirty: bool = False
     last_publish: float = -math.inf  # monotonic
+    published_stale: bool | None = None
 
 
 def _result(response: Any, what: str) -> Mapping[str, Any]:
@@ -230,18 +234,18 @@ class BybitPublicFeed:
     ) -> None:
         if category not in CATEGORIES:
             raise ValueError(f"category must be one of {', '.join(CATEGORIES)}, got {category!r}")
-        for name, value in (("stale_after_s", stale_after_s), ("publish_interval_s", publish_interval_s),
-                            ("watchdog_interval_s", watchdog_interval_s), ("rest_refresh_s", rest_refresh_s)):
+        for name, value in (
+            ("stale_after_s", stale_after_s),
+            ("publish_interval_s", publish_interval_s),
+            ("watchdog_interval_s", watchdog_interval_s),
+            ("rest_refresh_s", rest_refresh_s),
+        ):
             if not math.isfinite(value) or value <= 0:
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
         self.config = config
         self.category = category
         self.url = config.public_ws_url(category)
-        if http is None:
-            from execdesk.market.bybit import http_client
-
-            http = http_client(config, timeout_s=5.0)
-        self.http = http
+        self.http = http if http is not None else http_client(config, timeout_s=5.0)
         self.on_snapshot = on_snapshot
         self.clock = clock
         self.stale_after_s = stale_after_s
@@ -333,15 +337,25 @@ class BybitPublicFeed:
         with self._lock:
             st = self._symbols[symbol]
             connected = st.socket is not None and st.socket.is_connected()
-            return FeedStatus(symbol, connected, st.synced, self._stale_reason(st, self.clock()), st.errors,
-                              st.connections, st.last_data)
+            return FeedStatus(
+                symbol,
+                connected,
+                st.synced,
+                self._stale_reason(st, self.clock()),
+                st.errors,
+                st.connections,
+                st.last_data,
+            )
 
     def wait_ready(self, timeout_s: float = 10.0) -> bool:
-        """Block until every symbol has a fresh snapshot (True) or `timeout_s` passed (False)."""
+        """Block until every symbol has a fresh book and its first ticker (True) or `timeout_s` passed."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             with self._lock:
-                if all(not self._stale_reason(st, self.clock()) for st in self._symbols.values()):
+                if all(
+                    st.ticker is not None and not self._stale_reason(st, self.clock())
+                    for st in self._symbols.values()
+                ):
                     return True
             time.sleep(0.01)
         return False
@@ -370,12 +384,19 @@ class BybitPublicFeed:
             unavailable.setdefault("volume_1h", "no complete 1-min klines")
             unavailable.setdefault("volatility_1h", "no complete 1-min klines")
         funding = st.ticker.funding_rate if st.ticker is not None else None
-        if funding is None:
+        if st.ticker is None:
+            unavailable["funding_rate"] = unavailable["oi_change_1h"] = "waiting for the first ticker"
+        elif funding is None:
             unavailable["funding_rate"] = f"the {self.category} ticker has no fundingRate"
         oi_change = self._oi_change(st, now, unavailable)
         reason = self._stale_reason(st, now)
-        extra: dict[str, Any] = {"category": self.category, "book_ts": book.ts, "u": book.u, "seq": book.seq,
-                                 "volume_1h_source": "1-min klines"}
+        extra: dict[str, Any] = {
+            "category": self.category,
+            "book_ts": book.ts,
+            "u": book.u,
+            "seq": book.seq,
+            "volume_1h_source": "1-min klines",
+        }
         if reason:
             extra["stale_reason"] = reason
         if unavailable:
@@ -401,7 +422,9 @@ class BybitPublicFeed:
         )
 
     def _oi_change(self, st: _Symbol, now: float, unavailable: dict[str, str]) -> float:
-        current = st.ticker.open_interest if st.ticker is not None else None
+        if st.ticker is None:
+            return 0.0
+        current = st.ticker.open_interest
         if current is None:
             unavailable["oi_change_1h"] = f"the {self.category} ticker has no openInterest"
             return 0.0
@@ -441,8 +464,12 @@ class BybitPublicFeed:
                     else:
                         since = now - (st.last_data if st.last_data is not None else st.connected_at)
                         if since > self.stale_after_s:
-                            self._fault(st, f"no market data for {since:.1f} s (stale after "
-                                            f"{self.stale_after_s:g} s); reconnecting", count=False)
+                            self._fault(
+                                st,
+                                f"no market data for {since:.1f} s (stale after "
+                                f"{self.stale_after_s:g} s); reconnecting",
+                                count=False,
+                            )
                 if st.rebuild and mono >= st.next_attempt:
                     self._start_job(st, self._connect_job)
                 elif not st.rebuild and mono >= st.rest_due:
@@ -473,12 +500,16 @@ class BybitPublicFeed:
     def _publish_due(self) -> None:
         if self.on_snapshot is None:
             return
-        mono = time.monotonic()
+        mono, now = time.monotonic(), self.clock()
         due: list[MarketSnapshot] = []
         with self._lock:
             for st in self._symbols.values():
-                if st.dirty and st.book is not None and mono - st.last_publish >= self.publish_interval_s:
-                    st.dirty, st.last_publish = False, mono
+                if not st.dirty or st.book is None:
+                    continue
+                stale = bool(self._stale_reason(st, now))
+                # a change of the stale flag goes out at once: the desk must not act on a book it lost
+                if stale != st.published_stale or mono - st.last_publish >= self.publish_interval_s:
+                    st.dirty, st.last_publish, st.published_stale = False, mono, stale
                     due.append(self._snapshot(st))
         for snap in due:
             try:
@@ -487,7 +518,7 @@ class BybitPublicFeed:
                 self.errors += 1
                 logger.exception("on_snapshot failed for %s", snap.symbol)
 
-    # ------------------------------------------------------------------ jobs (one thread per symbol at a time)
+    # ------------------------------------------------------------------ jobs (one thread a symbol at a time)
 
     def _connect_job(self, st: _Symbol) -> None:
         with self._lock:
@@ -519,7 +550,9 @@ class BybitPublicFeed:
                 st.rebuild = False
                 st.connections += 1
                 st.connected_at, st.last_data = self.clock(), None
-            socket.orderbook_stream(BOOK_DEPTH, st.symbol, partial(self._guarded, st, generation, self._on_book))
+            socket.orderbook_stream(
+                BOOK_DEPTH, st.symbol, partial(self._guarded, st, generation, self._on_book)
+            )
             socket.trade_stream(st.symbol, partial(self._guarded, st, generation, self._on_trades))
             socket.ticker_stream(st.symbol, partial(self._guarded, st, generation, self._on_ticker))
         except Exception as exc:  # noqa: BLE001 - any failure is one more reconnect attempt
@@ -547,20 +580,33 @@ class BybitPublicFeed:
         oi_points: list[tuple[float, float]] | None = None
         seed: list[Trade] | None = None
         try:
-            klines = klines_from_result(_result(
-                self.http.get_kline(category=c, symbol=symbol, interval="1", limit=MINUTE_KLINES), "kline"))
+            klines = klines_from_result(
+                _result(
+                    self.http.get_kline(category=c, symbol=symbol, interval="1", limit=MINUTE_KLINES), "kline"
+                )
+            )
         except Exception as exc:  # noqa: BLE001 - REST extras are best effort; the book comes from the socket
             unavailable["volume_1h"] = unavailable["volatility_1h"] = f"1-min klines failed: {exc}"
         if c == "linear":
             try:
-                oi_points = open_interest_points(_result(self.http.get_open_interest(
-                    category=c, symbol=symbol, intervalTime=OI_INTERVAL, limit=OI_POINTS), "open-interest"))
+                oi_points = open_interest_points(
+                    _result(
+                        self.http.get_open_interest(
+                            category=c, symbol=symbol, intervalTime=OI_INTERVAL, limit=OI_POINTS
+                        ),
+                        "open-interest",
+                    )
+                )
             except Exception as exc:  # noqa: BLE001
                 unavailable["oi_change_1h"] = f"open-interest history failed: {exc}"
         if not st.rest_seeded:
             try:
-                seed = trades_from_recent(_result(self.http.get_public_trade_history(
-                    category=c, symbol=symbol, limit=RECENT_TRADES[c]), "recent-trade"))
+                seed = trades_from_recent(
+                    _result(
+                        self.http.get_public_trade_history(category=c, symbol=symbol, limit=RECENT_TRADES[c]),
+                        "recent-trade",
+                    )
+                )
             except Exception as exc:  # noqa: BLE001
                 unavailable["volume_1m"] = f"recent trades failed (the first minute is incomplete): {exc}"
         for name, reason in unavailable.items():
@@ -585,8 +631,11 @@ class BybitPublicFeed:
     def _on_socket_fault(self, st: _Symbol, generation: int, where: str, reason: str) -> None:
         with self._lock:
             if generation == st.generation:
-                self._fault(st, f"malformed or unexpected message{f' on {where}' if where else ''}: {reason}; "
-                                "resynchronising")
+                self._fault(
+                    st,
+                    f"malformed or unexpected message{f' on {where}' if where else ''}: {reason}; "
+                    "resynchronising",
+                )
 
     def _on_raw(self, st: _Symbol, generation: int, message: dict[str, Any]) -> bool:
         """Every message before pybit handles it: False drops it (pybit never sees it)."""
@@ -619,8 +668,13 @@ class BybitPublicFeed:
                 st.raw_kind = kind
             return True
 
-    def _guarded(self, st: _Symbol, generation: int, handler: Callable[[_Symbol, dict[str, Any]], None],
-                 message: dict[str, Any]) -> None:
+    def _guarded(
+        self,
+        st: _Symbol,
+        generation: int,
+        handler: Callable[[_Symbol, dict[str, Any]], None],
+        message: dict[str, Any],
+    ) -> None:
         try:
             with self._lock:
                 if generation != st.generation or st.rebuild:

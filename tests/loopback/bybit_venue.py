@@ -5,10 +5,16 @@ Matching follows what Bybit documents: market orders and crossing limits take li
 level from the opposite book; resting limits fill as maker when a test calls `trade_through`; a
 PostOnly that would cross is accepted (retCode 0) and immediately cancelled with rejectReason
 EC_PostOnlyWillTakeLiquidity; spot market buys measure qty in the quote coin unless
-marketUnit=baseCoin."""
+marketUnit=baseCoin.
+
+Listeners (`add_listener`) hear every change as it happens, which is how the loopback WebSocket server
+(bybit_ws.py) turns REST activity into pushes: "book" and "ticker" {category, symbol}, "trade" {category,
+symbol, trade}, "order" {category, order} (the /v5/order/realtime row) and "execution" {category,
+execution}. They are called under the venue's lock, so they must only hand the event on, never block."""
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -20,6 +26,9 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from tests.loopback.bybit_instruments import CATEGORIES, DEFAULT_MIDS, Instrument, default_instruments, fmt
 
+logger = logging.getLogger(__name__)
+
+VenueListener = Callable[[str, dict[str, object]], None]
 ORDER_LINK_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 OPEN_STATUSES = ("New", "PartiallyFilled")
 SEED_LEVELS = 50
@@ -183,8 +192,53 @@ class BybitVenue:
         self.funding_rate = Decimal("0.0001")
         self.open_interest = Decimal("50000")
         self._seq = 0
+        self._listeners: list[VenueListener] = []
         for category, symbol in self.instruments:
             self.seed_book(symbol, DEFAULT_MIDS.get(symbol, Decimal("100")), category=category)
+
+    # ---- listeners ------------------------------------------------------------------------------
+    @property
+    def lock(self) -> threading.RLock:
+        """The venue's lock, for readers (the WebSocket server) that need a consistent view."""
+        return self._lock
+
+    def add_listener(self, listener: VenueListener) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: VenueListener) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def _emit(self, kind: str, payload: dict[str, object]) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(kind, payload)
+            except Exception:  # a test listener's bug must not break the venue's matching
+                logger.exception("venue listener failed on a %s event", kind)
+
+    def _emit_order(self, order: Order) -> None:
+        if self._listeners:
+            payload: dict[str, object] = {"category": order.category, "symbol": order.symbol}
+            self._emit("order", {**payload, "order": order.as_json()})
+
+    def set_open_interest(self, value: Decimal | str) -> None:
+        """Change the linear open interest the tickers report (REST and the ticker stream)."""
+        with self._lock:
+            self.open_interest = Decimal(str(value))
+            self._emit_tickers()
+
+    def set_funding_rate(self, value: Decimal | str) -> None:
+        """Change the linear funding rate the tickers report (REST and the ticker stream)."""
+        with self._lock:
+            self.funding_rate = Decimal(str(value))
+            self._emit_tickers()
+
+    def _emit_tickers(self) -> None:
+        for category, symbol in self.instruments:
+            if category == "linear":
+                self._emit("ticker", {"category": category, "symbol": symbol})
 
     # ---- clock and ids -------------------------------------------------------------------------
     def now_ms(self) -> int:
@@ -235,6 +289,7 @@ class BybitVenue:
             for i in range(20):
                 side = "Buy" if i % 2 else "Sell"
                 self._print(category, symbol, mid, base, side, self.now_ms() - (20 - i) * 1000)
+            self._emit("book", {"category": category, "symbol": symbol})
 
     def set_book(
         self,
@@ -251,20 +306,21 @@ class BybitVenue:
             book.bids = {Decimal(p): Decimal(q) for p, q in bids}
             book.asks = {Decimal(p): Decimal(q) for p, q in asks}
             book.touch()
+            self._emit("book", {"category": category, "symbol": symbol})
 
     def _print(self, category: str, symbol: str, price: Decimal, size: Decimal, side: str, ts: int) -> None:
-        self.trades[(category, symbol)].appendleft(
-            {
-                "execId": str(uuid.uuid4()),
-                "symbol": symbol,
-                "price": fmt(price),
-                "size": fmt(size),
-                "side": side,
-                "time": str(ts),
-                "isBlockTrade": False,
-                "isRPITrade": False,
-            }
-        )
+        trade: dict[str, object] = {
+            "execId": str(uuid.uuid4()),
+            "symbol": symbol,
+            "price": fmt(price),
+            "size": fmt(size),
+            "side": side,
+            "time": str(ts),
+            "isBlockTrade": False,
+            "isRPITrade": False,
+        }
+        self.trades[(category, symbol)].appendleft(trade)
+        self._emit("trade", {"category": category, "symbol": symbol, "trade": dict(trade)})
 
     def mid(self, category: str, symbol: str) -> Decimal:
         book = self.books[(category, symbol)]
@@ -277,7 +333,11 @@ class BybitVenue:
     # ---- orders --------------------------------------------------------------------------------
     def create_order(self, params: dict[str, object]) -> dict[str, str]:
         with self._lock:
-            return self._create_order(params)
+            result = self._create_order(params)
+            order = next((o for o in reversed(self.orders) if o.order_id == result["orderId"]), None)
+            if order is not None:
+                self._emit_order(order)
+            return result
 
     def _create_order(self, p: dict[str, object]) -> dict[str, str]:
         category, symbol = str(p.get("category", "")), str(p.get("symbol", ""))
@@ -419,6 +479,7 @@ class BybitVenue:
             self._fill(order, inst, level, fill, is_maker=False)
             self._print(order.category, order.symbol, level, fill, order.side, self.now_ms())
         book.touch()
+        self._emit("book", {"category": order.category, "symbol": order.symbol})
 
     def _fill(
         self, order: Order, inst: Instrument, price: Decimal, qty: Decimal, *, is_maker: bool
@@ -478,6 +539,8 @@ class BybitVenue:
             "category": order.category,
         }
         self.executions.append(execution)
+        self._emit("execution", {"category": order.category, "symbol": order.symbol,
+                                 "execution": dict(execution)})
         return execution
 
     def trade_through(
@@ -505,6 +568,7 @@ class BybitVenue:
                 qty_here = min(o.leaves_qty, remaining)
                 remaining -= qty_here
                 fills.append(self._fill(o, inst, o.price, qty_here, is_maker=True))  # type: ignore[arg-type]
+                self._emit_order(o)
             self._print(category, symbol, price, Decimal(str(qty)), "Sell", self.now_ms())
             return fills
 
@@ -517,6 +581,7 @@ class BybitVenue:
                 raise BybitError(110001, "Order does not exist.")
             order.status = "PartiallyFilledCanceled" if category == "spot" and order.cum_qty else "Cancelled"
             order.cancel_type, order.updated_ms = "CancelByUser", self.now_ms()
+            self._emit_order(order)
             return {"orderId": order.order_id, "orderLinkId": order.order_link_id}
 
     def _find(self, category: str, order_id: object, link_id: object) -> Order | None:

@@ -1,5 +1,7 @@
 """Fixtures for tests that talk to the loopback Bybit server through the real pybit client.
-Import them from tests/conftest.py: `from tests.loopback.fixtures import bybit_server  # noqa: F401`."""
+Import them from tests/conftest.py: `from tests.loopback.fixtures import bybit_server  # noqa: F401`.
+`bybit_ws_server` is the WebSocket side, sharing `bybit_server`'s venue and API keys; `loopback_config`
+aims a BybitConfig at both."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ from collections.abc import Iterator
 import pytest
 from pybit.unified_trading import HTTP
 
+from execdesk.venues.bybit_config import BybitConfig
 from tests.loopback.bybit_server import BybitLoopbackServer
+from tests.loopback.bybit_ws import BybitWsLoopbackServer
 
 
 def pybit_http(server: BybitLoopbackServer, *, api_secret: str | None = None, **options: object) -> HTTP:
@@ -28,3 +32,21 @@ def bybit_server() -> Iterator[BybitLoopbackServer]:
     """A fresh loopback Bybit v5 server (own state, free port) for one test."""
     with BybitLoopbackServer() as server:
         yield server
+
+
+@pytest.fixture
+def bybit_ws_server(bybit_server: BybitLoopbackServer) -> Iterator[BybitWsLoopbackServer]:
+    """A loopback Bybit v5 WebSocket server pushing `bybit_server`'s venue, with the same API keys."""
+    with BybitWsLoopbackServer(venue=bybit_server.venue, api_keys=bybit_server.api_keys) as server:
+        yield server
+
+
+def loopback_config(rest: BybitLoopbackServer, ws: BybitWsLoopbackServer, *,
+                    api_secret: str | None = None) -> BybitConfig:
+    """A BybitConfig aimed at the loopback servers through EXECDESK_BYBIT_REST_URL / _WS_URL."""
+    return BybitConfig.from_env({
+        "EXECDESK_BYBIT_REST_URL": rest.url,
+        "EXECDESK_BYBIT_WS_URL": ws.url,
+        "EXECDESK_BYBIT_API_KEY": rest.api_key,
+        "EXECDESK_BYBIT_API_SECRET": api_secret or rest.api_secret,
+    })
