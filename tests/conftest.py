@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.loopback.fixtures import bybit_server  # noqa: F401  (the loopback Bybit v5 server)
+from tests.loopback.fixtures import bybit_server, bybit_ws_server  # noqa: F401  (loopback Bybit v5 REST + WS)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -21,3 +21,15 @@ def bybit_desk(bybit_server: BybitLoopbackServer, monkeypatch, settings) -> Iter
     bybit_link.link_reset()
     yield bybit_server
     bybit_link.link_reset()
+
+
+@pytest.fixture
+def bybit_live_desk(bybit_desk, bybit_ws_server, monkeypatch, settings):
+    """The desk as embedded mode runs it on Bybit: the public feed and the private fill stream in this
+    process, over the loopback WebSocket server; REST polling off, so what arrives came by the streams."""
+    monkeypatch.setenv("EXECDESK_BYBIT_WS_URL", bybit_ws_server.url)
+    settings.EXECDESK = {**settings.EXECDESK, "BYBIT_FEED_IN_PROCESS": True, "BYBIT_POLL_SECONDS": 3600.0,
+                         "BYBIT_STALE_SECONDS": 1.0}
+    bybit_link.link_reset()
+    yield bybit_desk, bybit_ws_server
+    bybit_link.link_reset()

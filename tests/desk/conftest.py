@@ -8,7 +8,7 @@ from django.utils import timezone
 from execdesk.desk.models import ParentOrder, Proposal
 from execdesk.desk.services.execution import execution_step
 from execdesk.desk.services.parent_orders import parent_order_create, parent_order_start
-from tests.desk.bybit_desk import bybit_desk  # noqa: F401  (the desk on the loopback Bybit server)
+from tests.desk.bybit_desk import bybit_desk, bybit_live_desk  # noqa: F401  (the desk on the loopback Bybit)
 
 
 @pytest.fixture
