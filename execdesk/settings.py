@@ -183,7 +183,8 @@ EXECDESK = {
     "BYBIT_CATEGORY": env("EXECDESK_BYBIT_CATEGORY", "linear"),
     "BYBIT_TIMEOUT_SECONDS": envfloat("EXECDESK_BYBIT_TIMEOUT", 10.0),
     "BYBIT_STALE_SECONDS": envfloat("EXECDESK_BYBIT_STALE_SECONDS", 10.0),
-    "BYBIT_FEED_IN_PROCESS": envbool("EXECDESK_BYBIT_FEED_IN_PROCESS", True),
+    # embedded mode runs the Bybit feeds in the web process; distributed mode runs `bybit_feed` processes
+    "BYBIT_FEED_IN_PROCESS": envbool("EXECDESK_BYBIT_FEED_IN_PROCESS", EMBEDDED),
     "BYBIT_POLL_SECONDS": envfloat("EXECDESK_BYBIT_POLL_SECONDS", 3.0),
     "BYBIT_UNSENT_GRACE_SECONDS": envfloat("EXECDESK_BYBIT_UNSENT_GRACE", 30.0),
     "RECONCILE_SECONDS": envfloat("EXECDESK_RECONCILE_SECONDS", 60.0),

@@ -174,9 +174,10 @@ def snapshot_publish(snapshot: MarketSnapshot) -> None:
 
 
 def bybit_feed_ensure(symbol: str) -> None:
-    """Embedded mode: run the public feed for `symbol` in this process. Distributed mode: the `bybit_feed`
-    process of the symbol does it (see docker-compose.yml)."""
-    if not settings.EMBEDDED or not settings.EXECDESK["BYBIT_FEED_IN_PROCESS"]:
+    """Embedded mode (EXECDESK_BYBIT_FEED_IN_PROCESS, on by default there): run the public feed for
+    `symbol` and the private stream in this process. Distributed mode: the `bybit_feed` process of the
+    symbol does it (see docker-compose.yml)."""
+    if not settings.EXECDESK["BYBIT_FEED_IN_PROCESS"]:
         return
     current = link()
     with _lock:
