@@ -105,6 +105,18 @@ def link() -> _Link:
         return _link
 
 
+def snapshots_forget(symbols: list[str]) -> None:
+    """Drop stored snapshots (tests; an operator switching environments): a stale entry left by an earlier
+    feed must not be read as this one's."""
+    store = link().store
+    if isinstance(store, RedisSnapshotStore):
+        store.client.delete(*[store.key(s) for s in symbols])
+    elif isinstance(store, LocalSnapshotStore):
+        with store._lock:
+            for symbol in symbols:
+                store._latest.pop(symbol, None)
+
+
 def link_reset() -> None:
     """Forget the connections (tests, or after the environment changed); stops in-process feeds."""
     global _link
@@ -155,6 +167,11 @@ def bybit_snapshot(symbol: str) -> MarketSnapshot:
     """The feed's latest snapshot (marked stale when the feed fell silent), else a REST read."""
     current = link()
     bybit_feed_ensure(symbol)
+    feed = current.feeds.get(symbol)
+    if feed is not None:  # in this process: the feed's own view, with its own staleness watchdog
+        snapshot = feed.snapshot(symbol)
+        if snapshot is not None:
+            return snapshot
     snapshot = current.store.get(symbol)
     if snapshot is not None:
         return snapshot

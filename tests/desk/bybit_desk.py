@@ -10,6 +10,8 @@ import pytest
 from execdesk.desk import bybit_link
 from tests.loopback.bybit_server import BybitLoopbackServer
 
+SYMBOLS = ["BTCUSDT", "ETHUSDT"]
+
 
 @pytest.fixture
 def bybit_desk(bybit_server: BybitLoopbackServer, monkeypatch, settings) -> Iterator[BybitLoopbackServer]:
@@ -19,7 +21,9 @@ def bybit_desk(bybit_server: BybitLoopbackServer, monkeypatch, settings) -> Iter
     settings.EXECDESK = {**settings.EXECDESK, "BYBIT_FEED_IN_PROCESS": False, "BYBIT_POLL_SECONDS": 0.0,
                          "BYBIT_TIMEOUT_SECONDS": 2.0}
     bybit_link.link_reset()
+    bybit_link.snapshots_forget(SYMBOLS)  # distributed mode's Redis store outlives a test
     yield bybit_server
+    bybit_link.snapshots_forget(SYMBOLS)
     bybit_link.link_reset()
 
 
@@ -32,4 +36,5 @@ def bybit_live_desk(bybit_desk, bybit_ws_server, monkeypatch, settings):
                          "BYBIT_STALE_SECONDS": 1.0}
     bybit_link.link_reset()
     yield bybit_desk, bybit_ws_server
+    bybit_link.snapshots_forget(SYMBOLS)
     bybit_link.link_reset()

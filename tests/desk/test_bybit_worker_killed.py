@@ -59,7 +59,8 @@ def test_reconciliation_adopts_an_order_whose_worker_died_before_the_answer(alic
             assert time.monotonic() < deadline, "the worker never sent the order"
             time.sleep(0.05)
     finally:
-        os.killpg(worker.pid, signal.SIGKILL)
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
         worker.communicate(timeout=30)
 
     child = ChildOrder.objects.get(parent=parent)

@@ -213,6 +213,8 @@ class BybitLoopbackServer:
 
 class _BybitHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes; with Nagle on, the body waits ~40 ms for the client's delayed ACK
+    disable_nagle_algorithm = True
     loopback: BybitLoopbackServer
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - silence stderr access log

@@ -58,8 +58,18 @@ class Command(BaseCommand):
             stream, pump = private_stream_start(current.config, category=bybit_link.bybit_category())
         self.stdout.write(f"bybit_feed: {current.config.environment_banner()}; symbols {', '.join(symbols) or '-'}"
                           f"{'; private stream' if stream else ''}")
+        last_status = time.monotonic()
         try:
-            while not stop.wait(options["status_every"]):
+            # Every second each symbol's snapshot is published again even when the book did not move, so the
+            # workers can tell a quiet market from a dead feed process (the store marks silence stale).
+            while not stop.wait(1.0):
+                for symbol in symbols:
+                    snapshot = feed.snapshot(symbol) if feed else None
+                    if snapshot is not None:
+                        bybit_link.snapshot_publish(snapshot)
+                if time.monotonic() - last_status < options["status_every"]:
+                    continue
+                last_status = time.monotonic()
                 parts = []
                 for symbol in symbols:
                     reason = feed.stale_reason(symbol) if feed else ""
