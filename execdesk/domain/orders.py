@@ -49,6 +49,7 @@ class OrderRequest:
     qty: Decimal
     price: Decimal | None = None  # required for LIMIT and POST_ONLY
     tif: TimeInForce = TimeInForce.GTC
+    reduce_only: bool = False  # only reduce an open position (derivatives; a venue refuses it on spot)
 
 
 @dataclass(frozen=True)

@@ -206,6 +206,8 @@ class BybitVenue:
                 f"order_link_id {request.order_link_id!r} must be 1-36 characters of letters, digits, "
                 "'-' or '_'"
             )
+        if request.reduce_only and self.category != "linear":
+            return f"{request.symbol}: reduce-only orders exist for linear contracts, not {self.category}"
         qty = to_decimal(request.qty)
         if qty <= 0:
             return f"{request.symbol}: quantity {qty} must be positive"
@@ -242,6 +244,8 @@ class BybitVenue:
             "qty": format(instrument.qty(to_decimal(request.qty)), "f"),
             "orderLinkId": request.order_link_id,
         }
+        if request.reduce_only:
+            params["reduceOnly"] = True
         if request.order_type is OrderType.MARKET:
             params["orderType"] = "Market"
             params["timeInForce"] = "IOC"  # Bybit executes a market order IOC whatever is sent
