@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from pybit.unified_trading import HTTP
@@ -20,6 +20,8 @@ from execdesk.domain.market import MarketSnapshot
 from execdesk.market.bybit_parse import (
     BybitPayloadError,
     InstrumentLimits,
+    decimal_value,
+    float_value,
     hourly_volumes_from_klines,
     instrument_from_info,
     instrument_limits_from_info,
@@ -49,20 +51,6 @@ def _result(response: Mapping[str, Any], what: str) -> Mapping[str, Any]:
     if not isinstance(response, Mapping) or not isinstance(response.get("result"), Mapping):
         raise BybitPayloadError(f"{what}: the response has no result object")
     return response["result"]
-
-
-def _decimal(value: Any, where: str) -> Decimal:
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise BybitPayloadError(f"{where}: {value!r} is not a number") from None
-    if not number.is_finite():
-        raise BybitPayloadError(f"{where}: {value!r} is not a finite number")
-    return number
-
-
-def _number(value: Any, where: str) -> float:
-    return float(_decimal(value, where))
 
 
 class BybitMarketData:
@@ -98,8 +86,8 @@ class BybitMarketData:
             where = f"funding/history {symbol} row {i}"
             if not isinstance(row, Mapping):
                 raise BybitPayloadError(f"{where}: not an object")
-            rows.append((_number(row.get("fundingRateTimestamp"), f"{where} fundingRateTimestamp") / 1000.0,
-                         _number(row.get("fundingRate"), f"{where} fundingRate")))
+            rows.append((float_value(row.get("fundingRateTimestamp"), f"{where} fundingRateTimestamp") / 1000.0,
+                         float_value(row.get("fundingRate"), f"{where} fundingRate", signed=True)))
         return rows
 
     def fee_rates(self, symbol: str) -> tuple[Decimal, Decimal]:
@@ -109,8 +97,8 @@ class BybitMarketData:
                    None)
         if row is None:
             raise BybitPayloadError(f"account/fee-rate has no {symbol}")
-        return (_decimal(row.get("makerFeeRate"), f"fee-rate {symbol} makerFeeRate"),
-                _decimal(row.get("takerFeeRate"), f"fee-rate {symbol} takerFeeRate"))
+        return (decimal_value(row.get("makerFeeRate"), f"fee-rate {symbol} makerFeeRate", signed=True),
+                decimal_value(row.get("takerFeeRate"), f"fee-rate {symbol} takerFeeRate", signed=True))
 
     def snapshot(self, symbol: str) -> MarketSnapshot:
         c = self.category

@@ -10,29 +10,17 @@ on the raw message, before pybit applies it. A payload that does not have the do
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from execdesk.domain.market import Level, Trade
-from execdesk.market.bybit_parse import BybitPayloadError
+from execdesk.market.bybit_parse import BybitPayloadError, float_value
 
 _SIDES = {"Buy": "buy", "Sell": "sell"}
 
 
-def _number(value: Any, where: str, *, positive: bool = False, signed: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or str(value).strip() == "":
-        raise BybitPayloadError(f"{where}: expected a number as a string, got {value!r}")
-    try:
-        number = float(value)
-    except ValueError:
-        raise BybitPayloadError(f"{where}={value!r} is not a number") from None
-    if not math.isfinite(number):
-        raise BybitPayloadError(f"{where}={value!r} is not finite")
-    if not signed and (number < 0 or (positive and number == 0)):
-        raise BybitPayloadError(f"{where}={value!r} must be {'positive' if positive else 'non-negative'}")
-    return number
+_number = float_value  # bybit_parse's checked reader: a string number, finite, signed only when allowed
 
 
 def _integer(value: Any, where: str) -> int:

@@ -65,7 +65,7 @@ def _number_text(value: Any, where: str) -> str:
     return text
 
 
-def _decimal_value(value: Any, where: str, *, positive: bool) -> Decimal:
+def _decimal_value(value: Any, where: str, *, positive: bool = False, signed: bool = False) -> Decimal:
     text = _number_text(value, where)
     try:
         number = Decimal(text)
@@ -73,7 +73,7 @@ def _decimal_value(value: Any, where: str, *, positive: bool) -> Decimal:
         raise BybitPayloadError(f"{where}={text!r} is not a number") from None
     if not number.is_finite():
         raise BybitPayloadError(f"{where}={text!r} is not finite")
-    if number < 0 or (positive and number == 0):
+    if not signed and (number < 0 or (positive and number == 0)):
         raise BybitPayloadError(f"{where}={text!r} must be {'positive' if positive else 'non-negative'}")
     return number
 
@@ -490,3 +490,8 @@ def snapshot_from_rest(
         source="bybit",
         extra=extra,
     )
+
+
+# The checked number readers, for the other Bybit adapters (REST market data, execution, the WebSocket book).
+decimal_value = _decimal_value
+float_value = _float_value

@@ -23,7 +23,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import partial
 from typing import Any
 
@@ -39,7 +39,7 @@ from execdesk.domain.orders import (
     Side,
     TimeInForce,
 )
-from execdesk.market.bybit_parse import BybitPayloadError, InstrumentLimits
+from execdesk.market.bybit_parse import BybitPayloadError, InstrumentLimits, decimal_value
 from execdesk.venues.bybit_errors import Classification, ErrorClass, backoff_s, classify_pybit_error
 from execdesk.venues.rate_limit import RateLimiter, RateLimitTimeout
 
@@ -444,13 +444,7 @@ def _result_of(response: Any, what: str) -> Mapping[str, Any]:
 
 
 def _decimal(value: Any, where: str) -> Decimal:
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise BybitPayloadError(f"{where}: {value!r} is not a number") from None
-    if not number.is_finite():
-        raise BybitPayloadError(f"{where}: {value!r} is not a finite number")
-    return number
+    return decimal_value(value, where, signed=True)  # fees can be negative (maker rebates)
 
 
 def _fill(row: Mapping[str, Any], order_link_id: str) -> FillReport:
