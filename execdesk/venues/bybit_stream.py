@@ -25,13 +25,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from execdesk.domain.orders import ChildStatus, FillReport
 from execdesk.market.bybit_feed import BybitSocket, backoff_delay, close_socket
-from execdesk.market.bybit_parse import BybitPayloadError
+from execdesk.market.bybit_parse import BybitPayloadError, decimal_value
 from execdesk.venues.bybit import STATUS_MAP
 from execdesk.venues.bybit_config import BybitConfig
 
@@ -70,20 +70,13 @@ class OrderUpdate:
 def _decimal(
     row: Mapping[str, Any], key: str, where: str, *, default: str | None = None, positive: bool = False
 ) -> Decimal:
+    """`row[key]` through bybit_parse's checked reader (`default` when missing or empty)."""
     value = row.get(key)
     if (value is None or value == "") and default is not None:
         value = default
-    if value is None or isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+    if value is None or value == "":
         raise BybitPayloadError(f"{where}.{key} is missing or not a number: {value!r}")
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise BybitPayloadError(f"{where}.{key}={value!r} is not a number") from None
-    if not number.is_finite() or (positive and number <= 0):
-        raise BybitPayloadError(
-            f"{where}.{key}={value!r} must be a {'positive ' if positive else ''}finite number"
-        )
-    return number
+    return decimal_value(value, f"{where}.{key}", positive=positive, signed=not positive)
 
 
 def _ms(row: Mapping[str, Any], key: str, where: str) -> float:

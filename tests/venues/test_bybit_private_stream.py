@@ -279,7 +279,7 @@ def test_row_parsing_names_the_bad_field():
     assert fill is not None and fill.fee == Decimal("-0.001") and fill.liquidity == "maker"
     assert fill.fee_currency == "USDT"  # taken when Bybit sends it
     assert fill_from_execution({**base, "execType": "Funding"}) is None
-    with pytest.raises(BybitPayloadError, match="execution e1.execPrice='0' must be a positive"):
+    with pytest.raises(BybitPayloadError, match="execution e1.execPrice='0' must be positive"):
         fill_from_execution({**base, "execPrice": "0"})
     with pytest.raises(BybitPayloadError, match="isMaker='maybe'"):
         fill_from_execution({**base, "isMaker": "maybe"})
