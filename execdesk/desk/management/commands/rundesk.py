@@ -28,10 +28,13 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("desk_demo")
         from execdesk.asgi import application
+        from execdesk.desk.bybit_link import bybit_status
 
+        live, banner = bybit_status()
+        venues = f"paper venue on the simulated market{'; ' + banner if live else ''}"
         with embedded_celery():
             self.stdout.write(self.style.SUCCESS(
-                f"ExecDesk (embedded: SQLite in {settings.DATA_DIR}, simulated market, paper venue) "
+                f"ExecDesk (embedded: SQLite in {settings.DATA_DIR}; {venues}) "
                 f"serving http://{host}:{port}/  — log in at /accounts/login/. Ctrl-C stops."))
             Server(application=application, endpoints=build_endpoint_description_strings(host=host, port=port),
                    signal_handlers=True, verbosity=0, websocket_timeout=86400).run()
