@@ -47,6 +47,10 @@ def http_client(config: BybitConfig, *, timeout_s: float = 10.0, attempts: int =
     return http
 
 
+class BybitUnknownSymbol(BybitPayloadError):
+    """Bybit does not list the symbol in this category."""
+
+
 def _result(response: Mapping[str, Any], what: str) -> Mapping[str, Any]:
     if not isinstance(response, Mapping) or not isinstance(response.get("result"), Mapping):
         raise BybitPayloadError(f"{what}: the response has no result object")
@@ -70,7 +74,7 @@ class BybitMarketData:
         result = _result(self.http.get_instruments_info(category=self.category, symbol=symbol), "instruments-info")
         items = [i for i in result.get("list") or [] if isinstance(i, Mapping) and i.get("symbol") == symbol]
         if not items:
-            raise BybitPayloadError(f"instruments-info has no {self.category} instrument {symbol}")
+            raise BybitUnknownSymbol(f"instruments-info has no {self.category} instrument {symbol}")
         return items[0]
 
     def funding_history(self, symbol: str, limit: int = 21) -> list[tuple[float, float]]:

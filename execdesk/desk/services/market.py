@@ -42,15 +42,16 @@ def instrument_for(symbol: str, venue: str = "paper") -> Instrument:
 def _bybit_call(fn, what: str):
     """Call into the Bybit link, turning its failures into one error the desk shows as it is."""
     from execdesk.desk import bybit_link
+    from execdesk.market.bybit import BybitUnknownSymbol
     from execdesk.market.bybit_parse import BybitPayloadError
 
     try:
         return fn(bybit_link)
     except bybit_link.BybitUnavailable as exc:
         raise VenueUnavailable(str(exc)) from None
+    except BybitUnknownSymbol as exc:
+        raise UnknownSymbol(f"Bybit does not list it: {exc}") from None
     except BybitPayloadError as exc:
-        if "has no" in str(exc):
-            raise UnknownSymbol(f"Bybit does not list {exc}") from None
         raise VenueUnavailable(f"Bybit answered {what} with a malformed payload: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - pybit's and the network's errors, classified for the message
         from execdesk.venues.bybit_errors import classify_pybit_error
