@@ -179,6 +179,10 @@ EXECDESK = {
     "DEFAULT_INTERVAL_SECONDS": envint("EXECDESK_DEFAULT_INTERVAL", 10),
     "MIN_INTERVAL_SECONDS": 5,
     "EMBEDDED_WORKER_THREADS": envint("EXECDESK_WORKER_THREADS", 4),
+    # Claude questions run off the step: an in-process thread pool (embedded) or the `advisor` Celery queue
+    "ADVISOR_RUNNER": env("EXECDESK_ADVISOR_RUNNER", "threads" if EMBEDDED else "celery"),
+    "ADVISOR_THREADS": envint("EXECDESK_ADVISOR_THREADS", 4),
+    "LLM_DEFAULT_INTERVAL_SECONDS": envint("EXECDESK_LLM_DEFAULT_INTERVAL", 60),
     # Bybit (credentials and endpoints: execdesk.venues.bybit_config reads EXECDESK_BYBIT_* itself)
     "BYBIT_CATEGORY": env("EXECDESK_BYBIT_CATEGORY", "linear"),
     "BYBIT_TIMEOUT_SECONDS": envfloat("EXECDESK_BYBIT_TIMEOUT", 10.0),
@@ -189,6 +193,9 @@ EXECDESK = {
     "BYBIT_UNSENT_GRACE_SECONDS": envfloat("EXECDESK_BYBIT_UNSENT_GRACE", 30.0),
     "RECONCILE_SECONDS": envfloat("EXECDESK_RECONCILE_SECONDS", 60.0),
 }
+if EXECDESK["ADVISOR_RUNNER"] not in ("threads", "celery"):
+    raise ConfigError(f"EXECDESK_ADVISOR_RUNNER must be 'threads' or 'celery', "
+                      f"got {EXECDESK['ADVISOR_RUNNER']!r}")
 if EXECDESK["BYBIT_CATEGORY"] not in ("linear", "spot"):
     raise ConfigError(f"EXECDESK_BYBIT_CATEGORY={EXECDESK['BYBIT_CATEGORY']!r} must be linear or spot")
 

@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.loopback.anthropic_fixtures import anthropic_server  # noqa: F401  (loopback Anthropic Messages API)
 from tests.loopback.fixtures import bybit_server, bybit_ws_server  # noqa: F401  (loopback Bybit v5 REST + WS)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

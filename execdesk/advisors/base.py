@@ -35,6 +35,8 @@ class AdvisorContext:
     history: tuple[PastDecision, ...] = field(default_factory=tuple)
     market_volume_since_last: float = 0.0  # base qty the market printed since our last child order
     decision: StrategyDecision | None = None  # the parent's strategy's own decision now (the baseline)
+    rate: float = 1.0  # the execution rate as a multiple of the schedule (set by an approved ACCELERATE/DECELERATE)
+    venue: str = "paper"  # where the child orders go (shown to the advisor)
 
 
 class Advisor(Protocol):

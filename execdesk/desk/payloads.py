@@ -67,6 +67,8 @@ def proposal_payload(p: Proposal) -> dict[str, Any]:
         "risk_blocked": p.risk_blocked,
         "is_fallback": p.is_fallback,
         "fallback_reason": p.fallback_reason,
+        "new_rate": p.new_rate,
+        "expected_impact_bps": p.expected_impact_bps,
         "status": p.status,
         "created_at": ts(p.created_at),
         "expires_at": ts(p.expires_at),

@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 DESK_GROUP = "desk"
 
-EventType = Literal["progress", "proposal", "child", "fill", "market", "status", "error", "desk"]
+EventType = Literal["progress", "proposal", "child", "fill", "market", "status", "error", "desk", "advisor"]
 
 
 class DeskEvent(TypedDict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from execdesk.desk.services.advice import advisor_query_run
 from execdesk.desk.services.child_orders import child_order_submit
 from execdesk.desk.services.execution import desk_tick, execution_step
 from execdesk.desk.services.live_orders import live_child_cancel
@@ -44,3 +45,10 @@ def venue_reconcile_task(trigger: str = "scheduled") -> None:
 @shared_task(name="desk.venue_cancel_all", ignore_result=True)
 def venue_cancel_all_task(reason: str) -> None:
     venue_cancel_all(reason=reason)
+
+
+@shared_task(name="desk.advisor_query", ignore_result=True, acks_late=False)
+def advisor_query_task(query_id: int) -> None:
+    # Runs on the `advisor` queue so a slow Claude never holds a worker the execution loop needs. Not
+    # acked late: a question lost with its worker is not asked twice; the step falls back after the lead.
+    advisor_query_run(query_id=query_id)

@@ -35,6 +35,8 @@ class ProposalDraft:
     wait_seconds: float | None = None
     is_fallback: bool = False
     fallback_reason: str = ""
+    new_rate: float | None = None  # ACCELERATE / DECELERATE: the execution rate as a multiple of the schedule
+    expected_impact_bps: float | None = None
 
     def with_order(self, *, quantity: float, order_type: OrderType, limit_price: float | None,
                    tif: TimeInForce) -> ProposalDraft:

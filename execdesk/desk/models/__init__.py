@@ -1,3 +1,4 @@
+from execdesk.desk.models.advisor_query import AdvisorQuery, QueryKind, QueryStatus
 from execdesk.desk.models.audit import AuditEvent, AuditTamperError
 from execdesk.desk.models.child import ChildOrder, Fill
 from execdesk.desk.models.desk_state import DeskState
@@ -7,6 +8,9 @@ from execdesk.desk.models.parent import ApprovalMode, ParentOrder, Strategy
 from execdesk.desk.models.proposal import Proposal, ProposalStatus
 
 __all__ = [
+    "AdvisorQuery",
+    "QueryKind",
+    "QueryStatus",
     "ApprovalMode",
     "AuditEvent",
     "AuditTamperError",

@@ -40,6 +40,9 @@ class ParentOrder(models.Model):
     advisor = models.CharField(max_length=16, default="rules")
     venue = models.CharField(max_length=16, default="paper")
     notes = models.TextField(blank=True, default="")
+    # The execution rate as a multiple of the strategy's schedule: an approved ACCELERATE / DECELERATE sets
+    # it; baseline slices (and the advisor's fallbacks) are scaled by it.
+    rate = models.FloatField(default=1.0)
     proposal_ttl_seconds = models.PositiveIntegerField(default=30)
     # Frozen when the order starts (volume curve, Almgren–Chriss inputs, POV rate, seed), so the plan does
     # not drift as the market moves; shown on the order page and audited.

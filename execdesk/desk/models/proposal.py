@@ -35,6 +35,8 @@ class Proposal(models.Model):
     is_fallback = models.BooleanField(default=False)
     fallback_reason = models.TextField(blank=True, default="")
     market = models.JSONField(default=dict)  # the snapshot the advisor saw
+    new_rate = models.FloatField(null=True, blank=True)  # ACCELERATE / DECELERATE: rate as a multiple of the schedule
+    expected_impact_bps = models.FloatField(null=True, blank=True)  # the advisor's own estimate
 
     status = models.CharField(max_length=16, choices=ProposalStatus.choices, default=ProposalStatus.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)

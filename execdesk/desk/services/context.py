@@ -65,8 +65,9 @@ def advisor_context(parent: ParentOrder, market: MarketSnapshot, instrument: Ins
     )
     return AdvisorContext(
         progress=progress, market=market, instrument=instrument, limits=DEFAULT_LIMITS, strategy=parent.strategy,
-        interval_s=interval, baseline_qty=float(snap_quantity(decision.quantity, remaining=progress.remaining,
+        interval_s=interval, baseline_qty=float(snap_quantity(min(decision.quantity * parent.rate, progress.remaining),
+                                                                    remaining=progress.remaining,
                                                                     instrument=instrument)),
         schedule_target=decision.schedule_target, notes=parent.notes, history=history,
-        market_volume_since_last=volume, decision=decision,
+        market_volume_since_last=volume, decision=decision, rate=parent.rate, venue=parent.venue,
     )

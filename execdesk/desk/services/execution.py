@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,13 +12,15 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
-from execdesk.advisors.base import Advisor
+from execdesk.advisors.anthropic import NAME as CLAUDE
+from execdesk.advisors.base import Advisor, AdvisorContext
 from execdesk.advisors.rules import RulesAdvisor
 from execdesk.advisors.schedule import ScheduleAdvisor
-from execdesk.desk.models import ParentOrder, Proposal, ProposalStatus
+from execdesk.desk.models import AdvisorQuery, ParentOrder, Proposal, ProposalStatus
 from execdesk.desk.payloads import proposal_payload
 from execdesk.desk.push import push_order
 from execdesk.desk.roles import SYSTEM, Actor
+from execdesk.desk.services.advice import advice_draft, advice_gate, advice_link, advice_prefetch
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref
 from execdesk.desk.services.child_orders import child_order_cancel_stale, market_apply_reports
@@ -99,31 +102,39 @@ def execution_step(*, parent_id: int) -> Proposal | None:
         if parent.state != ParentStatus.ACTIVE:
             return None  # a child order is working; the next proposal waits for it
         pending = Proposal.objects.filter(parent=parent, status=ProposalStatus.PENDING).first()
+        if pending is not None and pending.action != Action.WAIT:
+            return None  # an order proposal waits for its human until its TTL
         last = Proposal.objects.filter(parent=parent).aggregate(at=Max("created_at"), seq=Max("seq"))
         now = timezone.now()
-        if not _due(parent, last["at"], now):
+        seq = (last["seq"] or 0) + 1
+        due_at = _due_at(parent, last["at"]) or now
+        if parent.advisor == CLAUDE:
+            advice_prefetch(parent, seq=seq, due_at=due_at, now=now)  # asked ahead: the answer is in when due
+        if now < due_at:
             return None
+        step = _draft(parent, live, seq=seq, now=now)
+        if step is None:
+            return None  # Claude is inside its lead time; the next tick looks again
         if pending is not None:
-            if pending.action != Action.WAIT:
-                return None  # an order proposal waits for its human until its TTL
             _supersede_wait(pending)
-        proposal = _propose(parent, seq=(last["seq"] or 0) + 1, live=live)
+        proposal = _record(parent, step, seq=seq)
         parent.last_step_at = now
         parent.save(update_fields=["last_step_at"])
     _auto_approve(parent, proposal)
     return proposal
 
 
-def _due(parent: ParentOrder, last_proposal_at, now) -> bool:
+def _due_at(parent: ParentOrder, last_proposal_at):
     """A proposal is due one interval after the later of the last proposal and the last child order:
     the child order is created when the human approves, and the risk gate's minimum gap between
-    orders counts from there — measuring from the proposal would make slow approvals self-blocking."""
+    orders counts from there — measuring from the proposal would make slow approvals self-blocking.
+    None: due now (nothing proposed or sent yet)."""
     last_order_at = parent.child_orders.aggregate(at=Max("created_at"))["at"]
     marks = [t for t in (last_proposal_at, last_order_at) if t is not None]
     if not marks:
-        return True
+        return None
     wait = max(parent.interval_seconds, DEFAULT_LIMITS.min_order_interval_s)
-    return now - max(marks) >= timedelta(seconds=wait)
+    return max(marks) + timedelta(seconds=wait)
 
 
 def _supersede_wait(pending: Proposal) -> None:
@@ -145,34 +156,63 @@ def _live_market(parent_id: int) -> tuple[MarketSnapshot, Instrument] | None:
     return market_snapshot(symbol, venue), instrument_for(symbol, venue)
 
 
-def _propose(parent: ParentOrder, *, seq: int, live: tuple[MarketSnapshot, Instrument] | None) -> Proposal:
+@dataclass
+class _Step:
+    draft: ProposalDraft
+    verdict: RiskVerdict
+    ctx: AdvisorContext
+    snap: MarketSnapshot
+    instrument: Instrument
+    query: AdvisorQuery | None = None
+
+
+def _draft(parent: ParentOrder, live: tuple[MarketSnapshot, Instrument] | None, *, seq: int,
+           now) -> _Step | None:
     if live is not None:
         snap, instrument = live
     else:
         snap, instrument = market_snapshot(parent.symbol), instrument_for(parent.symbol)
     progress = order_progress(parent)
-    impact_observe_due(parent, snap)
     ctx = advisor_context(parent, snap, instrument, progress)
-    advisor = advisor_for(parent)
-    draft: ProposalDraft = advisor.propose(ctx)
+    query = None
+    if parent.advisor == CLAUDE:
+        advice = advice_draft(parent, ctx, seq=seq, now=now)
+        if advice is None:
+            return None
+        draft, query = advice
+    else:
+        draft = advisor_for(parent).propose(ctx)
+    impact_observe_due(parent, snap)
     verdict: RiskVerdict = risk_gate(parent, draft, progress=progress, market=snap, instrument=instrument)
+    if (refused := advice_gate(ctx, draft, verdict, query)) is not None:
+        draft = refused
+        verdict = risk_gate(parent, draft, progress=progress, market=snap, instrument=instrument)
+    return _Step(draft=draft, verdict=verdict, ctx=ctx, snap=snap, instrument=instrument, query=query)
+
+
+def _record(parent: ParentOrder, step: _Step, *, seq: int) -> Proposal:
+    draft, verdict, snap, instrument = step.draft, step.verdict, step.snap, step.instrument
     qty = instrument.qty(draft.quantity) if draft.quantity > 0 else Decimal("0")
     price = instrument.price(draft.limit_price) if draft.limit_price is not None else None
     proposal = Proposal.objects.create(
         parent=parent, seq=seq, advisor=draft.advisor, action=draft.action, quantity=qty,
         order_type=draft.order_type.value if draft.order_type else "", limit_price=price, tif=draft.tif.value,
         reasoning=draft.reasoning, confidence=draft.confidence, risk_assessment=draft.risk_assessment,
-        risk_checks=verdict.to_list(), risk_blocked=verdict.blocked, baseline_qty=Decimal(str(ctx.baseline_qty)),
+        risk_checks=verdict.to_list(), risk_blocked=verdict.blocked, baseline_qty=Decimal(str(step.ctx.baseline_qty)),
         is_fallback=draft.is_fallback, fallback_reason=draft.fallback_reason, market=snap.to_dict(),
+        new_rate=draft.new_rate, expected_impact_bps=draft.expected_impact_bps,
         expires_at=timezone.now() + timedelta(seconds=parent.proposal_ttl_seconds),
     )
+    advice_link(step.query, proposal)
     audit_record(actor=Actor(label=f"advisor:{draft.advisor}", role="advisor"), action="proposal.created",
                  obj=proposal, parent_order_id=parent.pk,
                  payload={"seq": seq, "action": draft.action, "quantity": qty, "order_type": proposal.order_type,
                           "limit_price": price, "tif": proposal.tif, "reasoning": draft.reasoning,
                           "confidence": draft.confidence, "risk": verdict.summary, "risk_blocked": verdict.blocked,
-                          "baseline_qty": ctx.baseline_qty, "is_fallback": draft.is_fallback,
-                          "fallback_reason": draft.fallback_reason},
+                          "baseline_qty": step.ctx.baseline_qty, "is_fallback": draft.is_fallback,
+                          "fallback_reason": draft.fallback_reason, "new_rate": draft.new_rate,
+                          "expected_impact_bps": draft.expected_impact_bps,
+                          "advisor_query": step.query.pk if step.query else None},
                  market_ref=market_ref(proposal.market))
     push_order(parent.pk, "proposal", proposal_payload(proposal))
     return proposal
@@ -180,8 +220,8 @@ def _propose(parent: ParentOrder, *, seq: int, live: tuple[MarketSnapshot, Instr
 
 def _auto_approve(parent: ParentOrder, proposal: Proposal) -> None:
     mode = parent.approval_mode
-    if mode == "manual" or proposal.risk_blocked:
-        return
+    if mode == "manual" or proposal.risk_blocked or proposal.action == Action.CANCEL:
+        return  # stopping the order is always a human's call, whatever the mode
     if mode == "auto_within_limits":
         warned = any(not c["passed"] for c in proposal.risk_checks)
         notional = proposal.quantity * (proposal.limit_price or parent.decision_price)

@@ -10,10 +10,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from execdesk.advisors.anthropic import NAME as CLAUDE
 from execdesk.desk.models import ApprovalMode, ParentOrder, Proposal, ProposalStatus, Strategy
 from execdesk.desk.payloads import progress_payload, proposal_payload
 from execdesk.desk.push import push_order
 from execdesk.desk.roles import Actor, require_trader
+from execdesk.desk.services.advice import claude_available, impact_question
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref
 from execdesk.desk.services.child_orders import child_orders_cancel_open, market_apply_reports
@@ -34,8 +36,9 @@ from execdesk.desk.services.transitions import audit_refused_transition, parent_
 from execdesk.domain.states import IllegalTransition, ParentStatus
 
 MIN_HORIZON_S, MAX_HORIZON_S = 30, 7 * 24 * 3600
-# "schedule" follows the strategy's own slice; "rules" is the adaptive policy's reasoning advisor.
-ADVISORS = ("schedule", "rules")
+# "schedule" follows the strategy's own slice; "rules" is the adaptive policy's reasoning advisor;
+# "anthropic" asks Claude (needs ANTHROPIC_API_KEY) and falls back to the strategy's slice.
+ADVISORS = ("schedule", "rules", "anthropic")
 
 
 def _validate(symbol: str, side: str, quantity: object, horizon_seconds: int, interval_seconds: int,
@@ -72,12 +75,16 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
     """A parent order in INITIALIZED with its pre-trade estimate. `venue` "paper" trades the simulated
     market on the paper venue, "bybit" the live Bybit market; `advisor` None takes the strategy's own."""
     require_trader(user, "creating a parent order")
-    interval = interval_seconds or settings.EXECDESK["DEFAULT_INTERVAL_SECONDS"]
+    default_interval = settings.EXECDESK["LLM_DEFAULT_INTERVAL_SECONDS" if advisor == CLAUDE else "DEFAULT_INTERVAL_SECONDS"]
+    interval = interval_seconds or default_interval
     qty = _validate(symbol, side, quantity, horizon_seconds, interval, strategy, approval_mode, venue)
     if advisor is None:
         advisor = "rules" if strategy == Strategy.ADAPTIVE else "schedule"
     if advisor not in ADVISORS:
         raise InvalidInput(f"unknown advisor {advisor!r}; available: {', '.join(ADVISORS)}")
+    if advisor == CLAUDE and not claude_available():
+        raise InvalidInput("the Claude advisor needs ANTHROPIC_API_KEY in the desk's environment; without it "
+                           "choose the rules advisor")
     cap = decimal_input("auto cap", auto_cap_notional)
     jitter = decimal_input("randomisation", randomise)
     if not Decimal(0) <= jitter <= Decimal("0.5"):
@@ -112,6 +119,8 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
                               "pretrade": _pretrade_summary(pretrade)},
                      market_ref=market_ref(snap.to_dict()))
         push_order(parent.pk, "progress", progress_payload(parent))
+        if advisor == CLAUDE:
+            impact_question(parent)
     return parent
 
 

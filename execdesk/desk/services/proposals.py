@@ -86,6 +86,8 @@ def _act(proposal: Proposal, parent: ParentOrder, actor: Actor) -> ChildOrder | 
         parent_transition(parent, ParentStatus.CANCELLED, actor=actor, reason=f"advisor CANCEL approved by {actor.label}")
         child_orders_cancel_open(parent, actor=actor, reason="parent order cancelled")
         return None
+    if proposal.new_rate is not None and action in (Action.ACCELERATE, Action.DECELERATE):
+        _rate_change(parent, proposal, actor)
     if not action.sends_order and not proposal.final_order_type:
         return None
     child = ChildOrder.objects.create(
@@ -103,6 +105,17 @@ def _act(proposal: Proposal, parent: ParentOrder, actor: Actor) -> ChildOrder | 
 
     transaction.on_commit(lambda: child_order_submit_task.delay(child.pk))
     return child
+
+
+def _rate_change(parent: ParentOrder, proposal: Proposal, actor: Actor) -> None:
+    """An approved (or overridden) ACCELERATE / DECELERATE sets the order's execution rate: the strategy's
+    slices, and the advisor's fallbacks, are scaled by it until it changes again."""
+    before = parent.rate
+    parent.rate = float(proposal.new_rate)  # type: ignore[arg-type]
+    parent.save(update_fields=["rate"])
+    audit_record(actor=actor, action="parent.rate_changed", obj=parent, parent_order_id=parent.pk,
+                 payload={"from": before, "to": parent.rate, "proposal_seq": proposal.seq,
+                          "advisor": proposal.advisor, "action": proposal.action})
 
 
 def _final_terms(proposal: Proposal) -> dict[str, object]:
