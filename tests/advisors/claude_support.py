@@ -11,7 +11,7 @@ import pytest
 
 from execdesk.advisors.base import AdvisorContext, PastDecision
 from execdesk.advisors.claude_config import ClaudeConfig
-from execdesk.advisors.schema import DECISION_TOOL
+from execdesk.advisors.schema import DECISION_TOOL, IMPACT_TOOL
 from execdesk.domain.instrument import BTCUSDT
 from execdesk.domain.market import Level, MarketSnapshot, Trade
 from execdesk.domain.orders import Side
@@ -71,11 +71,19 @@ def decision_from_prompt(body: dict[str, Any], **fields: Any) -> dict[str, Any]:
     allowed = figure(prompt, r"Quantity: at most ([0-9.e+-]+) now")
     buy = "Side: BUY" in prompt
     touch = figure(prompt, r"Best bid: [0-9.e+-]+ @ ([0-9,.]+)" if buy else r"Best ask: [0-9.e+-]+ @ ([0-9,.]+)")
-    return decision(quantity=round(allowed / 2, 3), limit_price=touch, **fields)
+    answer = decision(quantity=round(allowed / 2, 3), limit_price=touch)
+    answer.update(fields)
+    return answer
 
 
 def answer_with(server: AnthropicLoopbackServer, make=decision_from_prompt, **fields: Any) -> None:
-    server.responder = lambda body: tool_reply(DECISION_TOOL, make(body, **fields))
+    """Answer decision questions with `make(body, **fields)` and impact questions with a 1.2 multiplier."""
+    def respond(body: dict[str, Any]):
+        if body["tool_choice"]["name"] == IMPACT_TOOL:
+            return tool_reply(IMPACT_TOOL, {"multiplier": 1.2, "reasoning": "Thin book ahead of the US open."})
+        return tool_reply(DECISION_TOOL, make(body, **fields))
+
+    server.responder = respond
 
 
 def config_for(server: AnthropicLoopbackServer, **overrides: Any) -> ClaudeConfig:

@@ -29,7 +29,7 @@ def execute(**changes: str | None) -> None:
     ({"horizon": "10"}, "--horizon 10: horizon must be between 30 s"),
     ({"interval": "2"}, "--interval 2: decision interval must be between 5 s"),
     ({"horizon": "30", "interval": "60"}, "--interval 60: decision interval must be between 5 s and the horizon"),
-    ({"advisor": "anthropic"}, "--advisor anthropic: unknown advisor 'anthropic'"),
+    ({"advisor": "anthropic"}, "the Claude advisor needs ANTHROPIC_API_KEY"),
     ({"side": "hold"}, "argument --side: invalid choice: 'hold'"),
     ({"strategy": "vwop"}, "argument --strategy: invalid choice: 'vwop'"),
     ({"horizon": "soon"}, "argument --horizon: invalid int value: 'soon'"),

@@ -139,7 +139,10 @@ _POOL: ThreadPoolExecutor | None = None
 def advisor_dispatch(query_id: int) -> None:
     """Run the question off the caller's thread: an in-process pool (embedded mode) or the `advisor`
     Celery queue (distributed mode), per EXECDESK_ADVISOR_RUNNER."""
-    if settings.EXECDESK["ADVISOR_RUNNER"] == "celery":
+    from execdesk.celery import app
+
+    # eager Celery (headless `execute`) would ask inline, inside the step: the pool keeps it off the loop
+    if settings.EXECDESK["ADVISOR_RUNNER"] == "celery" and not app.conf.task_always_eager:
         from execdesk.desk.tasks import advisor_query_task
 
         advisor_query_task.apply_async((query_id,), queue="advisor")

@@ -236,6 +236,13 @@ def _tca(parent: ParentOrder) -> dict[str, Any]:
     # the database's exact decimals, not the report's floats
     tca.update(quantity=dec(parent.quantity), filled_qty=dec(parent.executed_qty),
                decision_price=dec(parent.decision_price), avg_price=dec(parent.avg_price))
+    if parent.advisor == "anthropic":  # latency, tokens, cost, fallbacks, outcomes, value added vs TWAP
+        from execdesk.desk.selectors_advisor import advisor_metrics
+
+        metrics = advisor_metrics(parent.pk)
+        if tca.get("vs_twap_bps") is not None:
+            metrics["value_added_bps"] = -float(tca["vs_twap_bps"])
+        tca["advisor"] = metrics
     return tca
 
 
