@@ -99,7 +99,8 @@ class ClaudeClient:
                 continue
             return self._answer(message, key, start, attempts)
         return ClaudeAnswer(error_kind=kind, error=error, latency_ms=(self._clock() - start) * 1000,
-                            attempts=attempts, model=cfg.model, prompt_hash=key, request_id=request_id)
+                            attempts=attempts, model=cfg.model, prompt_hash=key, request_id=request_id,
+                            cost_usd=0.0)  # no answer, no tokens billed
 
     def _answer(self, message: Any, key: str, start: float, attempts: int) -> ClaudeAnswer:
         latency = (self._clock() - start) * 1000

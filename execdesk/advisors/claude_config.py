@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from execdesk.env import ConfigError
+
 DEFAULT_MODEL = "claude-sonnet-4-6"
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MAX_RETRIES = 2
@@ -34,8 +36,9 @@ PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
 }
 
 
-class ClaudeConfigError(ValueError):
-    """A Claude setting in the environment is unusable; the message names it."""
+class ClaudeConfigError(ConfigError, ValueError):
+    """A Claude setting in the environment is unusable; the message names it (a ConfigError: every process
+    refuses to start on it, with that one line)."""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,10 @@ strategy decision → proposal draft → risk gate → paper venue → fills →
 
 It is the desk's execution step without Django: the same strategy, drafting, risk and TCA code, and the
 paper venue's matching. Resting child orders are cancelled after one interval, as the desk does.
+
+A `Pilot` (the "llm" strategy: Claude over TWAP's schedule, execdesk.backtest.llm) replaces the middle
+of the step: it is handed the strategy's decision as its baseline and returns the draft and the risk
+verdict; everything around it (matching, cancels, fills, TCA) stays the same for every strategy.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from execdesk.advisors.drafts import draft_from_decision
 from execdesk.backtest.spec import RunSpec
@@ -19,8 +23,9 @@ from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import OrderReport, OrderRequest
 from execdesk.domain.progress import OrderProgress
-from execdesk.domain.risk import evaluate
-from execdesk.domain.strategies.base import StepInput, Strategy
+from execdesk.domain.proposals import ProposalDraft
+from execdesk.domain.risk import RiskVerdict, evaluate
+from execdesk.domain.strategies.base import StepInput, Strategy, StrategyDecision
 from execdesk.domain.tca import TCAReport
 from execdesk.market.base import MatchableMarket
 from execdesk.venues.paper import PaperVenue
@@ -59,14 +64,22 @@ class Execution:
     tca: TCAReport | None = None
     seen: set[str] = field(default_factory=set)  # exec ids: reports may repeat an order's earlier fills
     placed_mid: dict[str, float] = field(default_factory=dict)  # mid when each child order was sent
+    llm: dict[str, Any] | None = None  # the "llm" strategy's advisor figures (execdesk.backtest.llm)
 
     @property
     def executed(self) -> float:
         return sum(f.qty for f in self.fills)
 
 
+class Pilot(Protocol):
+    """Decides each step in the strategy's place, with the strategy's decision as its baseline."""
+
+    def step(self, *, progress: OrderProgress, market: MarketSnapshot, decision: StrategyDecision,
+             volume_since_order: float) -> tuple[ProposalDraft, RiskVerdict]: ...
+
+
 def execute(spec: RunSpec, market: MatchableMarket, instrument: Instrument, strategy: Strategy, *,
-            venue: PaperVenue | None = None, trace: bool = False) -> Execution:
+            venue: PaperVenue | None = None, trace: bool = False, pilot: Pilot | None = None) -> Execution:
     order, limits = spec.order, spec.limits
     venue = venue or PaperVenue()
     first = market.snapshot()
@@ -97,17 +110,24 @@ def execute(spec: RunSpec, market: MatchableMarket, instrument: Instrument, stra
         decision = strategy.decide(StepInput(progress=progress, market=snap, interval_s=order.interval_s,
                                              market_volume_since_last=volume_since_order,
                                              max_participation=limits.max_participation))
-        draft = draft_from_decision(decision, side=order.side, market=snap, instrument=instrument,
-                                    advisor=strategy.name, remaining=progress.remaining, limits=limits,
-                                    interval_s=order.interval_s)
-        verdict = evaluate(draft, progress=progress, market=snap, instrument=instrument, limits=limits,
-                           interval_s=order.interval_s)
+        if pilot is None:
+            draft = draft_from_decision(decision, side=order.side, market=snap, instrument=instrument,
+                                        advisor=strategy.name, remaining=progress.remaining, limits=limits,
+                                        interval_s=order.interval_s)
+            verdict = evaluate(draft, progress=progress, market=snap, instrument=instrument, limits=limits,
+                               interval_s=order.interval_s)
+        else:
+            draft, verdict = pilot.step(progress=progress, market=snap, decision=decision,
+                                        volume_since_order=volume_since_order)
         if trace:
             run.mids.append((t, snap.mid))
             run.schedule.append((t, decision.schedule_target))
             run.decisions.append({"ts": t, "action": draft.action.value, "qty": draft.quantity,
                                   "blocked": verdict.blocked, "reason": draft.reasoning,
                                   "risk": verdict.summary if verdict.blocked else ""})
+            if pilot is not None:
+                run.decisions[-1].update(advisor=draft.advisor, fallback=draft.is_fallback,
+                                         fallback_reason=draft.fallback_reason)
         if draft.action.sends_order and verdict.blocked:
             run.blocked += 1
         elif draft.action.sends_order and draft.order_type is not None:
@@ -163,4 +183,4 @@ def decimal_str(value: float | Decimal) -> str:
     return format(Decimal(str(value)).normalize(), "f")
 
 
-__all__ = ["Execution", "Fill", "MarketSnapshot", "execute", "decimal_str"]
+__all__ = ["Execution", "Fill", "MarketSnapshot", "Pilot", "execute", "decimal_str"]

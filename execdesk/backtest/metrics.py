@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from execdesk.backtest.execution import Execution
+from execdesk.backtest.llm import llm_summary
+from execdesk.backtest.spec import LLM_STRATEGY
 from execdesk.backtest.stats import paired_difference, summarise
 from execdesk.backtest.tca import tca_of
 
@@ -36,13 +38,15 @@ def row_for(run: Execution) -> dict[str, Any]:
         "blocked": run.blocked,
         "decision_price": round(run.decision_price, 4),
     })
+    if run.llm is not None:
+        row["llm"] = run.llm
     return row
 
 
 def summarise_rows(rows: Sequence[dict[str, Any]], strategies: Sequence[str],
                    scenarios: Sequence[str]) -> dict[str, Any]:
     """Mean and standard deviation per strategy, overall and per scenario, and the mean IS difference to
-    TWAP with its 95 % interval from paired (scenario, seed) samples."""
+    TWAP with its 95 % interval from paired (scenario, seed) samples; for "llm", Claude's own figures too."""
     by_key = {(r["strategy"], r["scenario"], r["seed"]): r for r in rows}
     pairs = sorted({(r["scenario"], r["seed"]) for r in rows})
     out: dict[str, Any] = {}
@@ -62,6 +66,8 @@ def summarise_rows(rows: Sequence[dict[str, Any]], strategies: Sequence[str],
             if "twap" in strategies:
                 cell["vs_twap_bps"] = _paired(by_key, name, these)
             entry["by_scenario"][scenario] = cell
+        if name == LLM_STRATEGY:
+            entry["llm"] = llm_summary(mine)
         out[name] = entry
     return out
 

@@ -13,6 +13,11 @@ from execdesk.domain.strategies.registry import STRATEGY_NAMES
 # curve rises (SESSION_VOLUME: 1.35x at 13h, 1.6x at 14h), so VWAP's curve matters in the seasonality scenario.
 DEFAULT_START_TS = 1_767_619_800.0
 
+# "llm": Claude (execdesk.advisors.anthropic) deciding each step over TWAP's schedule, which is its baseline
+# and what it falls back to; it needs ANTHROPIC_API_KEY (see execdesk.backtest.llm).
+LLM_STRATEGY = "llm"
+BACKTEST_STRATEGIES: tuple[str, ...] = (*STRATEGY_NAMES, LLM_STRATEGY)
+
 
 @dataclass(frozen=True)
 class OrderSpec:
@@ -48,14 +53,15 @@ class RunSpec:
     limits: RiskLimits = field(default_factory=RiskLimits)
     tape: str | None = None  # path of a Bybit trade archive CSV when scenario == "tape"
     tape_offset_s: float = 0.0  # where in the tape the order starts (seeds spread orders over the tape)
+    llm_cache: str | None = None  # the "llm" strategy's response cache directory (else EXECDESK_LLM_CACHE_DIR)
 
 
 def parse_strategies(spec: str) -> list[str]:
     names = [s.strip().lower() for s in spec.split(",") if s.strip()]
     if not names:
-        raise ValueError("no strategy given: use a comma list of " + ", ".join(STRATEGY_NAMES))
-    unknown = [n for n in names if n not in STRATEGY_NAMES]
+        raise ValueError("no strategy given: use a comma list of " + ", ".join(BACKTEST_STRATEGIES))
+    unknown = [n for n in names if n not in BACKTEST_STRATEGIES]
     if unknown:
         raise ValueError(f"unknown strateg{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; "
-                         f"valid: {', '.join(STRATEGY_NAMES)}")
+                         f"valid: {', '.join(BACKTEST_STRATEGIES)}")
     return list(dict.fromkeys(names))

@@ -3,6 +3,9 @@
 Every strategy of a (scenario, seed) pair meets the same market path (the simulator is seeded per
 second; a replay reads the same tape), so strategies are compared on paired samples. Results do not
 depend on the number of workers or the order in which runs finish.
+
+The "llm" strategy (Claude over TWAP's schedule, execdesk.backtest.llm) needs ANTHROPIC_API_KEY, checked
+before any run starts; its suites default to `LLM_MAX_WORKERS` processes to respect the API's rate limits.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from execdesk.backtest.execution import Execution, execute
+from execdesk.backtest.llm import LLM_MAX_WORKERS, llm_config, run_llm
 from execdesk.backtest.markets import build_market, strategy_for
 from execdesk.backtest.metrics import METRICS, row_for, summarise_rows
-from execdesk.backtest.spec import OrderSpec, RunSpec
+from execdesk.backtest.spec import LLM_STRATEGY, OrderSpec, RunSpec
 from execdesk.domain.risk import RiskLimits
 
 
@@ -29,6 +33,7 @@ class SuiteSpec:
     limits: RiskLimits = RiskLimits()
     tape: str | None = None
     first_seed: int = 1
+    llm_cache: str | None = None  # the "llm" strategy's response cache directory (else EXECDESK_LLM_CACHE_DIR)
 
     def __post_init__(self) -> None:
         if self.seeds < 1:
@@ -70,6 +75,8 @@ class SuiteResult:
 
 def run_spec(spec: RunSpec, *, trace: bool = False) -> Execution:
     market, instrument = build_market(spec)
+    if spec.strategy == LLM_STRATEGY:
+        return run_llm(spec, market, instrument, trace=trace)
     strategy = strategy_for(spec, market, instrument)
     return execute(spec, market, instrument, strategy, trace=trace)
 
@@ -78,7 +85,7 @@ def _run_pair(suite: SuiteSpec, scenario: str, seed: int) -> list[dict[str, Any]
     rows = []
     for name in suite.strategies:
         spec = RunSpec(strategy=name, scenario=scenario, seed=seed, order=suite.order, limits=suite.limits,
-                       tape=suite.tape, tape_offset_s=_tape_offset(suite, seed))
+                       tape=suite.tape, tape_offset_s=_tape_offset(suite, seed), llm_cache=suite.llm_cache)
         rows.append(row_for(run_spec(spec)))
     return rows
 
@@ -94,7 +101,12 @@ def run_suite(suite: SuiteSpec, *, workers: int | None = None,
     import time
 
     started = time.perf_counter()
-    workers = workers if workers is not None else min(os.cpu_count() or 1, len(suite.pairs()))
+    if LLM_STRATEGY in suite.strategies:
+        llm_config(suite.llm_cache)  # no key: fail before any run, not in every worker
+    if workers is None:
+        workers = min(os.cpu_count() or 1, len(suite.pairs()))
+        if LLM_STRATEGY in suite.strategies:
+            workers = min(workers, LLM_MAX_WORKERS)
     rows: list[dict[str, Any]] = []
     if workers <= 1:
         for scenario, seed in suite.pairs():

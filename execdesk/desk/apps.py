@@ -18,3 +18,7 @@ class DeskConfig(AppConfig):
         from execdesk.venues.bybit_config import BybitConfig
 
         BybitConfig.from_env()
+        # A malformed Claude setting (timeout, retries, price, unreadable key file) stops every process too.
+        from execdesk.desk.services.advice import claude_config
+
+        claude_config()

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 
+from execdesk.advisors.anthropic import NAME as CLAUDE
+from execdesk.advisors.claude_config import ClaudeConfigError
 from execdesk.desk.models import ApprovalMode, Strategy
 from execdesk.domain.instrument import SIM_INSTRUMENTS
 
@@ -17,6 +20,21 @@ def venue_choices() -> list[tuple[str, str]]:
     return choices
 
 
+def advisor_choices() -> list[tuple[str, str]]:
+    """The strategy's own advisor always (blank: the service picks schedule or rules); Claude only when the
+    desk has an Anthropic key, so the form never offers an advisor the service would refuse."""
+    from execdesk.desk.services.advice import claude_available
+
+    choices = [("", "Strategy's own (schedule / rules)")]
+    try:
+        available = claude_available()
+    except ClaudeConfigError:  # an unreadable key file: the desk runs without Claude, as without a key
+        available = False
+    if available:
+        choices.append((CLAUDE, "Claude (anthropic)"))
+    return choices
+
+
 class ParentOrderForm(forms.Form):
     venue = forms.ChoiceField(choices=venue_choices, initial="paper",
                               help_text="Where the child orders go; Bybit appears when its keys are set")
@@ -25,8 +43,10 @@ class ParentOrderForm(forms.Form):
     quantity = forms.DecimalField(min_value=0, max_digits=20, decimal_places=10, initial="0.5",
                                   help_text="Base asset quantity, a multiple of the instrument's step")
     horizon_seconds = forms.IntegerField(min_value=30, initial=600, label="Horizon (s)")
-    interval_seconds = forms.IntegerField(min_value=5, initial=10, label="Decision interval (s)")
+    interval_seconds = forms.IntegerField(min_value=5, required=False, label="Decision interval (s)")
     strategy = forms.ChoiceField(choices=Strategy.choices, initial=Strategy.TWAP)
+    advisor = forms.ChoiceField(choices=advisor_choices, initial="", required=False,
+                                help_text="Who proposes each step; Claude appears when the desk has an Anthropic key")
     randomise_pct = forms.DecimalField(min_value=0, max_value=50, max_digits=4, decimal_places=1, initial=0,
                                        required=False, label="Randomise slices (%)",
                                        help_text="TWAP/adaptive: jitter slice size and timing to be harder to detect")
@@ -35,6 +55,15 @@ class ParentOrderForm(forms.Form):
                                            label="Auto-approve cap (USDT)")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=4000,
                             label="Notes / news for the advisor")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Blank takes the advisor's default: Claude needs longer between decisions than the schedule does.
+        own, claude = settings.EXECDESK["DEFAULT_INTERVAL_SECONDS"], settings.EXECDESK["LLM_DEFAULT_INTERVAL_SECONDS"]
+        offers_claude = any(value == CLAUDE for value, _ in self.fields["advisor"].choices)
+        field = self.fields["interval_seconds"]
+        field.help_text = f"Blank: {claude} s with Claude, {own} s otherwise" if offers_claude else f"Blank: {own} s"
+        field.widget.attrs["placeholder"] = f"default ({own} s{f', Claude {claude} s' if offers_claude else ''})"
 
 
 class RejectForm(forms.Form):

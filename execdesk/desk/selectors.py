@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from execdesk.advisors.anthropic import NAME as CLAUDE
 from execdesk.desk.models import ParentOrder, Proposal, ProposalStatus
 from execdesk.desk.payloads import child_payload, fill_payload, progress_payload, proposal_payload
+from execdesk.desk.selectors_advisor import advisor_metrics
 from execdesk.desk.services.market import VenueUnavailable, market_snapshot
 
 
@@ -33,6 +35,8 @@ def order_state(parent: ParentOrder) -> dict[str, Any]:
         "market": _market(parent),
         "schedule": schedule_points(parent),
         "strategy_label": parent.get_strategy_display(),
+        # Claude's record on this order (the same dict the "advisor" push carries); None for the others
+        "advisor": advisor_metrics(parent.pk) if parent.advisor == CLAUDE else None,
     }
 
 

@@ -72,7 +72,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
             user=request.user, symbol=d["symbol"], side=d["side"], quantity=d["quantity"],
             horizon_seconds=d["horizon_seconds"], interval_seconds=d["interval_seconds"], strategy=d["strategy"],
             approval_mode=d["approval_mode"], notes=d["notes"], auto_cap_notional=d["auto_cap_notional"] or 0,
-            randomise=(d["randomise_pct"] or 0) / 100, venue=d["venue"])
+            randomise=(d["randomise_pct"] or 0) / 100, venue=d["venue"], advisor=d["advisor"] or None)
     except DeskError as exc:
         form.add_error(None, str(exc))
         messages.error(request, f"Order not created: {exc}")

@@ -61,7 +61,22 @@
     setText(slot(card, "confidence"), conf.toFixed(2));
     setText(slot(card, "mid"), num(p.mid) === null ? DASH :
       D.fmtPrice(p.mid) + (num(p.spread_bps) === null ? "" : " / " + num(p.spread_bps).toFixed(2) + " bps"));
+    fillAdvice(card, p);
   }
+
+  /** What an advisor adds to the terms when it says it: a new execution rate (ACCELERATE / DECELERATE,
+   *  as a multiple of the strategy's schedule) and its own estimate of the order's impact. */
+  function fillAdvice(card, p) {
+    var rate = num(p.new_rate), impact = num(p.expected_impact_bps);
+    slot(card, "rate-row").hidden = rate === null;
+    setText(slot(card, "new_rate"), rate === null ? "" : "rate \u2192 " + rateLabel(rate));
+    slot(card, "impact-row").hidden = impact === null;
+    setText(slot(card, "expected_impact"), impact === null ? "" : impact.toFixed(2) + " bps");
+  }
+
+  /** The rate as a short multiple, three significant digits as the templates' stringformat ".3g" draws it:
+   *  1.5 -> "1.5×", 1 -> "1×", 1.3333 -> "1.33×" (also used by the advisor panels). */
+  function rateLabel(rate) { return String(Number(rate.toPrecision(3))) + "\u00d7"; }
 
   function renderChecks(list, checks, failedOnly) {
     var frag = document.createDocumentFragment();
@@ -152,5 +167,6 @@
   D.ProposalCard = {
     create: create, fill: fill, field: field, showError: showError, prefillOverride: prefillOverride,
     syncLimitField: syncLimitField, toggleForm: toggleForm, closeForms: closeForms, tick: tick,
+    rateLabel: rateLabel,
   };
 })(window.ExecDesk);

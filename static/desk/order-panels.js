@@ -155,6 +155,8 @@
       var act = $("#advisor-action");
       act.replaceChildren(D.actionBadge(p.action));
       if (p.is_fallback) act.appendChild(D.fallbackBadge(p));
+      if (D.num(p.new_rate) !== null) act.appendChild(el("span", { className: "rate-change num",
+        text: " rate \u2192 " + D.ProposalCard.rateLabel(D.num(p.new_rate)) }));
       setText($("#advisor-confidence"), (num(p.confidence) || 0).toFixed(2));
       setText($("#advisor-reasoning"), p.reasoning || "(no reasoning given)");
       setText($("#advisor-name"), p.advisor + (p.is_fallback ? " (fallback)" : ""));

@@ -1,6 +1,6 @@
 /* ExecDesk.initOrder: one parent order's page. Builds the page state, wires the parts together
-   (order-panels, order-controls, order-proposals, order-tables, charts) and feeds them the embedded
-   first state, the websocket's events and a full state again after every (re)connect. */
+   (order-panels, order-advisor, order-controls, order-proposals, order-tables, charts) and feeds them
+   the embedded first state, the websocket's events and a full state again after every (re)connect. */
 (function (D) {
   "use strict";
 
@@ -42,6 +42,7 @@
     var S = pageState(root);
     var panels = D.OrderPanels(S);
     var tables = D.OrderTables(S);
+    var advisor = D.OrderAdvisor(S);
     var controls = D.OrderControls(S, function (status) {
       if (S.progress) { S.progress.status = status; renderProgress(S.progress); }
       if (status === "ACTIVE" && !(S.schedule && S.schedule.length)) afterStart();
@@ -99,6 +100,7 @@
       (state.fills || []).forEach(function (f) { added = tables.addFill(f) || added; });
       if (state.market) renderMarket(state.market);
       if (state.progress) renderProgress(state.progress);
+      if (state.advisor) advisor.render(state.advisor);
       if (added && !initial) D.Charts.fills(S);
     }
 
@@ -127,6 +129,9 @@
           break;
         case "market":
           renderMarket(d);
+          break;
+        case "advisor":
+          advisor.render(d);
           break;
         case "error":
           D.toast(d.error || "desk error", "error");

@@ -116,6 +116,14 @@ def advice_gate(ctx: AdvisorContext, draft: ProposalDraft, verdict: RiskVerdict,
     return fallback
 
 
+def advice_push(parent_id: int, advisor: str) -> None:
+    """The advisor panel's figures change when a step uses an answer and when a human decides: push them."""
+    if advisor == CLAUDE:
+        from execdesk.desk.selectors_advisor import advisor_metrics
+
+        push_order(parent_id, "advisor", advisor_metrics(parent_id))
+
+
 def advice_link(query: AdvisorQuery | None, proposal: Proposal) -> None:
     if query is not None:
         AdvisorQuery.objects.filter(pk=query.pk).update(proposal=proposal)

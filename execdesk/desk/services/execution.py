@@ -20,7 +20,7 @@ from execdesk.desk.models import AdvisorQuery, ParentOrder, Proposal, ProposalSt
 from execdesk.desk.payloads import proposal_payload
 from execdesk.desk.push import push_order
 from execdesk.desk.roles import SYSTEM, Actor
-from execdesk.desk.services.advice import advice_draft, advice_gate, advice_link, advice_prefetch
+from execdesk.desk.services.advice import advice_draft, advice_gate, advice_link, advice_prefetch, advice_push
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref
 from execdesk.desk.services.child_orders import child_order_cancel_stale, market_apply_reports
@@ -81,6 +81,7 @@ def proposal_expire_due() -> int:
             audit_record(actor=SYSTEM, action="proposal.expired", obj=proposal, parent_order_id=proposal.parent_id,
                          payload={"seq": proposal.seq, "expires_at": proposal.expires_at})
             push_order(proposal.parent_id, "proposal", proposal_payload(proposal))
+            advice_push(proposal.parent_id, proposal.parent.advisor)
             expired += 1
     return expired
 
@@ -215,6 +216,7 @@ def _record(parent: ParentOrder, step: _Step, *, seq: int) -> Proposal:
                           "advisor_query": step.query.pk if step.query else None},
                  market_ref=market_ref(proposal.market))
     push_order(parent.pk, "proposal", proposal_payload(proposal))
+    advice_push(parent.pk, parent.advisor)
     return proposal
 
 

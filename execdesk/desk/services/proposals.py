@@ -13,6 +13,7 @@ from execdesk.desk.models import ChildOrder, ParentOrder, Proposal, ProposalStat
 from execdesk.desk.payloads import child_payload, proposal_payload
 from execdesk.desk.push import push_order
 from execdesk.desk.roles import Actor, require_trader
+from execdesk.desk.services.advice import advice_push
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, audit_record_now
 from execdesk.desk.services.child_orders import child_orders_cancel_open
@@ -142,6 +143,7 @@ def proposal_approve(*, proposal_id: int, user=None, actor: Actor | None = None)
                               "checks_at_approval": checks})
         _act(proposal, parent, actor)
         push_order(parent.pk, "proposal", proposal_payload(proposal))
+        advice_push(parent.pk, parent.advisor)
         return proposal
 
 
@@ -157,6 +159,7 @@ def proposal_reject(*, proposal_id: int, user, reason: str) -> Proposal:
         audit_record(actor=actor, action="proposal.rejected", obj=proposal, parent_order_id=parent.pk,
                      payload={"seq": proposal.seq, "action": proposal.action, "reason": proposal.decision_reason})
         push_order(parent.pk, "proposal", proposal_payload(proposal))
+        advice_push(parent.pk, parent.advisor)
         return proposal
 
 
@@ -213,6 +216,7 @@ def proposal_override(*, proposal_id: int, user, quantity: object, order_type: s
                                   "checks": checks})
             _act(proposal, parent, actor)
             push_order(parent.pk, "proposal", proposal_payload(proposal))
+            advice_push(parent.pk, parent.advisor)
             return proposal
     except RiskBlocked as exc:
         audit_record_now(actor=actor, action="proposal.override_refused", object_type="proposal",

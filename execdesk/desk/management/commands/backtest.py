@@ -1,9 +1,15 @@
 """`manage.py backtest`: strategies × scenarios × seeds on the simulator (or a Bybit trade tape), with a
-rich progress bar, a JSON of every run and a Plotly HTML report."""
+rich progress bar, a JSON of every run and a Plotly HTML report.
+
+`llm` is Claude deciding over TWAP's schedule (execdesk.backtest.llm): it needs ANTHROPIC_API_KEY, brings
+TWAP into the suite as its paired counterfactual, asks one question per step of every run (a one-hour
+order at 15 s is 240 questions per run), and defaults to two worker processes for the API's rate limits.
+`--llm-cache DIR` keeps the answers so that a rerun sends no request and gives the same results."""
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -18,10 +24,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from execdesk.backtest.llm import BASELINE, LLM_MAX_WORKERS, llm_config, llm_summary_text
 from execdesk.backtest.markets import TAPE
 from execdesk.backtest.report_html import render_report
 from execdesk.backtest.report_md import render_markdown
-from execdesk.backtest.spec import OrderSpec, RunSpec, parse_strategies
+from execdesk.backtest.spec import LLM_STRATEGY, OrderSpec, RunSpec, parse_strategies
 from execdesk.backtest.suite import SuiteSpec, run_spec, run_suite
 from execdesk.domain.orders import Side
 from execdesk.market.regimes import resolve_scenarios
@@ -33,7 +40,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--strategies", default="twap,vwap,is,pov,adaptive",
-                            help="comma list of twap, vwap, is, pov, adaptive")
+                            help="comma list of twap, vwap, is, pov, adaptive, llm (Claude over TWAP's "
+                                 "schedule: needs ANTHROPIC_API_KEY)")
         parser.add_argument("--scenarios", default="all", help="'all' or a comma list of scenario names")
         parser.add_argument("--seeds", type=int, default=20, help="seeds per scenario (paired across strategies)")
         parser.add_argument("--first-seed", type=int, default=1)
@@ -45,7 +53,12 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=OrderSpec.interval_s, help="seconds between decisions")
         parser.add_argument("--randomise", type=float, default=0.0,
                             help="TWAP/adaptive slice size and timing jitter, 0 to 0.5")
-        parser.add_argument("--workers", type=int, default=None, help="processes (default: CPU count)")
+        parser.add_argument("--workers", type=int, default=None,
+                            help=f"processes (default: CPU count; at most {LLM_MAX_WORKERS} with llm, for the "
+                                 "API's rate limits)")
+        parser.add_argument("--llm-cache", dest="llm_cache", metavar="DIR",
+                            help="keep Claude's answers here (default EXECDESK_LLM_CACHE_DIR): a rerun is free "
+                                 "and gives the same results")
         parser.add_argument("--json", dest="json_path", help="write every run and the summary here")
         parser.add_argument("--html", dest="html_path", help="write the Plotly report here")
         parser.add_argument("--markdown", dest="md_path", help="write the summary table as Markdown here")
@@ -62,6 +75,11 @@ class Command(BaseCommand):
         for path in (o["json_path"], o["html_path"], o["md_path"]):
             if path and not Path(path).resolve().parent.is_dir():
                 raise CommandError(f"cannot write {path}: its directory does not exist")
+        if LLM_STRATEGY in suite.strategies:
+            steps = math.ceil(suite.order.horizon_s / suite.order.interval_s - 1e-9) + 1
+            questions = len(suite.pairs()) * steps
+            console.print(f"llm asks Claude once per step: up to {questions:,} questions for this suite "
+                          "(answers already in the response cache are free)")
         columns = (TextColumn("[bold]backtest"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
                    TimeElapsedColumn(), TimeRemainingColumn())
         with Progress(*columns, console=console) as progress:
@@ -72,6 +90,8 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from None
         data = result.to_dict()
         console.print(_table(data))
+        if "llm" in data["summary"].get(LLM_STRATEGY, {}):
+            console.print(llm_summary_text(data["summary"][LLM_STRATEGY]["llm"]))
         console.print(f"{suite.runs} runs, {result.simulated_s:,.0f} simulated seconds of execution, "
                       f"wall time {result.wall_s:.1f} s")
         if o["json_path"]:
@@ -87,6 +107,13 @@ class Command(BaseCommand):
 
     def _suite(self, o) -> SuiteSpec:
         strategies = tuple(parse_strategies(o["strategies"]))
+        if LLM_STRATEGY in strategies:
+            if o["llm_cache"] and Path(o["llm_cache"]).exists() and not Path(o["llm_cache"]).is_dir():
+                raise ValueError(f"--llm-cache {o['llm_cache']}: not a directory")
+            llm_config(o["llm_cache"])  # no key: refused here, before any run
+            if BASELINE not in strategies:
+                strategies = (BASELINE, *strategies)
+                self.stdout.write("llm is measured against TWAP on the same market paths: twap added to the suite")
         if o["tape"]:
             if not Path(o["tape"]).is_file():
                 raise ValueError(f"--tape {o['tape']}: no such file")
@@ -98,7 +125,7 @@ class Command(BaseCommand):
         order = OrderSpec(symbol=o["symbol"].upper(), side=Side(o["side"]), quantity=o["qty"],
                           horizon_s=o["horizon"], interval_s=o["interval"], randomise=o["randomise"])
         return SuiteSpec(strategies=strategies, scenarios=scenarios, seeds=o["seeds"], order=order,
-                         tape=o["tape"], first_seed=o["first_seed"])
+                         tape=o["tape"], first_seed=o["first_seed"], llm_cache=o["llm_cache"])
 
 
 def _example_spec(suite: SuiteSpec, example: str | None) -> RunSpec:
@@ -116,7 +143,7 @@ def _example_spec(suite: SuiteSpec, example: str | None) -> RunSpec:
         scenario, seed_n = suite.scenarios[0], suite.first_seed
     offset = 0.0 if suite.tape is None else (seed_n - suite.first_seed) * suite.order.horizon_s
     return RunSpec(strategy=strategy, scenario=scenario, seed=seed_n, order=suite.order, limits=suite.limits,
-                   tape=suite.tape, tape_offset_s=offset)
+                   tape=suite.tape, tape_offset_s=offset, llm_cache=suite.llm_cache)
 
 
 def _table(data: dict) -> Table:
