@@ -96,6 +96,12 @@ def decision_draft(decision: ExecutionDecision, ctx: AdvisorContext, *, advisor:
         reasons.append(f"quantity {decision.quantity:g} exceeds the slice cap {cap:.6g} "
                        f"({ctx.limits.max_participation:.0%} participation over {ctx.interval_s:g} s, "
                        f"max notional {ctx.limits.max_order_notional:,.0f})")
+    if decision.action is DecisionAction.PASSIVE and decision.limit_price is not None:
+        crosses = decision.limit_price >= m.best_ask if p.side is Side.BUY else decision.limit_price <= m.best_bid
+        if crosses:
+            touch = "ask" if p.side is Side.BUY else "bid"
+            reasons.append(f"PASSIVE limit {decision.limit_price:,.2f} crosses the current best {touch} "
+                           f"{far:,.2f}: it would take liquidity")
     if decision.limit_price is not None:
         dev = abs(decision.limit_price - m.mid) / m.mid * 1e4 if m.mid > 0 else math.inf
         if dev > ctx.limits.max_price_deviation_bps:

@@ -36,6 +36,8 @@ def fallback_kind(proposal: Proposal, query: AdvisorQuery | None) -> str:
     reason = proposal.fallback_reason
     if query is not None and query.use == "late":
         return "late answer"
+    if query is not None and query.use == "stale":
+        return "market moved"
     if "failed the risk gate" in reason:
         return "risk gate"
     if "answer was invalid" in reason:

@@ -90,6 +90,18 @@ def test_a_late_answer_is_left_behind_and_the_baseline_proposed(claude_order, cl
     assert _question(parent).use == "late"
 
 
+def test_an_answer_about_a_market_that_has_since_moved_is_not_used(claude_order, claude_env):  # noqa: F811
+    answer_with(claude_env)
+    parent = claude_order()
+    execution_step(parent_id=parent.pk)
+    question = advisor_query_run(query_id=_question(parent).pk)
+    assert question.mid and question.status == QueryStatus.ANSWERED
+    AdvisorQuery.objects.filter(pk=question.pk).update(mid=question.mid * 1.002)  # 20 bps ago
+    proposal = execution_step(parent_id=parent.pk)
+    assert proposal.is_fallback and "the market moved 20" in proposal.fallback_reason
+    assert advisor_metrics(parent.pk)["fallback_reasons"] == {"market moved": 1}
+
+
 def test_an_order_answer_the_risk_gate_blocks_falls_back(claude_order, claude_env):  # noqa: F811
     answer_with(claude_env, order_type="POST_ONLY", time_in_force="IOC")  # contradictory: refused before the gate
     parent = claude_order()

@@ -30,6 +30,7 @@ class AdvisorQuery(models.Model):
     model = models.CharField(max_length=64, blank=True, default="")
     prompt_hash = models.CharField(max_length=64, blank=True, default="")
     started_at = models.DateTimeField()
+    mid = models.FloatField(null=True, blank=True)  # the mid Claude was shown: how far the market moved since
     finished_at = models.DateTimeField(null=True, blank=True)
     latency_ms = models.FloatField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -38,6 +38,7 @@ from execdesk.domain.risk import RiskVerdict
 log = logging.getLogger(__name__)
 ADVISOR_ACTOR = Actor(label=f"advisor:{CLAUDE}", role="advisor")
 STALE_AFTER_MIN_S = 20.0  # an answer older than this (and than two leads) is about another market
+STALE_MOVE_BPS = 10.0  # ... and so is one whose mid has moved more than this since the question
 
 
 @lru_cache(maxsize=1)
@@ -100,6 +101,13 @@ def advice_draft(parent: ParentOrder, ctx: AdvisorContext, *, seq: int,
                   "the loop does not wait")
         _mark(query, "late", reason)
         return fallback_draft(ctx, reason, advisor=CLAUDE), query
+    if query.mid and query.status == QueryStatus.ANSWERED:
+        moved = abs(ctx.market.mid - query.mid) / query.mid * 1e4
+        if moved > STALE_MOVE_BPS:
+            reason = (f"the market moved {moved:.1f} bps since Claude was asked (mid {query.mid:,.2f} -> "
+                      f"{ctx.market.mid:,.2f}; limit {STALE_MOVE_BPS:g} bps): its answer is about another market")
+            _mark(query, "stale", reason)
+            return fallback_draft(ctx, reason, advisor=CLAUDE), query
     draft, reason = answer_draft(answer_of(query), ctx)
     _mark(query, "fallback" if reason else "proposal", reason)
     return draft, query
@@ -180,8 +188,11 @@ def advisor_query_run(*, query_id: int, advisor: ClaudeAdvisor | None = None) ->
         return query
     advisor = advisor or ClaudeAdvisor(claude_config())
     impact = None
+    mid = None
     if query.kind == QueryKind.DECISION:
-        answer = advisor.ask(decision_context(query.parent))
+        ctx = decision_context(query.parent)
+        mid = ctx.market.mid
+        answer = advisor.ask(ctx)
     else:
         impact = advisor.impact(**impact_inputs(query.parent))
         answer = impact.answer
@@ -193,7 +204,7 @@ def advisor_query_run(*, query_id: int, advisor: ClaudeAdvisor | None = None) ->
             input_tokens=answer.input_tokens, output_tokens=answer.output_tokens, cost_usd=cost,
             cached=answer.cached, tool_input=_jsonable(answer.tool_input), text=answer.text,
             error_kind=answer.error_kind, error=answer.error, model=answer.model or query.model,
-            prompt_hash=answer.prompt_hash)
+            prompt_hash=answer.prompt_hash, mid=mid)
         query.refresh_from_db()
         if updated:
             audit_record(actor=ADVISOR_ACTOR, action=f"advisor.{query.kind}.{status}", obj=query,
