@@ -68,6 +68,7 @@ def proposal_payload(p: Proposal) -> dict[str, Any]:
         "is_fallback": p.is_fallback,
         "fallback_reason": p.fallback_reason,
         "new_rate": p.new_rate,
+        "baseline_qty": dec(p.baseline_qty),
         "expected_impact_bps": p.expected_impact_bps,
         "status": p.status,
         "created_at": ts(p.created_at),

@@ -72,6 +72,10 @@
     setText(slot(card, "new_rate"), rate === null ? "" : "rate \u2192 " + rateLabel(rate));
     slot(card, "impact-row").hidden = impact === null;
     setText(slot(card, "expected_impact"), impact === null ? "" : impact.toFixed(2) + " bps");
+    // Claude sizes its own slices: the strategy's slice beside it shows how far it strays from the schedule
+    var baseline = num(p.baseline_qty), own = p.advisor === "anthropic" && !p.is_fallback;
+    slot(card, "baseline-row").hidden = !own || baseline === null;
+    setText(slot(card, "baseline"), own && baseline !== null ? String(p.baseline_qty) : "");
   }
 
   /** The rate as a short multiple, three significant digits as the templates' stringformat ".3g" draws it:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from execdesk.advisors.schema import DECISION_TOOL
 from execdesk.desk.models import AdvisorQuery, AuditEvent, ParentOrder, Proposal, QueryKind, QueryStatus
+from execdesk.desk.payloads import proposal_payload
 from execdesk.desk.selectors_advisor import advisor_metrics
 from execdesk.desk.services.advice import advisor_query_run
 from execdesk.desk.services.execution import execution_step
@@ -56,6 +57,8 @@ def test_a_valid_answer_becomes_a_pending_proposal_with_claudes_reasoning(claude
     assert proposal is not None and proposal.status == "pending" and proposal.advisor == "anthropic"
     assert not proposal.is_fallback and proposal.action == Action.PASSIVE
     assert proposal.reasoning.startswith("Spread 0.46 bps") and proposal.expected_impact_bps == 0.5
+    shown = proposal_payload(proposal)
+    assert shown["baseline_qty"] == format(proposal.baseline_qty.normalize(), "f") and shown["expected_impact_bps"] == 0.5
     question.refresh_from_db()
     assert (question.use, question.proposal_id, question.status) == ("proposal", proposal.pk, QueryStatus.ANSWERED)
     prompt = claude_env.requests[-1]["body"]["messages"][0]["content"]
