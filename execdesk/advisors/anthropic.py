@@ -24,6 +24,20 @@ from execdesk.domain.proposals import ProposalDraft
 
 NAME = "anthropic"
 
+# Why a proposal is a fallback, recorded where that is decided (never read back from a reason's wording):
+# these, or the API error kind of the answer (timeout, rate_limited, overloaded, no_tool_call, ...).
+INVALID, RISK_GATE, LATE, MARKET_MOVED = "invalid", "risk_gate", "late", "market_moved"
+_LABELS = {INVALID: "invalid answer", RISK_GATE: "risk gate", LATE: "late answer", MARKET_MOVED: "market moved"}
+
+
+def fallback_kind(answer: ClaudeAnswer) -> str:
+    """The kind of fallback an answer that `answer_draft` refused makes."""
+    return answer.error_kind or INVALID
+
+
+def fallback_label(kind: str) -> str:
+    return _LABELS.get(kind, kind.replace("_", " "))
+
 
 def failure_reason(answer: ClaudeAnswer) -> str:
     """Why an answer that carries no tool call cannot be used, in the trader's words."""

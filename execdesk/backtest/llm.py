@@ -31,7 +31,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from execdesk.advisors.anthropic import ClaudeAdvisor, answer_draft, gate_refusal_draft
+from execdesk.advisors.anthropic import (
+    RISK_GATE,
+    ClaudeAdvisor,
+    answer_draft,
+    fallback_kind,
+    gate_refusal_draft,
+)
 from execdesk.advisors.base import AdvisorContext, PastDecision
 from execdesk.advisors.claude_client import ClaudeAnswer
 from execdesk.advisors.claude_config import ClaudeConfig
@@ -39,6 +45,7 @@ from execdesk.advisors.drafts import snap_quantity
 from execdesk.backtest.execution import Execution, execute
 from execdesk.backtest.markets import strategy_for
 from execdesk.backtest.spec import RunSpec
+from execdesk.backtest.stats import percentile
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.progress import OrderProgress
@@ -127,11 +134,11 @@ class ClaudePilot:
         answer = self.advisor.ask(ctx)
         self.tally.count(answer)
         draft, reason = answer_draft(answer, ctx)
-        kind = (answer.error_kind or "invalid") if reason else ""
+        kind = fallback_kind(answer) if reason else ""
         verdict = self._gate(draft, ctx)
         if not draft.is_fallback and draft.action.sends_order and verdict.blocked:
             draft, reason = gate_refusal_draft(ctx, verdict.summary)
-            kind = "risk_gate"
+            kind = RISK_GATE
             verdict = self._gate(draft, ctx)
         if kind:
             self.tally.fallbacks[kind] += 1
@@ -220,7 +227,7 @@ def llm_summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             "calls": sum(s["api"]["calls"] for s in stats),
             "cached": sum(s["api"]["cached"] for s in stats),
             "attempts": sum(s["api"]["attempts"] for s in stats),
-            "latency_ms": {"n": len(latencies), "p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
+            "latency_ms": {"n": len(latencies), "p50": _tenth(percentile(latencies, 50)), "p95": _tenth(percentile(latencies, 95)),
                            "max": latencies[-1] if latencies else None},
             "input_tokens": sum(s["api"]["input_tokens"] for s in stats),
             "output_tokens": sum(s["api"]["output_tokens"] for s in stats),
@@ -243,12 +250,5 @@ def llm_summary_text(summary: Mapping[str, Any]) -> str:
             f"{api['output_tokens']:,} out, cost {cost}")
 
 
-def percentile(sorted_values: Sequence[float], q: float) -> float | None:
-    """The q-th percentile (0..100) of already sorted values, linear between the closest ranks."""
-    if not sorted_values:
-        return None
-    position = (len(sorted_values) - 1) * q / 100
-    low = math.floor(position)
-    high = min(low + 1, len(sorted_values) - 1)
-    value = sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
-    return round(value, 1)
+def _tenth(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

@@ -16,35 +16,17 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
+from execdesk.advisors.anthropic import fallback_label
+from execdesk.backtest.stats import percentile
 from execdesk.desk.models import AdvisorQuery, ParentOrder, Proposal, ProposalStatus, QueryKind, QueryStatus
 
 DECIDED = (ProposalStatus.APPROVED, ProposalStatus.REJECTED, ProposalStatus.OVERRIDDEN, ProposalStatus.EXPIRED)
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    """Linear-interpolated percentile (q in [0, 1]); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-
-def fallback_kind(proposal: Proposal, query: AdvisorQuery | None) -> str:
-    reason = proposal.fallback_reason
-    if query is not None and query.use == "late":
-        return "late answer"
-    if query is not None and query.use == "stale":
-        return "market moved"
-    if "failed the risk gate" in reason:
-        return "risk gate"
-    if "answer was invalid" in reason:
-        return "invalid answer"
-    if query is not None and query.error_kind:
-        return query.error_kind.replace("_", " ")
-    return "other"
+def _fallback_label(query: AdvisorQuery | None) -> str:
+    """The kind the step recorded on the question it fell back from (its API error when none was)."""
+    kind = (query.fallback_kind or query.error_kind) if query is not None else ""
+    return fallback_label(kind) if kind else "other"
 
 
 def advisor_metrics(parent_id: int) -> dict[str, Any]:
@@ -58,7 +40,7 @@ def advisor_metrics(parent_id: int) -> dict[str, Any]:
     proposals = list(Proposal.objects.filter(parent=parent).prefetch_related("advisor_queries"))
     claude = [p for p in proposals if p.advisor == "anthropic"]
     fallbacks = [p for p in claude if p.is_fallback]
-    kinds = Counter(fallback_kind(p, next(iter(p.advisor_queries.all()), None)) for p in fallbacks)
+    kinds = Counter(_fallback_label(next(iter(p.advisor_queries.all()), None)) for p in fallbacks)
     last = max(queries, key=lambda q: q.started_at, default=None)
     tca = parent.tca or {}
     twap_is, is_bps = tca.get("twap_is_bps"), tca.get("is_bps", parent.is_bps)
@@ -70,8 +52,8 @@ def advisor_metrics(parent_id: int) -> dict[str, Any]:
         "failed": sum(q.status == QueryStatus.FAILED for q in queries),
         "running": sum(q.status == QueryStatus.RUNNING for q in queries),
         "cached": sum(q.cached for q in queries),
-        "latency_p50_ms": _round(percentile(latencies, 0.5)),
-        "latency_p95_ms": _round(percentile(latencies, 0.95)),
+        "latency_p50_ms": _round(percentile(latencies, 50)),
+        "latency_p95_ms": _round(percentile(latencies, 95)),
         "input_tokens": sum(q.input_tokens for q in every),
         "output_tokens": sum(q.output_tokens for q in every),
         "cost_usd": None if any(c is None for c in costs) else float(sum(costs, Decimal(0))),

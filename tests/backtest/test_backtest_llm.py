@@ -12,8 +12,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from execdesk.advisors.schema import DECISION_TOOL
-from execdesk.backtest.llm import LLMUnavailable, percentile
+from execdesk.backtest.llm import LLMUnavailable
 from execdesk.backtest.spec import OrderSpec, RunSpec
+from execdesk.backtest.stats import percentile
 from execdesk.backtest.suite import SuiteSpec, run_spec, run_suite
 from execdesk.domain.risk import RiskLimits
 from tests.loopback.anthropic_server import server_error, text_reply, tool_reply

@@ -90,7 +90,7 @@ def test_a_late_answer_is_left_behind_and_the_baseline_proposed(claude_order, cl
     proposal = execution_step(parent_id=parent.pk)
     assert proposal is not None and proposal.is_fallback
     assert "had not answered 11" in proposal.fallback_reason and "the loop does not wait" in proposal.fallback_reason
-    assert _question(parent).use == "late"
+    assert _question(parent).use == "late" and _question(parent).fallback_kind == "late"
 
 
 def test_an_answer_about_a_market_that_has_since_moved_is_not_used(claude_order, claude_env):  # noqa: F811

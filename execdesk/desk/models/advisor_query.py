@@ -46,6 +46,7 @@ class AdvisorQuery(models.Model):
     # failed), "late" (the step went on without it), "stale" (answered too long before the step)
     use = models.CharField(max_length=16, blank=True, default="")
     use_reason = models.TextField(blank=True, default="")
+    fallback_kind = models.CharField(max_length=24, blank=True, default="")  # advisors.anthropic's kinds
     proposal = models.ForeignKey("desk.Proposal", on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="advisor_queries")
 

@@ -21,8 +21,16 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
+from execdesk.advisors.anthropic import (
+    LATE,
+    MARKET_MOVED,
+    RISK_GATE,
+    ClaudeAdvisor,
+    answer_draft,
+    fallback_kind,
+    gate_refusal_draft,
+)
 from execdesk.advisors.anthropic import NAME as CLAUDE
-from execdesk.advisors.anthropic import ClaudeAdvisor, answer_draft, gate_refusal_draft
 from execdesk.advisors.base import AdvisorContext
 from execdesk.advisors.claude_client import ClaudeAnswer
 from execdesk.advisors.claude_config import ClaudeConfig
@@ -99,17 +107,18 @@ def advice_draft(parent: ParentOrder, ctx: AdvisorContext, *, seq: int,
             return None
         reason = (f"Claude had not answered {waited:.1f} s after the question (lead {lead:g} s); "
                   "the loop does not wait")
-        _mark(query, "late", reason)
+        _mark(query, "late", reason, LATE)
         return fallback_draft(ctx, reason, advisor=CLAUDE), query
     if query.mid and query.status == QueryStatus.ANSWERED:
         moved = abs(ctx.market.mid - query.mid) / query.mid * 1e4
         if moved > STALE_MOVE_BPS:
             reason = (f"the market moved {moved:.1f} bps since Claude was asked (mid {query.mid:,.2f} -> "
                       f"{ctx.market.mid:,.2f}; limit {STALE_MOVE_BPS:g} bps): its answer is about another market")
-            _mark(query, "stale", reason)
+            _mark(query, "stale", reason, MARKET_MOVED)
             return fallback_draft(ctx, reason, advisor=CLAUDE), query
-    draft, reason = answer_draft(answer_of(query), ctx)
-    _mark(query, "fallback" if reason else "proposal", reason)
+    answer = answer_of(query)
+    draft, reason = answer_draft(answer, ctx)
+    _mark(query, "fallback" if reason else "proposal", reason, fallback_kind(answer) if reason else "")
     return draft, query
 
 
@@ -120,7 +129,7 @@ def advice_gate(ctx: AdvisorContext, draft: ProposalDraft, verdict: RiskVerdict,
         return None
     fallback, reason = gate_refusal_draft(ctx, verdict.summary)
     if query is not None:
-        _mark(query, "fallback", reason)
+        _mark(query, "fallback", reason, RISK_GATE)
     return fallback
 
 
@@ -137,9 +146,9 @@ def advice_link(query: AdvisorQuery | None, proposal: Proposal) -> None:
         AdvisorQuery.objects.filter(pk=query.pk).update(proposal=proposal)
 
 
-def _mark(query: AdvisorQuery, use: str, reason: str) -> None:
-    query.use, query.use_reason = use, reason
-    AdvisorQuery.objects.filter(pk=query.pk).update(use=use, use_reason=reason)
+def _mark(query: AdvisorQuery, use: str, reason: str, kind: str = "") -> None:
+    query.use, query.use_reason, query.fallback_kind = use, reason, kind
+    AdvisorQuery.objects.filter(pk=query.pk).update(use=use, use_reason=reason, fallback_kind=kind)
 
 
 def answer_of(query: AdvisorQuery) -> ClaudeAnswer:

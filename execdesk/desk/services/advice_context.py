@@ -9,11 +9,15 @@ from execdesk.advisors.base import AdvisorContext
 from execdesk.desk.models import ParentOrder
 from execdesk.desk.services.context import advisor_context, order_progress
 from execdesk.desk.services.market import instrument_for, market_snapshot
+from execdesk.domain.instrument import Instrument
+from execdesk.domain.market import MarketSnapshot
 
 
-def decision_context(parent: ParentOrder) -> AdvisorContext:
-    snap = market_snapshot(parent.symbol, parent.venue)
-    instrument = instrument_for(parent.symbol, parent.venue)
+def decision_context(parent: ParentOrder,
+                     live: tuple[MarketSnapshot, Instrument] | None = None) -> AdvisorContext:
+    """The step's context: `live` is a market already read (a live venue's, read before the step's
+    transaction); without it the order's market is read here."""
+    snap, instrument = live or (market_snapshot(parent.symbol, parent.venue), instrument_for(parent.symbol, parent.venue))
     return advisor_context(parent, snap, instrument, order_progress(parent))
 
 

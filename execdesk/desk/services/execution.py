@@ -21,10 +21,11 @@ from execdesk.desk.payloads import proposal_payload
 from execdesk.desk.push import push_order
 from execdesk.desk.roles import SYSTEM, Actor
 from execdesk.desk.services.advice import advice_draft, advice_gate, advice_link, advice_prefetch, advice_push
+from execdesk.desk.services.advice_context import decision_context
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref
 from execdesk.desk.services.child_orders import child_order_cancel_stale, market_apply_reports
-from execdesk.desk.services.context import DEFAULT_LIMITS, advisor_context, order_progress
+from execdesk.desk.services.context import DEFAULT_LIMITS
 from execdesk.desk.services.errors import DeskError
 from execdesk.desk.services.gate import risk_gate
 from execdesk.desk.services.live_orders import live_poll_due
@@ -169,12 +170,8 @@ class _Step:
 
 def _draft(parent: ParentOrder, live: tuple[MarketSnapshot, Instrument] | None, *, seq: int,
            now) -> _Step | None:
-    if live is not None:
-        snap, instrument = live
-    else:
-        snap, instrument = market_snapshot(parent.symbol), instrument_for(parent.symbol)
-    progress = order_progress(parent)
-    ctx = advisor_context(parent, snap, instrument, progress)
+    ctx = decision_context(parent, live)
+    snap, instrument, progress = ctx.market, ctx.instrument, ctx.progress
     query = None
     if parent.advisor == CLAUDE:
         advice = advice_draft(parent, ctx, seq=seq, now=now)
