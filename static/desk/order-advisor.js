@@ -116,6 +116,35 @@
       renderValueAdded(m);
       renderOutcomes(m);
       renderLast(m.last_query);
+      renderImpact(m.impact);
+    }
+
+    /** The pre-trade estimate's "not in yet" line becomes Claude's multiplier (or why there is none) when the
+     *  impact answer lands: the same lines the template draws after a reload. */
+    function renderImpact(adj) {
+      var pending = $("#pretrade-llm-pending");
+      if (!pending || !adj) return;
+      var f2 = function (v) { var n = num(v); return n === null ? DASH : n.toFixed(2); };
+      var g3 = function (v) { var n = num(v); return n === null ? DASH : String(Number(n.toPrecision(3))); };
+      var block;
+      if (adj.error) {
+        block = el("div", { className: "llm-adjustment", id: "pretrade-llm" }, [
+          el("p", { className: "field-error", id: "pretrade-llm-error",
+                    text: "Claude's impact multiplier: none, the base estimate stands (" + adj.error + ")" })]);
+      } else {
+        var note = adj.clamped ? "proposed \u00d7" + g3(adj.raw) + ", clamped" : "as proposed";
+        var row = function (label, id, text) { return el("div", null, [el("dt", { text: label }), el("dd", { className: "num", id: id, text: text })]); };
+        block = el("div", { className: "llm-adjustment", id: "pretrade-llm" }, [
+          el("dl", { className: "kv" }, [
+            el("div", null, [el("dt", { text: "Claude's impact multiplier" }),
+              el("dd", { className: "num kv-big", id: "pretrade-llm-factor" }, [
+                "\u00d7" + g3(adj.applied) + " ", el("span", { className: "muted", text: "(" + note + ")" })])]),
+            row("Impact base \u2192 with Claude's view", "pretrade-llm-impact",
+                f2(adj.base_impact_bps) + " \u2192 " + f2(adj.impact_bps) + " bps"),
+            row("Expected cost with Claude's view", "pretrade-llm-cost", f2(adj.expected_cost_bps) + " bps")]),
+          el("blockquote", { className: "reasoning", id: "pretrade-llm-reasoning", text: adj.reasoning || "(no reasoning given)" })]);
+      }
+      pending.replaceWith(block);
     }
 
     return { render: render };

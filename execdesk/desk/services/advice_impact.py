@@ -27,4 +27,4 @@ def impact_apply(parent_id: int, view: ImpactView) -> None:
         }
     parent.pretrade = pre
     parent.save(update_fields=["pretrade"])
-    push_order(parent.pk, "progress", progress_payload(parent))
+    push_order(parent.pk, "progress", progress_payload(parent))  # the "advisor" push that follows carries it
