@@ -176,6 +176,8 @@ EXECDESK = {
     "MARKET_SEED": envint("EXECDESK_MARKET_SEED", 7),
     "DEFAULT_SYMBOL": env("EXECDESK_DEFAULT_SYMBOL", "BTCUSDT"),
     "PROPOSAL_TTL_SECONDS": envint("EXECDESK_PROPOSAL_TTL", 30),
+    # Four-eyes: a proposal (or override) whose notional exceeds this needs a supervisor's approval (USDT)
+    "FOUR_EYES_NOTIONAL": envfloat("EXECDESK_FOUR_EYES_NOTIONAL", 250_000.0),
     "DEFAULT_INTERVAL_SECONDS": envint("EXECDESK_DEFAULT_INTERVAL", 10),
     "MIN_INTERVAL_SECONDS": 5,
     "EMBEDDED_WORKER_THREADS": envint("EXECDESK_WORKER_THREADS", 4),

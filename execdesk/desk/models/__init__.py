@@ -1,3 +1,4 @@
+from execdesk.desk.models.api_token import ApiToken, token_digest
 from execdesk.desk.models.advisor_query import AdvisorQuery, QueryKind, QueryStatus
 from execdesk.desk.models.audit import AuditEvent, AuditTamperError
 from execdesk.desk.models.child import ChildOrder, Fill
@@ -9,6 +10,8 @@ from execdesk.desk.models.proposal import Proposal, ProposalStatus
 
 __all__ = [
     "AdvisorQuery",
+    "ApiToken",
+    "token_digest",
     "QueryKind",
     "QueryStatus",
     "ApprovalMode",

@@ -37,6 +37,8 @@ class Proposal(models.Model):
     market = models.JSONField(default=dict)  # the snapshot the advisor saw
     new_rate = models.FloatField(null=True, blank=True)  # ACCELERATE / DECELERATE: rate as a multiple of the schedule
     expected_impact_bps = models.FloatField(null=True, blank=True)  # the advisor's own estimate
+    # the desk's pre-trade impact estimate for this slice (the symbol's impact model, at proposal time)
+    slice_impact_bps = models.FloatField(null=True, blank=True)
 
     status = models.CharField(max_length=16, choices=ProposalStatus.choices, default=ProposalStatus.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -51,6 +53,12 @@ class Proposal(models.Model):
     final_limit_price = price_field(null=True, blank=True)
     final_tif = models.CharField(max_length=4, blank=True, default="")
     override_checks = models.JSONField(default=list, blank=True)
+    # Four-eyes: an override above the desk's threshold waits, still PENDING, for a supervisor other than
+    # the person who wrote it; these record who wrote it, when and why.
+    overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                      related_name="overridden_proposals")
+    overridden_at = models.DateTimeField(null=True, blank=True)
+    override_reason = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]
