@@ -8,6 +8,12 @@ from typing import Any
 from django.utils import timezone
 
 from execdesk.desk.models import ChildOrder, Fill, ParentOrder, Proposal
+from execdesk.desk.services.four_eyes import (
+    awaiting_second,
+    four_eyes_threshold,
+    needs_supervisor,
+    proposal_notional,
+)
 
 
 def dec(value: Decimal | int | None) -> str | None:
@@ -38,6 +44,8 @@ def progress_payload(parent: ParentOrder) -> dict[str, Any]:
         "started_at": ts(parent.started_at),
         "deadline": ts(parent.deadline),
         "approval_mode": parent.approval_mode,
+        "auto_cap_notional": dec(parent.auto_cap_notional),
+        "pending_proposals": parent.proposals.filter(status="pending").count(),
         "strategy": parent.strategy,
         "advisor": parent.advisor,
         "tca": {k: (parent.tca or {}).get(k) for k in TCA_FIELDS},
@@ -78,6 +86,15 @@ def proposal_payload(p: Proposal) -> dict[str, Any]:
         "final_quantity": dec(p.final_quantity),
         "final_order_type": p.final_order_type,
         "final_limit_price": dec(p.final_limit_price),
+        "final_tif": p.final_tif,
+        "slice_impact_bps": p.slice_impact_bps,
+        # four-eyes: above the desk's threshold a supervisor approves; an override waits for another person
+        "notional": dec(proposal_notional(p)),
+        "four_eyes_threshold": dec(four_eyes_threshold()),
+        "needs_supervisor": needs_supervisor(p),
+        "awaiting_second": awaiting_second(p),
+        "overridden_by": p.overridden_by.get_username() if p.overridden_by_id else None,
+        "override_reason": p.override_reason,
         "mid": p.market.get("mid"),
         "spread_bps": p.market.get("spread_bps"),
     }

@@ -14,10 +14,11 @@ from django.views.decorators.http import require_GET, require_POST
 from execdesk.desk import selectors
 from execdesk.desk.forms import OverrideForm, ParentOrderForm, RejectForm
 from execdesk.desk.models import ParentOrder, Proposal
-from execdesk.desk.payloads import proposal_payload
+from execdesk.desk.payloads import progress_payload, proposal_payload
 from execdesk.desk.roles import can_view, require_trader
 from execdesk.desk.services import desk_state, parent_orders, proposals
 from execdesk.desk.services.errors import DeskError, InvalidInput
+from execdesk.desk.services.inputs import utc_datetime_input
 from execdesk.domain.states import IllegalTransition
 
 
@@ -124,6 +125,33 @@ def order_action(request: HttpRequest, order_id: int, action: str) -> HttpRespon
         return JsonResponse({"status": parent.status})
     messages.success(request, f"Order #{order_id} is now {parent.status}.")
     return redirect("desk:order", order_id=order_id)
+
+
+def _json_or_back(request: HttpRequest, parent: ParentOrder, message: str) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(progress_payload(parent))
+    messages.success(request, message)
+    return redirect("desk:order", order_id=parent.pk)
+
+
+@require_POST
+@desk_view
+def order_mode(request: HttpRequest, order_id: int) -> HttpResponse:
+    get_object_or_404(ParentOrder, pk=order_id)
+    parent = parent_orders.parent_order_mode_set(
+        parent_id=order_id, user=request.user, approval_mode=request.POST.get("approval_mode", ""),
+        auto_cap_notional=request.POST.get("auto_cap_notional") or None, reason=request.POST.get("reason", ""))
+    return _json_or_back(request, parent, f"Order #{order_id} approval mode is now {parent.get_approval_mode_display()}.")
+
+
+@require_POST
+@desk_view
+def order_amend(request: HttpRequest, order_id: int) -> HttpResponse:
+    get_object_or_404(ParentOrder, pk=order_id)
+    parent = parent_orders.parent_order_amend(
+        parent_id=order_id, user=request.user, quantity=request.POST.get("quantity") or None,
+        deadline=utc_datetime_input("deadline", request.POST.get("deadline", "")), reason=request.POST.get("reason", ""))
+    return _json_or_back(request, parent, f"Order #{order_id} amended.")
 
 
 @require_POST

@@ -1,5 +1,5 @@
-from execdesk.desk.models.api_token import ApiToken, token_digest
 from execdesk.desk.models.advisor_query import AdvisorQuery, QueryKind, QueryStatus
+from execdesk.desk.models.api_token import ApiToken, token_digest
 from execdesk.desk.models.audit import AuditEvent, AuditTamperError
 from execdesk.desk.models.child import ChildOrder, Fill
 from execdesk.desk.models.desk_state import DeskState

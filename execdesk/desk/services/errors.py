@@ -17,3 +17,7 @@ class RiskBlocked(DeskError):
     def __init__(self, message: str, checks: list[dict] | None = None) -> None:
         super().__init__(message)
         self.checks = checks or []
+
+
+class FourEyesRequired(DeskError):
+    """The decision needs a second person: a supervisor, and never the author of the override."""

@@ -27,6 +27,7 @@ from execdesk.desk.services.audit import audit_record, market_ref
 from execdesk.desk.services.child_orders import child_order_cancel_stale, market_apply_reports
 from execdesk.desk.services.context import DEFAULT_LIMITS
 from execdesk.desk.services.errors import DeskError
+from execdesk.desk.services.four_eyes import needs_supervisor
 from execdesk.desk.services.gate import risk_gate
 from execdesk.desk.services.live_orders import live_poll_due
 from execdesk.desk.services.market import (
@@ -37,7 +38,7 @@ from execdesk.desk.services.market import (
     market_snapshot,
 )
 from execdesk.desk.services.proposals import proposal_approve
-from execdesk.desk.services.strategy import impact_observe_due
+from execdesk.desk.services.strategy import impact_observe_due, slice_impact_bps
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.proposals import Action, ProposalDraft
@@ -74,7 +75,8 @@ def proposal_expire_due() -> int:
     due = Proposal.objects.filter(status=ProposalStatus.PENDING, expires_at__lte=timezone.now()).values_list("pk", flat=True)
     for pk in list(due):
         with desk_atomic():
-            if Proposal.objects.filter(pk=pk, status=ProposalStatus.PENDING).update(
+            # expires_at again: a four-eyes override restarts the clock between the read above and here
+            if Proposal.objects.filter(pk=pk, status=ProposalStatus.PENDING, expires_at__lte=timezone.now()).update(
                     status=ProposalStatus.EXPIRED, decided_at=timezone.now(),
                     decision_reason="no decision before the proposal's time to live") != 1:
                 continue  # decided meanwhile
@@ -192,6 +194,7 @@ def _record(parent: ParentOrder, step: _Step, *, seq: int) -> Proposal:
     draft, verdict, snap, instrument = step.draft, step.verdict, step.snap, step.instrument
     qty = instrument.qty(draft.quantity) if draft.quantity > 0 else Decimal("0")
     price = instrument.price(draft.limit_price) if draft.limit_price is not None else None
+    proposal_type = draft.order_type.value if draft.order_type else ""
     proposal = Proposal.objects.create(
         parent=parent, seq=seq, advisor=draft.advisor, action=draft.action, quantity=qty,
         order_type=draft.order_type.value if draft.order_type else "", limit_price=price, tif=draft.tif.value,
@@ -199,6 +202,7 @@ def _record(parent: ParentOrder, step: _Step, *, seq: int) -> Proposal:
         risk_checks=verdict.to_list(), risk_blocked=verdict.blocked, baseline_qty=Decimal(str(step.ctx.baseline_qty)),
         is_fallback=draft.is_fallback, fallback_reason=draft.fallback_reason, market=snap.to_dict(),
         new_rate=draft.new_rate, expected_impact_bps=draft.expected_impact_bps,
+        slice_impact_bps=slice_impact_bps(parent, float(qty), proposal_type, snap),
         expires_at=timezone.now() + timedelta(seconds=parent.proposal_ttl_seconds),
     )
     advice_link(step.query, proposal)
@@ -210,6 +214,7 @@ def _record(parent: ParentOrder, step: _Step, *, seq: int) -> Proposal:
                           "baseline_qty": step.ctx.baseline_qty, "is_fallback": draft.is_fallback,
                           "fallback_reason": draft.fallback_reason, "new_rate": draft.new_rate,
                           "expected_impact_bps": draft.expected_impact_bps,
+                          "slice_impact_bps": proposal.slice_impact_bps,
                           "advisor_query": step.query.pk if step.query else None},
                  market_ref=market_ref(proposal.market))
     push_order(parent.pk, "proposal", proposal_payload(proposal))
@@ -221,6 +226,8 @@ def _auto_approve(parent: ParentOrder, proposal: Proposal) -> None:
     mode = parent.approval_mode
     if mode == "manual" or proposal.risk_blocked or proposal.action == Action.CANCEL:
         return  # stopping the order is always a human's call, whatever the mode
+    if needs_supervisor(proposal):
+        return  # above the four-eyes threshold a supervisor decides, whatever the mode
     if mode == "auto_within_limits":
         warned = any(not c["passed"] for c in proposal.risk_checks)
         notional = proposal.quantity * (proposal.limit_price or parent.decision_price)
@@ -230,3 +237,11 @@ def _auto_approve(parent: ParentOrder, proposal: Proposal) -> None:
         proposal_approve(proposal_id=proposal.pk, actor=AUTO_ACTOR)
     except DeskError as exc:  # e.g. the market moved and the re-check blocks it: a human decides
         log.info("auto-approval of proposal %s refused: %s", proposal.pk, exc)
+
+
+def proposal_auto_decide_pending(*, parent_id: int) -> None:
+    """After the approval mode changes: the pending proposal gets what the new mode would have given it."""
+    parent = ParentOrder.objects.get(pk=parent_id)
+    pending = Proposal.objects.filter(parent_id=parent_id, status=ProposalStatus.PENDING).first()
+    if pending is not None and parent.state == ParentStatus.ACTIVE:
+        _auto_approve(parent, pending)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+
+from django.utils.dateparse import parse_datetime
 
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.domain.instrument import Instrument
@@ -26,3 +29,17 @@ def quantity_input(name: str, value: object, instrument: Instrument) -> Decimal:
     if instrument.qty(qty) != qty:
         raise InvalidInput(f"{name} {qty} is not a multiple of {instrument.symbol}'s step {instrument.qty_step}")
     return qty
+
+
+def utc_datetime_input(name: str, value: object) -> datetime | None:
+    """An ISO-8601 time ("2026-11-24T15:30:00", UTC when no offset is given); blank → None."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        moment = parse_datetime(text)
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise InvalidInput(f"{name} {text!r} is not a date and time (expected YYYY-MM-DDTHH:MM[:SS], UTC)")
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -33,6 +33,7 @@ from execdesk.desk.services.market import (
 )
 from execdesk.desk.services.strategy import pretrade_for, strategy_of, strategy_params_for
 from execdesk.desk.services.transitions import audit_refused_transition, parent_transition
+from execdesk.domain.orders import ChildStatus
 from execdesk.domain.states import IllegalTransition, ParentStatus
 
 MIN_HORIZON_S, MAX_HORIZON_S = 30, 7 * 24 * 3600
@@ -212,3 +213,109 @@ def parent_order_resume(*, parent_id: int, user, reason: str = "") -> ParentOrde
 def parent_order_cancel(*, parent_id: int, user, reason: str = "") -> ParentOrder:
     return _change(parent_id, user=user, target=ParentStatus.CANCELLED, verb="cancelled", reason=reason,
                    stop_work=True)
+
+
+def _reason(reason: str, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(f"a reason is required to {what}")
+    return reason[:2000]
+
+
+def _open_for_change(parent: ParentOrder, what: str) -> None:
+    if parent.state.is_terminal:
+        raise InvalidInput(f"order {parent.pk} is {parent.status}: {what} is no longer possible")
+
+
+def parent_order_mode_set(*, parent_id: int, user, approval_mode: str, auto_cap_notional: object | None = None,
+                          reason: str) -> ParentOrder:
+    """Change how proposals are approved, also while the order runs; audited with the reason. Switching to an
+    automatic mode lets the waiting proposal be approved by it (within its limits) at once."""
+    require_trader(user, "changing an order's approval mode")
+    reason = _reason(reason, "change the approval mode")
+    if approval_mode not in ApprovalMode.values:
+        raise InvalidInput(f"unknown approval mode {approval_mode!r}; available: {', '.join(ApprovalMode.values)}")
+    cap = None
+    if auto_cap_notional not in (None, ""):
+        cap = decimal_input("auto cap", auto_cap_notional)
+        if cap < 0:
+            raise InvalidInput(f"auto cap must be zero or more, got {cap}")
+    actor = Actor.of(user)
+    with desk_atomic():
+        parent = _locked(parent_id)
+        _open_for_change(parent, "changing its approval mode")
+        before = {"approval_mode": parent.approval_mode, "auto_cap_notional": parent.auto_cap_notional}
+        parent.approval_mode = approval_mode
+        if cap is not None:
+            parent.auto_cap_notional = cap
+        if approval_mode == ApprovalMode.AUTO_WITHIN_LIMITS and parent.auto_cap_notional <= 0:
+            raise InvalidInput("auto_within_limits needs an auto cap above 0 USDT (proposals under it are approved)")
+        parent.save(update_fields=["approval_mode", "auto_cap_notional"])
+        audit_record(actor=actor, action="parent.mode_changed", obj=parent, parent_order_id=parent.pk,
+                     payload={"from": before, "to": {"approval_mode": parent.approval_mode,
+                                                     "auto_cap_notional": parent.auto_cap_notional},
+                              "reason": reason})
+        push_order(parent.pk, "progress", progress_payload(parent))
+    if approval_mode != ApprovalMode.MANUAL:
+        from execdesk.desk.services.execution import proposal_auto_decide_pending
+
+        transaction.on_commit(lambda: proposal_auto_decide_pending(parent_id=parent_id))
+    return parent
+
+
+def parent_order_amend(*, parent_id: int, user, quantity: object | None = None, deadline: datetime | None = None,
+                       reason: str) -> ParentOrder:
+    """Reduce the quantity (never below what is executed or working) and/or move the deadline (started
+    orders). The pending proposal was sized for the old terms: it is withdrawn and a fresh one follows."""
+    require_trader(user, "amending a parent order")
+    reason = _reason(reason, "amend an order")
+    if quantity in (None, "") and deadline is None:
+        raise InvalidInput("nothing to amend: give a new quantity, a new deadline or both")
+    actor = Actor.of(user)
+    with desk_atomic():
+        parent = _locked(parent_id)
+        _open_for_change(parent, "amending it")
+        before = {"quantity": parent.quantity, "deadline": parent.deadline}
+        if quantity not in (None, ""):
+            parent.quantity = _amended_quantity(parent, quantity)
+        if deadline is not None:
+            parent.deadline, parent.horizon_seconds = _amended_deadline(parent, deadline)
+        parent.save(update_fields=["quantity", "deadline", "horizon_seconds"])
+        supersede_pending(parent, actor, "parent order amended")
+        audit_record(actor=actor, action="parent.amended", obj=parent, parent_order_id=parent.pk,
+                     payload={"from": before, "to": {"quantity": parent.quantity, "deadline": parent.deadline},
+                              "horizon_seconds": parent.horizon_seconds, "reason": reason})
+        push_order(parent.pk, "progress", progress_payload(parent))
+    return parent
+
+
+def _amended_quantity(parent: ParentOrder, quantity: object) -> Decimal:
+    qty = quantity_input("quantity", quantity, instrument_for(parent.symbol, parent.venue))
+    if qty >= parent.quantity:
+        raise InvalidInput(f"quantity can only go down: {qty} is not below the order's {parent.quantity.normalize():f}")
+    working = sum((c.quantity - c.filled_qty for c in parent.child_orders.filter(status__in=_OPEN_CHILD)),
+                  Decimal("0"))
+    floor = parent.executed_qty + working
+    if qty <= floor:
+        raise InvalidInput(f"quantity {qty} must stay above what is executed ({parent.executed_qty.normalize():f}) "
+                           f"plus working at the venue ({working.normalize():f}); cancel the order to stop it")
+    return qty
+
+
+def _amended_deadline(parent: ParentOrder, deadline: datetime) -> tuple[datetime, int]:
+    if parent.started_at is None:
+        raise InvalidInput(f"order {parent.pk} has not started: its deadline is set when it starts "
+                           f"(horizon {parent.horizon_seconds} s)")
+    if timezone.is_naive(deadline):
+        raise InvalidInput("the deadline needs a time zone (times on the desk are UTC)")
+    earliest = timezone.now() + timedelta(seconds=parent.interval_seconds)
+    if deadline < earliest:
+        raise InvalidInput(f"the new deadline {deadline:%Y-%m-%d %H:%M:%S} UTC must be at least one decision "
+                           f"interval ({parent.interval_seconds} s) from now")
+    horizon = round((deadline - parent.started_at).total_seconds())
+    if horizon > MAX_HORIZON_S:
+        raise InvalidInput(f"the new deadline makes the horizon {horizon} s, above the maximum {MAX_HORIZON_S} s")
+    return deadline, horizon
+
+
+_OPEN_CHILD = [s.value for s in ChildStatus if s.is_open]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -19,6 +20,7 @@ from execdesk.desk.services.audit import audit_record, audit_record_now
 from execdesk.desk.services.child_orders import child_orders_cancel_open
 from execdesk.desk.services.context import order_progress
 from execdesk.desk.services.errors import InvalidInput, ProposalNotPending, RiskBlocked
+from execdesk.desk.services.four_eyes import four_eyes_check, four_eyes_threshold, notional
 from execdesk.desk.services.gate import risk_gate
 from execdesk.desk.services.inputs import decimal_input, quantity_input
 from execdesk.desk.services.market import instrument_for, market_snapshot
@@ -83,7 +85,7 @@ def _decide(proposal: Proposal, *, status: str, actor: Actor, reason: str, **fin
 
 def _act(proposal: Proposal, parent: ParentOrder, actor: Actor) -> ChildOrder | None:
     action = Action(proposal.action)
-    if action == Action.CANCEL:
+    if action == Action.CANCEL and proposal.status != ProposalStatus.OVERRIDDEN:
         parent_transition(parent, ParentStatus.CANCELLED, actor=actor, reason=f"advisor CANCEL approved by {actor.label}")
         child_orders_cancel_open(parent, actor=actor, reason="parent order cancelled")
         return None
@@ -127,14 +129,18 @@ def _final_terms(proposal: Proposal) -> dict[str, object]:
 
 
 def proposal_approve(*, proposal_id: int, user=None, actor: Actor | None = None) -> Proposal:
+    """Approve a pending proposal, or the override waiting on it (four-eyes), exactly once."""
     if actor is None:
         require_trader(user, "approving a proposal")
         actor = Actor.of(user)
     with desk_atomic():
         proposal, parent = _lock_pending(proposal_id, "approve")
+        if proposal.overridden_by_id is not None:
+            return _approve_override(proposal, parent, actor)
         if proposal.risk_blocked:
             raise RiskBlocked(f"proposal #{proposal.seq} breaks a hard limit; override it with compliant terms "
                               "or reject it", proposal.risk_checks)
+        four_eyes_check(proposal, actor)
         checks = _recheck(proposal, parent, _draft_of(proposal)) if Action(proposal.action).sends_order else []
         _decide(proposal, status=ProposalStatus.APPROVED, actor=actor, reason="", **_final_terms(proposal))
         audit_record(actor=actor, action="proposal.approved", obj=proposal, parent_order_id=parent.pk,
@@ -145,6 +151,26 @@ def proposal_approve(*, proposal_id: int, user=None, actor: Actor | None = None)
         push_order(parent.pk, "proposal", proposal_payload(proposal))
         advice_push(parent.pk, parent.advisor)
         return proposal
+
+
+def _approve_override(proposal: Proposal, parent: ParentOrder, actor: Actor) -> Proposal:
+    """The second pair of eyes on an override above the threshold: a supervisor who did not write it."""
+    four_eyes_check(proposal, actor)
+    draft = _override_draft(proposal, proposal.final_quantity, OrderType(proposal.final_order_type),
+                            proposal.final_limit_price, TimeInForce(proposal.final_tif or "GTC"))
+    checks = _recheck(proposal, parent, draft)
+    _decide(proposal, status=ProposalStatus.OVERRIDDEN, actor=actor, reason=proposal.override_reason,
+            override_checks=checks)
+    audit_record(actor=actor, action="proposal.override_approved", obj=proposal, parent_order_id=parent.pk,
+                 payload={"seq": proposal.seq, "overridden_by": proposal.overridden_by.get_username(),
+                          "override_reason": proposal.override_reason,
+                          "override": {"quantity": proposal.final_quantity, "order_type": proposal.final_order_type,
+                                       "limit_price": proposal.final_limit_price, "tif": proposal.final_tif},
+                          "checks_at_approval": checks})
+    _act(proposal, parent, actor)
+    push_order(parent.pk, "proposal", proposal_payload(proposal))
+    advice_push(parent.pk, parent.advisor)
+    return proposal
 
 
 def proposal_reject(*, proposal_id: int, user, reason: str) -> Proposal:
@@ -188,8 +214,17 @@ def _override_terms(parent: ParentOrder, quantity: object, order_type: str, limi
     return qty, otype, price, time_in_force
 
 
+def _override_draft(proposal: Proposal, qty: Decimal, otype: OrderType, price: Decimal | None,
+                    tif: TimeInForce) -> ProposalDraft:
+    action = Action.AGGRESSIVE if otype == OrderType.MARKET else Action.PASSIVE
+    return replace(_draft_of(proposal), action=action).with_order(
+        quantity=float(qty), order_type=otype, limit_price=float(price) if price is not None else None, tif=tif)
+
+
 def proposal_override(*, proposal_id: int, user, quantity: object, order_type: str, limit_price: object = None,
                       tif: str = "", reason: str) -> Proposal:
+    """Replace a proposal's terms (reason required; the risk gate re-checks them). Above the desk's four-eyes
+    threshold the override waits, still pending, for a supervisor other than its author."""
     require_trader(user, "overriding a proposal")
     reason = (reason or "").strip()
     if not reason:
@@ -199,14 +234,14 @@ def proposal_override(*, proposal_id: int, user, quantity: object, order_type: s
         with desk_atomic():
             proposal, parent = _lock_pending(proposal_id, "override")
             qty, otype, price, time_in_force = _override_terms(parent, quantity, order_type, limit_price, tif)
-            action = Action.AGGRESSIVE if otype == OrderType.MARKET else Action.PASSIVE
-            draft = replace(_draft_of(proposal), action=action).with_order(
-                quantity=float(qty), order_type=otype, limit_price=float(price) if price is not None else None,
-                tif=time_in_force)
-            checks = _recheck(proposal, parent, draft)
+            checks = _recheck(proposal, parent, _override_draft(proposal, qty, otype, price, time_in_force))
+            terms = {"final_quantity": qty, "final_order_type": otype.value, "final_limit_price": price,
+                     "final_tif": time_in_force.value}
+            value = notional(qty, price, proposal)
+            if value > four_eyes_threshold():
+                return _override_submit(proposal, parent, actor, reason, terms, checks, value)
             _decide(proposal, status=ProposalStatus.OVERRIDDEN, actor=actor, reason=reason[:2000],
-                    final_quantity=qty, final_order_type=otype.value, final_limit_price=price,
-                    final_tif=time_in_force.value, override_checks=checks)
+                    override_checks=checks, **terms)
             audit_record(actor=actor, action="proposal.overridden", obj=proposal, parent_order_id=parent.pk,
                          payload={"seq": proposal.seq, "reason": proposal.decision_reason,
                                   "proposed": {"action": proposal.action, "quantity": proposal.quantity,
@@ -225,6 +260,27 @@ def proposal_override(*, proposal_id: int, user, quantity: object, order_type: s
                                   "requested": {"quantity": str(quantity), "order_type": order_type,
                                                 "limit_price": str(limit_price), "tif": tif}})
         raise
+
+
+def _override_submit(proposal: Proposal, parent: ParentOrder, actor: Actor, reason: str, terms: dict,
+                     checks: list[dict], value: Decimal) -> Proposal:
+    """Record the override on the still-pending proposal; its time to live restarts with the new terms."""
+    now = timezone.now()
+    changed = Proposal.objects.filter(pk=proposal.pk, status=ProposalStatus.PENDING).update(
+        overridden_by=actor.user, overridden_at=now, override_reason=reason[:2000], override_checks=checks,
+        expires_at=now + timedelta(seconds=parent.proposal_ttl_seconds), **terms)
+    if changed != 1:
+        raise ProposalNotPending(f"proposal #{proposal.seq} was decided by someone else just now")
+    proposal.refresh_from_db()
+    audit_record(actor=actor, action="proposal.override_submitted", obj=proposal, parent_order_id=parent.pk,
+                 payload={"seq": proposal.seq, "reason": proposal.override_reason, "notional": value,
+                          "four_eyes_threshold": four_eyes_threshold(),
+                          "proposed": {"action": proposal.action, "quantity": proposal.quantity,
+                                       "order_type": proposal.order_type, "limit_price": proposal.limit_price},
+                          "override": {k.removeprefix("final_"): v for k, v in terms.items()},
+                          "checks": checks})
+    push_order(parent.pk, "proposal", proposal_payload(proposal))
+    return proposal
 
 
 def _parent_id(proposal_id: int) -> int | None:
