@@ -104,3 +104,12 @@ def test_a_decided_proposal_cannot_be_decided_again(alice, bob, make_order, prop
     proposal_reject(proposal_id=proposal.pk, user=alice, reason="no")
     with pytest.raises(ProposalNotPending, match="already rejected by alice"):
         proposal_approve(proposal_id=proposal.pk, user=bob)
+
+
+def test_an_expired_proposal_is_replaced_at_once_even_when_the_interval_is_longer(alice, make_order, proposal_for):
+    parent = make_order(interval=120)  # the TTL (30 s) is shorter than the interval
+    first = proposal_for(parent)
+    Proposal.objects.filter(pk=first.pk).update(expires_at=timezone.now())
+    assert proposal_expire_due() == 1
+    fresh = proposal_for(parent)
+    assert fresh.seq == first.seq + 1 and fresh.status == "pending"

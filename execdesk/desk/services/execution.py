@@ -20,7 +20,14 @@ from execdesk.desk.models import AdvisorQuery, ParentOrder, Proposal, ProposalSt
 from execdesk.desk.payloads import proposal_payload
 from execdesk.desk.push import push_order
 from execdesk.desk.roles import SYSTEM, Actor
-from execdesk.desk.services.advice import advice_draft, advice_gate, advice_link, advice_prefetch, advice_push
+from execdesk.desk.services.advice import (
+    advice_draft,
+    advice_gate,
+    advice_link,
+    advice_prefetch,
+    advice_push,
+    query_lead_s,
+)
 from execdesk.desk.services.advice_context import decision_context
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref
@@ -112,6 +119,9 @@ def execution_step(*, parent_id: int) -> Proposal | None:
         now = timezone.now()
         seq = (last["seq"] or 0) + 1
         due_at = _due_at(parent, last["at"]) or now
+        replace_at = _replacement_due(parent, seq - 1)
+        if replace_at is not None:
+            due_at = min(due_at, replace_at)
         if parent.advisor == CLAUDE:
             advice_prefetch(parent, seq=seq, due_at=due_at, now=now)  # asked ahead: the answer is in when due
         if now < due_at:
@@ -139,6 +149,20 @@ def _due_at(parent: ParentOrder, last_proposal_at):
         return None
     wait = max(parent.interval_seconds, DEFAULT_LIMITS.min_order_interval_s)
     return max(marks) + timedelta(seconds=wait)
+
+
+def _replacement_due(parent: ParentOrder, last_seq: int):
+    """An expired proposal is replaced at once, not an interval after it was made (its TTL may be shorter
+    than the interval); Claude gets its lead time to answer the fresh question."""
+    expired_at = (Proposal.objects.filter(parent=parent, seq=last_seq, status=ProposalStatus.EXPIRED)
+                  .values_list("decided_at", flat=True).first())
+    if expired_at is None:
+        return None
+    due = expired_at + timedelta(seconds=query_lead_s(parent) if parent.advisor == CLAUDE else 0)
+    last_order_at = parent.child_orders.aggregate(at=Max("created_at"))["at"]
+    if last_order_at is not None:  # the risk gate's minimum gap between orders still holds
+        due = max(due, last_order_at + timedelta(seconds=DEFAULT_LIMITS.min_order_interval_s))
+    return due
 
 
 def _supersede_wait(pending: Proposal) -> None:
