@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "ninja",  # the API docs' Swagger UI from ninja's bundled static files (offline)
     "execdesk.desk",
 ]
 

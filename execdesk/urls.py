@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from execdesk.desk.api import api
+
 admin.site.site_header = "ExecDesk administration"
 admin.site.site_title = "ExecDesk"
 
@@ -16,5 +18,6 @@ auth_urls = [
 urlpatterns = [
     path("accounts/", include(auth_urls)),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
     path("", include("execdesk.desk.urls")),
 ]

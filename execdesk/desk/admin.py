@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin
+from django.urls import reverse
 from django.utils.html import format_html
 
 from execdesk.desk.models import AuditEvent, ChildOrder, Fill, MarketState, ParentOrder, Proposal
@@ -25,12 +26,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("id", "ts", "actor_label", "role", "action", "object_type", "object_id", "parent_order_id")
+    list_display = ("id", "ts", "actor_label", "role", "action", "object_type", "object_id", "parent_order_id",
+                    "order_review")
     list_filter = ("action", "role", "object_type")
     search_fields = ("actor_label", "action", "object_id")
     date_hierarchy = "ts"
     readonly_fields = ("id", "ts", "actor_label", "role", "action", "object_type", "object_id", "parent_order_id",
-                       "pretty_payload", "pretty_market", "prev_hash", "hash")
+                       "order_review", "pretty_payload", "pretty_market", "prev_hash", "hash")
     exclude = ("actor", "payload", "market_ref")
 
     @admin.display(description="payload")
@@ -40,6 +42,13 @@ class AuditEventAdmin(ReadOnlyAdmin):
     @admin.display(description="market at that moment")
     def pretty_market(self, obj: AuditEvent) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.market_ref, indent=2, sort_keys=True))
+
+    @admin.display(description="review")
+    def order_review(self, obj: AuditEvent) -> str:
+        if obj.parent_order_id is None:
+            return "—"
+        url = reverse("desk:review_order", args=[obj.parent_order_id])
+        return format_html('<a href="{}#ev-{}">order #{} timeline</a>', url, obj.pk, obj.parent_order_id)
 
 
 @admin.register(ParentOrder)

@@ -6,7 +6,8 @@ import os
 import re
 from typing import Any
 
-_SECRET_KEY_NAMES = re.compile(r"(secret|password|passwd|api[_-]?key|token|authorization|signature)", re.I)
+# "token" only as the whole name or its last part (api_token, access-token): "input_tokens" is a count
+_SECRET_KEY_NAMES = re.compile(r"(secret|password|passwd|api[_-]?key|authorization|signature|(^|[_-])token$)", re.I)
 _SECRET_ENV = ("ANTHROPIC_API_KEY", "EXECDESK_BYBIT_API_KEY", "EXECDESK_BYBIT_API_SECRET", "EXECDESK_SECRET_KEY")
 REDACTED = "[redacted]"
 

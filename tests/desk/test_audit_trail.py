@@ -41,3 +41,13 @@ def test_secrets_never_reach_the_audit_payload(alice, monkeypatch):
         event = audit_record(actor=Actor.of(alice), action="test.secret", object_type="x", object_id="1",
                              payload={"api_key": "abc", "note": "key is sk-ant-test-0123456789abcdef"})
     assert event.payload == {"api_key": "[redacted]", "note": "key is [redacted]"}
+
+
+def test_redaction_hides_secret_names_but_keeps_token_counts():
+    from execdesk.desk.redact import REDACTED, redact
+
+    out = redact({"api_token": "abc", "access-token": "abc", "token": "abc", "Authorization": "Bearer x",
+                  "input_tokens": 1860, "output_tokens": 95, "nested": {"api_key": "k", "tokens_used": 3}})
+    assert out["api_token"] == out["access-token"] == out["token"] == out["Authorization"] == REDACTED
+    assert out["nested"]["api_key"] == REDACTED
+    assert (out["input_tokens"], out["output_tokens"], out["nested"]["tokens_used"]) == (1860, 95, 3)

@@ -64,3 +64,14 @@ def test_an_illegal_transition_is_refused_with_a_clear_error_and_audited(alice, 
     parent_order_cancel(parent_id=parent.pk, user=alice)
     with pytest.raises(IllegalTransition, match="terminal"):
         parent_order_start(parent_id=parent.pk, user=alice)
+
+
+def test_an_order_that_never_started_cannot_be_resumed(alice, make_order):
+    from execdesk.desk.services.errors import InvalidInput
+    from execdesk.desk.services.parent_orders import parent_order_resume
+
+    parent = make_order(start=False)
+    with pytest.raises(InvalidInput, match="is INITIALIZED: only a HALTED or PAUSED order can be resumed; start it"):
+        parent_order_resume(parent_id=parent.pk, user=alice)
+    parent.refresh_from_db()
+    assert parent.status == "INITIALIZED" and parent.started_at is None

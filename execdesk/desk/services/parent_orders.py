@@ -145,12 +145,17 @@ def supersede_pending(parent: ParentOrder, actor: Actor, reason: str) -> None:
         push_order(parent.pk, "proposal", proposal_payload(proposal))
 
 
-def _change(parent_id: int, *, user, target: ParentStatus, verb: str, reason: str, stop_work: bool) -> ParentOrder:
+def _change(parent_id: int, *, user, target: ParentStatus, verb: str, reason: str, stop_work: bool,
+            only_from: frozenset[ParentStatus] | None = None) -> ParentOrder:
     require_trader(user, f"{verb} a parent order")
     actor = Actor.of(user)
     try:
         with desk_atomic():
             parent = _locked(parent_id)
+            if only_from is not None and parent.state not in only_from:
+                hint = "; start it instead" if parent.state == ParentStatus.INITIALIZED else ""
+                raise InvalidInput(f"order {parent.pk} is {parent.status}: only a "
+                                   f"{' or '.join(sorted(only_from))} order can be {verb}{hint}")
             parent_transition(parent, target, actor=actor, reason=reason or verb)
             if stop_work:
                 supersede_pending(parent, actor, f"parent order {verb}")
@@ -207,7 +212,9 @@ def parent_order_pause(*, parent_id: int, user, reason: str = "") -> ParentOrder
 
 
 def parent_order_resume(*, parent_id: int, user, reason: str = "") -> ParentOrder:
-    return _change(parent_id, user=user, target=ParentStatus.ACTIVE, verb="resumed", reason=reason, stop_work=False)
+    # INITIALIZED → ACTIVE is a start (deadline, frozen strategy inputs), never a resume
+    return _change(parent_id, user=user, target=ParentStatus.ACTIVE, verb="resumed", reason=reason, stop_work=False,
+                   only_from=frozenset({ParentStatus.PAUSED, ParentStatus.HALTED}))
 
 
 def parent_order_cancel(*, parent_id: int, user, reason: str = "") -> ParentOrder:

@@ -1,0 +1,171 @@
+"""/api/orders: parent orders, their life cycle and their TCA. Each write calls one service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from django.http import Http404, HttpRequest
+from ninja import Path, Query, Router
+from ninja.responses import Status
+
+from execdesk.desk import selectors
+from execdesk.desk.api import auth
+from execdesk.desk.api.errors import READ, READ_ONE, WRITE, WRITE_ONE
+from execdesk.desk.api.schemas import (
+    MAX_ID,
+    AmendIn,
+    ModeIn,
+    OrderCreateIn,
+    OrderDetailOut,
+    OrderFilters,
+    OrderOut,
+    OrderPage,
+    ReasonIn,
+    TcaOut,
+)
+from execdesk.desk.models import ParentOrder
+from execdesk.desk.payloads import dec, progress_payload, ts
+from execdesk.desk.selectors_api import parent_order_page
+from execdesk.desk.services import parent_orders
+
+router = Router(tags=["orders"])
+
+OrderId = Annotated[int, Path(ge=1, le=MAX_ID, description="the parent order's id")]
+
+
+def order_or_404(order_id: int) -> ParentOrder:
+    parent = ParentOrder.objects.select_related("created_by").filter(pk=order_id).first()
+    if parent is None:
+        raise Http404(f"parent order {order_id} does not exist")
+    return parent
+
+
+def order_payload(parent: ParentOrder) -> dict[str, Any]:
+    return {
+        **progress_payload(parent),
+        "horizon_seconds": parent.horizon_seconds,
+        "interval_seconds": parent.interval_seconds,
+        "venue": parent.venue,
+        "auto_cap_notional": dec(parent.auto_cap_notional),
+        "rate": parent.rate,
+        "notes": parent.notes,
+        "created_by": parent.created_by.get_username(),
+        "created_at": ts(parent.created_at),
+        "ended_at": ts(parent.ended_at),
+        "pretrade": parent.pretrade or {},
+    }
+
+
+@router.post("/orders", auth=auth.TRADE, response={201: OrderOut, **WRITE},
+             summary="Create a parent order",
+             description="The order is created INITIALIZED with its decision price (the mid now) and its "
+                         "pre-trade cost estimate; start it with POST /api/orders/{id}/start.")
+def order_create(request: HttpRequest, payload: OrderCreateIn):
+    d = payload
+    parent = parent_orders.parent_order_create(
+        user=request.auth, symbol=d.symbol, side=d.side, quantity=d.quantity, horizon_seconds=d.horizon_seconds,
+        interval_seconds=d.interval_seconds, strategy=d.strategy, approval_mode=d.approval_mode, notes=d.notes,
+        auto_cap_notional=d.auto_cap_notional or "0", randomise=d.randomise, venue=d.venue, advisor=d.advisor)
+    return Status(201, order_payload(order_or_404(parent.pk)))
+
+
+@router.get("/orders", response={200: OrderPage, **READ}, summary="List parent orders",
+            description="Newest first. Filter by status and symbol; page with limit (1–200) and offset.")
+def order_list(request: HttpRequest, filters: Query[OrderFilters]):
+    f = filters
+    rows, count = parent_order_page(status=f.status, symbol=f.symbol, limit=f.limit, offset=f.offset)
+    return {"items": [order_payload(p) for p in rows], "count": count, "limit": f.limit, "offset": f.offset}
+
+
+@router.get("/orders/{order_id}", response={200: OrderDetailOut, **READ_ONE},
+            summary="Get a parent order with its proposals, child orders, fills, market and plan",
+            description="The same state the order page draws.")
+def order_get(request: HttpRequest, order_id: OrderId):
+    parent = order_or_404(order_id)
+    state = selectors.order_state(parent)
+    return {**order_payload(parent), "proposals": state["proposals"], "children": state["children"],
+            "fills": state["fills"], "market": state["market"], "schedule": state["schedule"],
+            "strategy_label": state["strategy_label"], "advisor_record": state["advisor"]}
+
+
+@router.get("/orders/{order_id}/tca", response={200: TcaOut, **READ_ONE},
+            summary="Transaction cost analysis of a parent order",
+            description="Implementation shortfall and the full TCA report the order page shows, refreshed on "
+                        "every fill by the desk's one TCA function (execdesk.domain.tca); docs/tca.md defines "
+                        "every figure.")
+def order_tca(request: HttpRequest, order_id: OrderId):
+    parent = order_or_404(order_id)
+    return {"order_id": parent.pk, "status": parent.status, "symbol": parent.symbol, "side": parent.side,
+            "quantity": dec(parent.quantity), "executed": dec(parent.executed_qty),
+            "decision_price": dec(parent.decision_price), "avg_price": dec(parent.avg_price),
+            "is_bps": None if parent.is_bps is None else round(parent.is_bps, 4), "fees": dec(parent.fees),
+            "report": parent.tca or None, "pretrade": parent.pretrade or {}}
+
+
+def _then(order_id: int) -> dict[str, Any]:
+    return order_payload(order_or_404(order_id))
+
+
+@router.post("/orders/{order_id}/start", auth=auth.TRADE, response={200: OrderOut, **WRITE_ONE},
+             summary="Start a parent order",
+             description="INITIALIZED → ACTIVE: the strategy's parameters are frozen and the first decision step "
+                         "is queued. No body is needed.")
+def order_start(request: HttpRequest, order_id: OrderId):
+    order_or_404(order_id)
+    parent_orders.parent_order_start(parent_id=order_id, user=request.auth)
+    return _then(order_id)
+
+
+@router.post("/orders/{order_id}/pause", auth=auth.TRADE, response={200: OrderOut, **WRITE_ONE},
+             summary="Pause a parent order",
+             description="ACTIVE → PAUSED: pending proposals are superseded and open child orders cancelled. "
+                         "The reason is optional and audited.")
+def order_pause(request: HttpRequest, order_id: OrderId, payload: ReasonIn | None = None):
+    order_or_404(order_id)
+    parent_orders.parent_order_pause(parent_id=order_id, user=request.auth, reason=_reason(payload))
+    return _then(order_id)
+
+
+@router.post("/orders/{order_id}/resume", auth=auth.TRADE, response={200: OrderOut, **WRITE_ONE},
+             summary="Resume a paused parent order",
+             description="PAUSED → ACTIVE. The reason is optional and audited.")
+def order_resume(request: HttpRequest, order_id: OrderId, payload: ReasonIn | None = None):
+    order_or_404(order_id)
+    parent_orders.parent_order_resume(parent_id=order_id, user=request.auth, reason=_reason(payload))
+    return _then(order_id)
+
+
+@router.post("/orders/{order_id}/cancel", auth=auth.TRADE, response={200: OrderOut, **WRITE_ONE},
+             summary="Cancel a parent order",
+             description="→ CANCELLED (final): pending proposals are superseded and open child orders cancelled "
+                         "at the venue. The reason is optional and audited.")
+def order_cancel(request: HttpRequest, order_id: OrderId, payload: ReasonIn | None = None):
+    order_or_404(order_id)
+    parent_orders.parent_order_cancel(parent_id=order_id, user=request.auth, reason=_reason(payload))
+    return _then(order_id)
+
+
+def _reason(payload: ReasonIn | None) -> str:
+    return payload.reason.strip() if payload is not None else ""
+
+
+@router.post("/orders/{order_id}/mode", auth=auth.TRADE, response={200: OrderOut, **WRITE_ONE},
+             summary="Change a parent order's approval mode",
+             description="manual, auto_within_limits (with auto_cap_notional) or autopilot; a reason is "
+                         "required and audited.")
+def order_mode(request: HttpRequest, order_id: OrderId, payload: ModeIn):
+    order_or_404(order_id)
+    parent_orders.parent_order_mode_set(parent_id=order_id, user=request.auth, approval_mode=payload.approval_mode,
+                                        auto_cap_notional=payload.auto_cap_notional, reason=payload.reason)
+    return _then(order_id)
+
+
+@router.post("/orders/{order_id}/amend", auth=auth.TRADE, response={200: OrderOut, **WRITE_ONE},
+             summary="Amend a parent order's quantity or deadline",
+             description="Change the total quantity (not below what is already executed) and/or the deadline; "
+                         "a reason is required and audited.")
+def order_amend(request: HttpRequest, order_id: OrderId, payload: AmendIn):
+    order_or_404(order_id)
+    parent_orders.parent_order_amend(parent_id=order_id, user=request.auth, quantity=payload.quantity,
+                                     deadline=payload.deadline, reason=payload.reason)
+    return _then(order_id)

@@ -1,0 +1,72 @@
+"""A real audit trail for the audit tests: one order taken through every kind of decision by the desk's
+own services (no event is written by hand)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+from execdesk.desk.models import AuditEvent, ChildOrder, ParentOrder, Proposal
+from execdesk.desk.services.execution import proposal_expire_due
+from execdesk.desk.services.proposals import proposal_approve, proposal_override, proposal_reject
+from tests.desk.conftest import age_proposals
+
+
+def next_proposal(parent: ParentOrder, proposal_for) -> Proposal:
+    """The next proposal, made as if the order's last proposal and child order were a minute old."""
+    age_proposals(parent, 120)
+    for child in ChildOrder.objects.filter(parent=parent):
+        ChildOrder.objects.filter(pk=child.pk).update(created_at=child.created_at - timedelta(seconds=120))
+    return proposal_for(ParentOrder.objects.get(pk=parent.pk))
+
+
+def build_chain(parent: ParentOrder, *, trader, proposal_for, capture) -> dict[str, Proposal]:
+    """Override (a market order that fills), reject, let one expire, approve: every outcome on one order."""
+    overridden = proposal_for(parent)
+    with capture(execute=True):
+        proposal_override(proposal_id=overridden.pk, user=trader, quantity="0.01", order_type="market",
+                          reason="take it now, the book is thin")
+    rejected = next_proposal(parent, proposal_for)
+    proposal_reject(proposal_id=rejected.pk, user=trader, reason="spread looks fake")
+    expired = next_proposal(parent, proposal_for)
+    Proposal.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    proposal_expire_due()
+    approved = next_proposal(parent, proposal_for)
+    with capture(execute=True):
+        proposal_approve(proposal_id=approved.pk, user=trader)
+    return {"overridden": overridden, "rejected": rejected, "expired": expired, "approved": approved}
+
+
+# ───────── tampering, as someone with write access to the database would: raw SQL, past the model ─────────
+
+def _table() -> str:
+    return connection.ops.quote_name(AuditEvent._meta.db_table)
+
+
+def _json(field: str, value: object) -> object:
+    return AuditEvent._meta.get_field(field).get_db_prep_value(value, connection)
+
+
+def sql_set_payload(event_id: int, payload: dict) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {_table()} SET payload = %s WHERE id = %s", [_json("payload", payload), event_id])
+
+
+def sql_delete(event_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {_table()} WHERE id = %s", [event_id])
+
+
+def sql_insert(event) -> int:
+    """Insert an unsaved AuditEvent's fields as a new row (whatever its hashes say); returns its id."""
+    columns = ["ts", "actor_label", "role", "action", "object_type", "object_id", "parent_order_id", "payload",
+               "market_ref", "prev_hash", "hash"]
+    values = [connection.ops.adapt_datetimefield_value(event.ts), event.actor_label, event.role, event.action,
+              event.object_type, event.object_id, event.parent_order_id, _json("payload", event.payload),
+              _json("market_ref", event.market_ref), event.prev_hash, event.hash]
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {_table()} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
+                       values)
+    return AuditEvent.objects.get(hash=event.hash).pk
