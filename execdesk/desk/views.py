@@ -53,10 +53,20 @@ def _form_errors(form) -> str:
     return "; ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
 
 
+def _home(request: HttpRequest, form: ParentOrderForm, *, status: int = 200) -> HttpResponse:
+    """The desk overview, filtered by the GET parameters; a filter the desk does not know is a 400 naming it."""
+    try:
+        overview = selectors.desk_overview(request.GET, user=request.user)
+    except InvalidInput as exc:
+        messages.error(request, f"Filters not applied: {exc}")
+        overview, status = selectors.desk_overview({}, user=request.user), 400
+    return render(request, "desk/home.html", {**overview, "form": form}, status=status)
+
+
 @require_GET
 @desk_view
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "desk/home.html", {"orders": selectors.parent_order_list(), "form": ParentOrderForm()})
+    return _home(request, ParentOrderForm())
 
 
 @require_POST
@@ -66,7 +76,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
     form = ParentOrderForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"Order not created: {_form_errors(form)}")
-        return render(request, "desk/home.html", {"orders": selectors.parent_order_list(), "form": form}, status=400)
+        return _home(request, form, status=400)
     d = form.cleaned_data
     try:
         parent = parent_orders.parent_order_create(
@@ -77,7 +87,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
     except DeskError as exc:
         form.add_error(None, str(exc))
         messages.error(request, f"Order not created: {exc}")
-        return render(request, "desk/home.html", {"orders": selectors.parent_order_list(), "form": form}, status=400)
+        return _home(request, form, status=400)
     messages.success(request, f"Parent order #{parent.pk} created at decision price {parent.decision_price}.")
     return redirect("desk:order", order_id=parent.pk)
 

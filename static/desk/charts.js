@@ -1,12 +1,14 @@
-/* ExecDesk.Charts: the order page's two Plotly charts, price & fills and executed vs schedule.
+/* ExecDesk.Charts: the order page's price & fills chart and its executed vs schedule chart, plus the look
+   and helpers the other charts (chart-is.js, chart-depth.js) share. Each chart is drawn once with
+   Plotly.newPlot; live updates only extend (Plotly.extendTraces) or restyle / relayout it.
    Without window.Plotly (the vendor file failed to load) the page shows #chart-fallback instead. */
 (function (D) {
   "use strict";
 
   var $ = D.$, num = D.num, plotTime = D.plotTime, MAX_POINTS = D.MAX_POINTS, TERMINAL = D.TERMINAL;
 
-  var price = null, sched = null, S = null, lastMidT = 0;
-  var colors = { mid: "#8fa3bf", vwap: "#a183ff", maker: "#22c38e", taker: "#f2b53a", decision: "#d5dce7", schedule: "#738096", exec: "#3d9bff" };
+  var colors = { mid: "#8fa3bf", vwap: "#a183ff", maker: "#22c38e", taker: "#f2b53a", decision: "#d5dce7",
+                 schedule: "#738096", exec: "#3d9bff", bid: "#22c38e", ask: "#f2545f", is: "#f2b53a" };
   var config = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"] };
 
   function baseLayout() {
@@ -21,11 +23,21 @@
       hovermode: "closest",
       hoverlabel: { bgcolor: "#161c27", bordercolor: "#2d3748", font: { family: "ui-monospace, monospace", color: "#d5dce7" } },
       uirevision: "keep",
-      datarevision: 0,
     };
   }
 
   function available() { return typeof window.Plotly !== "undefined"; }
+
+  /** The empty-chart note as a layout annotation (relayout'ed away when data arrives). */
+  function emptyNote(text) {
+    return [{ xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, text: text, font: { size: 11, color: "#738096" } }];
+  }
+
+  /* ───────────────────────── price & fills ───────────────────────── */
+
+  var price = null, sched = null, S = null, lastMidT = 0;
+  var plotted = new Set(), lastFillT = -Infinity, vwapQty = 0, vwapNotional = 0, lastVwap = null;
+  var TR = { mid: 0, vwap: 1, maker: 2, taker: 3, tail: 4 };
 
   /** Seed the mid line with what the page already knows: the mids the advisor saw, and the market now. */
   function seedMids(initialState) {
@@ -33,7 +45,9 @@
     (initialState.proposals || []).forEach(function (p) {
       if (num(p.mid) !== null && num(p.created_at) !== null) pts.push([num(p.created_at), num(p.mid)]);
     });
-    if (initialState.market && num(initialState.market.mid) !== null) pts.push([num(initialState.market.ts), num(initialState.market.mid)]);
+    if (initialState.market && num(initialState.market.mid) !== null && num(initialState.market.ts) !== null) {
+      pts.push([num(initialState.market.ts), num(initialState.market.mid)]);
+    }
     pts.sort(function (a, b) { return a[0] - b[0]; });
     return pts.slice(-MAX_POINTS);
   }
@@ -50,17 +64,27 @@
       { name: "Fill \u00b7 taker (aggressive)", type: "scatter", mode: "markers", x: [], y: [], customdata: [],
         marker: { color: colors.taker, size: [], symbol: "diamond", opacity: 0.9, line: { color: "#0a0d12", width: 1 } },
         hovertemplate: "taker fill %{customdata} @ %{y:,.2f}<br>%{x}<extra></extra>" },
+      // the running VWAP carried from the last fill to now, so the step line reaches the right edge
+      { name: "VWAP now", type: "scatter", mode: "lines", x: [], y: [], showlegend: false, hoverinfo: "skip",
+        line: { color: colors.vwap, width: 2, dash: "dot" } },
     ];
+  }
+
+  function decisionShapes(decisionPrice) {
+    if (!decisionPrice) return { shapes: [], annotations: [] };
+    return {
+      shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, yref: "y", y0: decisionPrice, y1: decisionPrice,
+        line: { color: colors.decision, width: 1, dash: "dash" } }],
+      annotations: [{ xref: "paper", x: 0, yref: "y", y: decisionPrice, xanchor: "left", yanchor: "bottom", showarrow: false,
+        text: "decision " + D.fmtPrice(decisionPrice), font: { size: 10, color: colors.decision }, bgcolor: "rgba(14,18,25,.8)" }],
+    };
   }
 
   function priceLayout(decisionPrice) {
     var layout = baseLayout();
-    if (decisionPrice) {
-      layout.shapes = [{ type: "line", xref: "paper", x0: 0, x1: 1, yref: "y", y0: decisionPrice, y1: decisionPrice,
-        line: { color: colors.decision, width: 1, dash: "dash" } }];
-      layout.annotations = [{ xref: "paper", x: 0, yref: "y", y: decisionPrice, xanchor: "left", yanchor: "bottom", showarrow: false,
-        text: "decision " + D.fmtPrice(decisionPrice), font: { size: 10, color: colors.decision }, bgcolor: "rgba(14,18,25,.8)" }];
-    }
+    var deco = decisionShapes(decisionPrice);
+    layout.shapes = deco.shapes;
+    layout.annotations = deco.annotations;
     return layout;
   }
 
@@ -79,10 +103,12 @@
     layout.yaxis.tickformat = ",.4~f";
     layout.yaxis.rangemode = "tozero";
     layout.hovermode = "x";
+    layout.xaxis.visible = layout.yaxis.visible = layout.showlegend = false;
+    layout.annotations = emptyNote("The schedule starts when the order starts");
     return layout;
   }
 
-  /** Draw both charts; `state` is the order page's live state (read again on every update). */
+  /** Draw the charts once; `state` is the order page's live state (read again on every update). */
   function init(state, initialState) {
     S = state;
     var gd = $("#price-chart"), gd2 = $("#schedule-chart");
@@ -96,6 +122,8 @@
       sched = gd2;
       window.Plotly.newPlot(gd2, scheduleTraces(), scheduleLayout(), config);
     }
+    if (D.ISChart) D.ISChart.init($("#is-chart"), initialState.is_series || []);
+    if (D.DepthChart) D.DepthChart.init($("#depth-chart"), initialState.market);
   }
 
   function midPoint(t, mid) {
@@ -103,10 +131,14 @@
     t = num(t); mid = num(mid);
     if (t === null || mid === null || t <= lastMidT) return;
     lastMidT = t;
-    window.Plotly.extendTraces(price, { x: [[plotTime(t)]], y: [[mid]] }, [0], MAX_POINTS);
+    window.Plotly.extendTraces(price, { x: [[plotTime(t)]], y: [[mid]] }, [TR.mid], MAX_POINTS);
+    vwapTail();
   }
 
-  function market(m) { midPoint(m.ts, m.mid); }
+  function market(m) {
+    midPoint(m.ts, m.mid);
+    if (D.DepthChart) D.DepthChart.update(m);
+  }
 
   function markerSize(qty) {
     var total = S && S.progress ? num(S.progress.quantity) : null;
@@ -121,29 +153,71 @@
     return list;
   }
 
-  /** Fills are rare: rebuild the fill and VWAP traces in place and let Plotly.react diff them. */
-  function fills(state) {
-    if (!price) return;
-    var list = fillsByTime(state).slice(-MAX_POINTS);
-    var d = price.data;
-    var vx = [], vy = [], cq = 0, cn = 0;
-    [d[2], d[3]].forEach(function (tr) { tr.x = []; tr.y = []; tr.customdata = []; tr.marker.size = []; });
+  function isMaker(f) { return String(f.liquidity).toLowerCase() === "maker"; }
+
+  /** The fill traces' columns for a list of fills, running VWAP included (continuing from vwapQty/vwapNotional). */
+  function columns(list) {
+    var cols = {};
+    cols[TR.vwap] = { x: [], y: [] };
+    cols[TR.maker] = { x: [], y: [], customdata: [], size: [] };
+    cols[TR.taker] = { x: [], y: [], customdata: [], size: [] };
     list.forEach(function (f) {
       var q = num(f.qty) || 0, px = num(f.price) || 0, t = plotTime(num(f.ts));
-      cq += q; cn += q * px;
-      vx.push(t); vy.push(cq ? cn / cq : px);
-      var tr = String(f.liquidity).toLowerCase() === "maker" ? d[2] : d[3];
-      tr.x.push(t); tr.y.push(px); tr.customdata.push(D.fmtQty(f.qty)); tr.marker.size.push(markerSize(f.qty));
+      vwapQty += q; vwapNotional += q * px;
+      lastVwap = vwapQty ? vwapNotional / vwapQty : px;
+      cols[TR.vwap].x.push(t); cols[TR.vwap].y.push(lastVwap);
+      var c = cols[isMaker(f) ? TR.maker : TR.taker];
+      c.x.push(t); c.y.push(px); c.customdata.push(D.fmtQty(f.qty)); c.size.push(markerSize(f.qty));
+      plotted.add(f.exec_id);
+      lastFillT = Math.max(lastFillT, num(f.ts));
     });
-    if (vx.length && state.progress && TERMINAL.indexOf(state.progress.status) === -1) {
-      // carry the running VWAP to "now" so the step line reaches the right edge
-      vx.push(plotTime(Math.max(D.serverNow(), lastMidT))); vy.push(vy[vy.length - 1]);
+    return cols;
+  }
+
+  /** New fills extend the traces; a fill older than the last one plotted (a resync) restyles them whole. */
+  function fills(state) {
+    if (!price) { schedule(state); return; }
+    var list = fillsByTime(state);
+    var fresh = list.filter(function (f) { return !plotted.has(f.exec_id); });
+    if (!fresh.length) { schedule(state); return; }
+    var inOrder = fresh.every(function (f) { return num(f.ts) >= lastFillT; }) && plotted.size + fresh.length <= MAX_POINTS;
+    if (inOrder) {
+      var c = columns(fresh);
+      window.Plotly.extendTraces(price, { x: [c[TR.vwap].x], y: [c[TR.vwap].y] }, [TR.vwap], MAX_POINTS);
+      var idx = [], upd = { x: [], y: [], customdata: [], "marker.size": [] };
+      [TR.maker, TR.taker].forEach(function (i) {
+        if (!c[i].x.length) return;
+        idx.push(i);
+        upd.x.push(c[i].x); upd.y.push(c[i].y); upd.customdata.push(c[i].customdata); upd["marker.size"].push(c[i].size);
+      });
+      if (idx.length) window.Plotly.extendTraces(price, upd, idx, MAX_POINTS);
+    } else {
+      plotted.clear(); lastFillT = -Infinity; vwapQty = vwapNotional = 0;
+      var all = columns(list.slice(-MAX_POINTS));
+      window.Plotly.restyle(price, {
+        x: [all[TR.vwap].x, all[TR.maker].x, all[TR.taker].x],
+        y: [all[TR.vwap].y, all[TR.maker].y, all[TR.taker].y],
+        customdata: [null, all[TR.maker].customdata, all[TR.taker].customdata],
+        "marker.size": [null, all[TR.maker].size, all[TR.taker].size],
+      }, [TR.vwap, TR.maker, TR.taker]);
     }
-    d[1].x = vx; d[1].y = vy;
-    price.layout.datarevision = (price.layout.datarevision || 0) + 1;
-    window.Plotly.react(price, d, price.layout, config);
+    vwapTail();
     schedule(state);
   }
+
+  /** Carry the running VWAP from the last fill to now (two points, restyled). */
+  function vwapTail() {
+    if (!price || lastVwap === null || !S || !S.progress) return;
+    var done = TERMINAL.indexOf(S.progress.status) !== -1;
+    var end = Math.max(D.serverNow(), lastMidT);
+    var x = done ? [] : [plotTime(lastFillT), plotTime(end)];
+    var y = done ? [] : [lastVwap, lastVwap];
+    window.Plotly.restyle(price, { x: [x], y: [y] }, [TR.tail]);
+  }
+
+  /* ───────────────────────── executed vs schedule ───────────────────────── */
+
+  var schedDrawn = false;
 
   function progress() {
     if (sched && S) schedule(S);
@@ -154,36 +228,33 @@
     var p = state.progress;
     if (!p) return;
     var started = num(p.started_at), deadline = num(p.deadline), qty = num(p.quantity);
-    var d = sched.data;
-    if (started !== null && deadline !== null && qty) {
-      if (S && S.schedule && S.schedule.length) {
-        // the strategy's own plan: each slice is due at its offset (a step line)
-        d[0].name = (S.strategyLabel || "Strategy") + " schedule";
-        d[0].line.shape = "hv";
-        d[0].x = [plotTime(started)].concat(S.schedule.map(function (pt) { return plotTime(started + pt[0]); }), [plotTime(deadline)]);
-        d[0].y = [0].concat(S.schedule.map(function (pt) { return pt[1]; }), [qty]);
-      } else {
-        d[0].x = [plotTime(started), plotTime(deadline)];
-        d[0].y = [0, qty];
-      }
-      var list = fillsByTime(state);
-      var ex = [plotTime(started)], ey = [0], cum = 0;
-      list.forEach(function (f) { cum += num(f.qty) || 0; ex.push(plotTime(num(f.ts))); ey.push(cum); });
-      var end = TERMINAL.indexOf(p.status) !== -1 && list.length ? num(list[list.length - 1].ts) : Math.min(D.serverNow(), deadline);
-      ex.push(plotTime(Math.max(end, started))); ey.push(num(p.executed) || cum);
-      d[1].x = ex; d[1].y = ey;
-    } else {
-      d[0].x = []; d[0].y = []; d[1].x = []; d[1].y = [];
+    if (started === null || deadline === null || !qty) return;
+    if (!schedDrawn) {
+      var plan = state.schedule && state.schedule.length;
+      var sx = plan ? [plotTime(started)].concat(state.schedule.map(function (pt) { return plotTime(started + pt[0]); }), [plotTime(deadline)])
+        : [plotTime(started), plotTime(deadline)];
+      var sy = plan ? [0].concat(state.schedule.map(function (pt) { return pt[1]; }), [qty]) : [0, qty];
+      window.Plotly.restyle(sched, { x: [sx], y: [sy], name: (plan ? (state.strategyLabel || "Strategy") + " schedule" : "Linear schedule"),
+        "line.shape": plan ? "hv" : "linear" }, [0]);
+      window.Plotly.relayout(sched, { "xaxis.visible": true, "yaxis.visible": true, showlegend: true, annotations: [] });
+      schedDrawn = true;
     }
-    var empty = !d[0].x.length;
-    sched.layout.xaxis.visible = !empty;
-    sched.layout.yaxis.visible = !empty;
-    sched.layout.showlegend = !empty;
-    sched.layout.annotations = empty ? [{ xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false,
-      text: "The schedule starts when the order starts", font: { size: 11, color: "#738096" } }] : [];
-    sched.layout.datarevision = (sched.layout.datarevision || 0) + 1;
-    window.Plotly.react(sched, d, sched.layout, config);
+    var list = fillsByTime(state);
+    var ex = [plotTime(started)], ey = [0], cum = 0;
+    list.forEach(function (f) { cum += num(f.qty) || 0; ex.push(plotTime(num(f.ts))); ey.push(cum); });
+    var end = TERMINAL.indexOf(p.status) !== -1 && list.length ? num(list[list.length - 1].ts) : Math.min(D.serverNow(), deadline);
+    ex.push(plotTime(Math.max(end, started))); ey.push(num(p.executed) || cum);
+    window.Plotly.restyle(sched, { x: [ex], y: [ey] }, [1]);
   }
 
-  D.Charts = { init: init, midPoint: midPoint, market: market, fills: fills, progress: progress };
+  /** An amended order: its quantity or deadline changed, so the schedule is drawn again. */
+  function replan(state) {
+    schedDrawn = false;
+    schedule(state);
+  }
+
+  D.Charts = {
+    init: init, midPoint: midPoint, market: market, fills: fills, progress: progress, replan: replan,
+    colors: colors, config: config, baseLayout: baseLayout, available: available, emptyNote: emptyNote,
+  };
 })(window.ExecDesk);

@@ -1,8 +1,9 @@
-/* ExecDesk.initHome: the desk overview, a live table of parent orders and the default market's ticker. */
+/* ExecDesk.initHome: the desk overview, a live table of parent orders (filtered by the server, see
+   home-filters.js) and the default market's ticker. */
 (function (D) {
   "use strict";
 
-  var $ = D.$, $all = D.$all, setText = D.setText, num = D.num;
+  var $ = D.$, $all = D.$all, setText = D.setText, num = D.num, DASH = D.DASH, TERMINAL = D.TERMINAL;
 
   /** Server-rendered cells carry their raw value in data-raw; show it in the page's number format. */
   function formatCells(root) {
@@ -15,14 +16,24 @@
     });
   }
 
-  /** The orders table: rows updated in place from pushes, re-fetched whole when an unknown order shows up. */
-  function OrdersTable(root, table) {
+  function modeLabel(mode, cap) {
+    if (mode === "manual") return "manual";
+    if (mode === "auto_within_limits") {
+      var c = num(cap);
+      return "auto \u2264 " + (c === null ? DASH : c.toLocaleString("en-US", { maximumFractionDigits: 0 }));
+    }
+    return mode || DASH;
+  }
+
+  /** The orders table: rows updated in place from pushes, re-fetched whole (with the page's filters) when an
+      unknown order shows up or a row may have left the filtered view. */
+  function OrdersTable(root, table, filters) {
     var refreshTimer = null;
 
     function softRefresh() {
       clearTimeout(refreshTimer);
       refreshTimer = setTimeout(function () {
-        D.fetchPage(root.getAttribute("data-home-url"), "text")
+        D.fetchPage(root.getAttribute("data-home-url") + location.search, "text")
           .then(function (html) {
             var doc = new DOMParser().parseFromString(html, "text/html");
             var fresh = doc.querySelector("#orders-table tbody");
@@ -30,19 +41,37 @@
             var tbody = document.importNode(fresh, true);
             formatCells(tbody);
             table.tBodies[0].replaceWith(tbody);
-            setText($("#order-count"), $all("tr[data-order-id]", tbody).length);
+            var hint = doc.querySelector("#overview-panel .panel-head .panel-hint");
+            var here = $("#overview-panel .panel-head .panel-hint");
+            if (hint && here) here.replaceWith(document.importNode(hint, true));
+            tick();
           })
           .catch(function () { /* the next event tries again */ });
-      }, 400);
+      }, 300);
     }
 
     function row(id) { return table.querySelector('tr[data-order-id="' + Number(id) + '"]'); }
 
     function flashRow(tr) { D.flash(tr, "row-flash"); }
 
+    function setPending(tr, count) {
+      var link = $("[data-field=pending] .pending-count", tr);
+      if (!link) return;
+      count = Math.max(0, count);
+      setText(link, count);
+      link.classList.toggle("has-pending", count > 0);
+      link.setAttribute("aria-label", count + " pending proposal" + (count === 1 ? "" : "s"));
+      tr.classList.toggle("row-pending", count > 0);
+    }
+
     function updateRow(p) {
       var tr = row(p.id);
       if (!tr) { softRefresh(); return; }
+      D.learnClock(p);
+      var statusChanged = tr.getAttribute("data-status") !== p.status;
+      tr.setAttribute("data-status", p.status);
+      tr.setAttribute("data-deadline", num(p.deadline) === null ? "" : String(p.deadline));
+      tr.setAttribute("data-time-left", num(p.time_left_s) === null ? "" : String(p.time_left_s));
       D.setBadge($("[data-field=status] .badge", tr), p.status);
       var bar = $("[data-field=progress] .bar", tr);
       var pct = Math.max(0, Math.min(100, num(p.progress_pct) || 0));
@@ -57,17 +86,70 @@
       var isCell = $("[data-field=is_bps]", tr);
       setText(isCell, D.fmtBps(p.is_bps, false));
       D.setCostClass(isCell, p.is_bps);
+      var vsTwap = (p.tca || {}).vs_twap_bps;
+      var twapCell = $("[data-field=vs_twap_bps]", tr);
+      setText(twapCell, D.fmtBps(vsTwap, false));
+      D.setCostClass(twapCell, vsTwap);
+      if (p.pending_proposals !== undefined && p.pending_proposals !== null) setPending(tr, num(p.pending_proposals) || 0);
+      if (p.approval_mode) {
+        var mode = $("[data-field=mode]", tr);
+        if (mode) {
+          mode.className = "mode mode-" + p.approval_mode;
+          setText(mode, modeLabel(p.approval_mode, p.auto_cap_notional));
+        }
+      }
+      tickRow(tr);
       flashRow(tr);
+      if (statusChanged && filters && filters.filtersStatus()) softRefresh(); // it may have left (or joined) the view
     }
 
-    /** Any other order event: fetch the table if the order is new to us, flash the row on a new proposal. */
+    /** Any other order event: fetch the table if the order is new to us; a proposal changes the pending count
+        (the desk keeps at most one pending proposal per order, so pending means 1 and decided means 0). */
     function touchRow(msg) {
       var tr = row(msg.order_id);
-      if (!tr) softRefresh();
-      else if (msg.type === "proposal" && (msg.data || {}).status === "pending") flashRow(tr);
+      if (!tr) { softRefresh(); return; }
+      if (msg.type !== "proposal") return;
+      var d = msg.data || {};
+      if (d.status === "pending") {
+        var isNew = tr.getAttribute("data-pending-id") !== String(d.id);
+        tr.setAttribute("data-pending-id", String(d.id));
+        setPending(tr, 1);
+        if (isNew) flashRow(tr);
+      } else {
+        var known = tr.getAttribute("data-pending-id");
+        if (!known || known === String(d.id)) setPending(tr, 0);
+      }
     }
 
-    return { softRefresh: softRefresh, updateRow: updateRow, touchRow: touchRow };
+    /** Time left: counted down between pushes against the server's clock; a note under it says why it is
+        not counting (not started, paused, halted). */
+    function tickRow(tr) {
+      var cell = $("[data-field=time_left]", tr);
+      if (!cell) return;
+      var status = tr.getAttribute("data-status");
+      var deadline = num(tr.getAttribute("data-deadline"));
+      var text, note = "";
+      if (TERMINAL.indexOf(status) !== -1) text = "ended";
+      else if (deadline === null) { text = D.fmtDuration(num(tr.getAttribute("data-time-left")) || 0); note = "not started"; }
+      else {
+        var left = deadline - D.serverNow();
+        text = left > 0 ? D.fmtDuration(left) : "0:00";
+        note = left <= 0 ? "horizon over" : status === "PAUSED" ? "paused" : status === "HALTED" ? "halted" : "";
+        cell.classList.toggle("is-urgent-time", left > 0 && left < 60);
+      }
+      if (cell.getAttribute("data-shown") === text + "|" + note) return;
+      cell.setAttribute("data-shown", text + "|" + note);
+      cell.replaceChildren(document.createTextNode(text));
+      if (note) cell.appendChild(D.el("span", { className: "time-note", text: note }));
+    }
+
+    function tick() { $all("tr[data-order-id]", table).forEach(tickRow); }
+
+    $all("tr[data-order-id]", table).forEach(function (tr) {
+      if ($("[data-field=pending] .has-pending", tr)) tr.classList.add("row-pending");
+    });
+
+    return { softRefresh: softRefresh, updateRow: updateRow, touchRow: touchRow, tick: tick };
   }
 
   function renderTicker(ticker, m) {
@@ -83,8 +165,13 @@
     var table = $("#orders-table");
     if (!root || !table) return;
     formatCells(table);
-    var orders = OrdersTable(root, table);
+    var orders;
+    var form = $("#overview-filters");
+    var filters = form ? D.HomeFilters(form, function () { orders.softRefresh(); }) : null;
+    orders = OrdersTable(root, table, filters);
     var ticker = $("#desk-market");
+    orders.tick();
+    setInterval(orders.tick, 1000);
 
     D.DeskSocket(root.getAttribute("data-ws-path") || "/ws/desk/", {
       open: function (reconnected) { if (reconnected) orders.softRefresh(); },

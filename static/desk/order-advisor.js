@@ -101,8 +101,9 @@
 
     /** m: the advisor metrics dict; ignored when the page has no Claude panel or m is empty. */
     function render(m) {
-      if (!panel || !m) return;
-      S.advisorMetrics = m;
+      if (!m) return;
+      S.advisorMetrics = m; // the Advisor status panel reads latency and fallbacks from it too
+      if (!panel) return;
       setText($("#claude-model", panel), m.model || DASH);
       setText($("#claude-questions", panel), (m.queries || 0) + " / " + (m.answered || 0) + " / " +
         (m.failed || 0) + " / " + (m.running || 0) + (m.cached ? " (" + m.cached + " cached)" : ""));

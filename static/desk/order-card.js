@@ -23,11 +23,37 @@
     return card;
   }
 
-  function fill(card, p, base) {
+  /** Why `me` ({name, role}) may not approve `p` now, or "" when they may. The server decides; this only
+   *  explains it before a click (four-eyes: a supervisor above the threshold, never one's own override). */
+  function approveBlock(p, me) {
+    if (p.risk_blocked) return "A hard risk check fails: override with compliant terms, or reject";
+    if (p.awaiting_second) {
+      if (p.overridden_by && me && p.overridden_by === me.name) {
+        return "Nobody approves their own override: another supervisor must approve it";
+      }
+      if (!me || me.role !== "supervisor") {
+        return "Four-eyes: the override by " + (p.overridden_by || "another trader") + " waits for a supervisor's approval";
+      }
+      return "";
+    }
+    if (p.needs_supervisor && (!me || me.role !== "supervisor")) {
+      return "Four-eyes: " + (num(p.notional) === null ? "this proposal" : fmtUsd(p.notional)) +
+        " is above the desk's threshold of " + fmtUsd(p.four_eyes_threshold) + "; a supervisor must approve it";
+    }
+    return "";
+  }
+
+  function fmtUsd(v) {
+    var n = num(v);
+    return n === null ? DASH : n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + " USDT";
+  }
+
+  function fill(card, p, base, me) {
     card.setAttribute("data-action", p.action || "");
     card.setAttribute("data-expires-at", String(p.expires_at || ""));
     card.setAttribute("data-created-at", String(p.created_at || ""));
     card.classList.toggle("is-blocked", !!p.risk_blocked);
+    card.classList.toggle("is-four-eyes", !!(p.needs_supervisor || p.awaiting_second));
     setText(slot(card, "seq"), "#" + p.seq);
     var act = slot(card, "action");
     act.className = "badge action-badge " + D.actionClass(p.action);
@@ -38,16 +64,29 @@
     fr.hidden = !p.is_fallback || !p.fallback_reason;
     setText(fr, p.fallback_reason ? "Fallback: " + p.fallback_reason : "");
     slot(card, "blocked").hidden = !p.risk_blocked;
+    var fourEyes = slot(card, "foureyes");
+    fourEyes.hidden = !(p.needs_supervisor || p.awaiting_second);
+    fourEyes.title = p.four_eyes_threshold ? "Notional above " + fmtUsd(p.four_eyes_threshold) + ", or an override: a supervisor approves, never its author" : "";
     fillTerms(card, p, base);
+    fillOverride(card, p, base);
     setText(slot(card, "reasoning"), p.reasoning || "(no reasoning given)");
     setText(slot(card, "risk_assessment"), p.risk_assessment || DASH);
-    renderChecks(slot(card, "checks"), p.risk_checks || [], false);
-    var approve = card.querySelector(".approve-btn");
-    if (approve) {
-      approve.disabled = !!p.risk_blocked;
-      approve.title = p.risk_blocked ? "A hard risk check fails: override with compliant terms, or reject" : "Approve (A)";
-    }
+    fillChecks(card, p.risk_checks || []);
+    card.setAttribute("data-approve-block", approveBlock(p, me));
     tick(card);
+  }
+
+  /** An override waiting for a supervisor: its terms (the final_* fields), who wrote it and why. */
+  function fillOverride(card, p, base) {
+    var box = slot(card, "override");
+    box.hidden = !p.awaiting_second;
+    if (!p.awaiting_second) return;
+    setText(slot(card, "overridden_by"), p.overridden_by || "someone");
+    setText(slot(card, "final_quantity"), num(p.final_quantity) ? D.fmtQty(p.final_quantity) + " " + base : DASH);
+    setText(slot(card, "final_order_type"), D.typeLabel(p.final_order_type));
+    setText(slot(card, "final_limit_price"), p.final_limit_price ? D.fmtPrice(p.final_limit_price) : (p.final_order_type === "market" ? "market" : DASH));
+    setText(slot(card, "final_tif"), p.final_tif || DASH);
+    setText(slot(card, "override_reason"), p.override_reason || DASH);
   }
 
   function fillTerms(card, p, base) {
@@ -59,6 +98,10 @@
     var conf = Math.max(0, Math.min(1, num(p.confidence) || 0));
     slot(card, "confidence-fill").style.width = (conf * 100) + "%";
     setText(slot(card, "confidence"), conf.toFixed(2));
+    setText(slot(card, "notional"), num(p.notional) === null ? DASH : fmtUsd(p.notional));
+    var sliceImpact = num(p.slice_impact_bps);
+    slot(card, "slice-impact-row").hidden = sliceImpact === null;
+    setText(slot(card, "slice_impact"), sliceImpact === null ? "" : D.fmtBps(sliceImpact));
     setText(slot(card, "mid"), num(p.mid) === null ? DASH :
       D.fmtPrice(p.mid) + (num(p.spread_bps) === null ? "" : " / " + num(p.spread_bps).toFixed(2) + " bps"));
     fillAdvice(card, p);
@@ -89,11 +132,13 @@
       var hard = String(c.severity) === "hard";
       var cls = c.passed ? "ck-pass" : hard ? "ck-fail-hard" : "ck-fail-soft";
       var icon = c.passed ? "\u2713" : hard ? "\u2715" : "!";
-      var li = el("li", { className: cls, title: figuresText(c.figures) }, [
+      var figures = figuresText(c.figures);
+      var li = el("li", { className: cls }, [
         el("span", { className: "ck-icon", "aria-label": c.passed ? "passed" : "failed", text: icon }),
-        el("span", { className: "ck-code", text: c.code }),
+        el("span", { className: "ck-code", title: c.code, text: c.code }),
         el("span", { className: "ck-sev", text: c.severity }),
         el("span", { className: "ck-msg", text: c.message }),
+        figures ? el("span", { className: "ck-figs", text: figures }) : null,
       ]);
       frag.appendChild(li);
     });
@@ -101,9 +146,36 @@
     list.hidden = !list.childElementCount && list.getAttribute("data-slot") === "error-checks";
   }
 
+  /** Failing checks in full view; the passing ones folded under "✓ N checks pass" (open it once and the
+   *  next cards open too), each with its figures. */
+  var passedOpen = false;
+  function fillChecks(card, checks) {
+    var failing = checks.filter(function (c) { return !c.passed; });
+    var passing = checks.filter(function (c) { return c.passed; });
+    renderChecks(slot(card, "checks"), failing, false);
+    slot(card, "checks").hidden = !failing.length;
+    var box = slot(card, "checks-passed-box");
+    box.hidden = !passing.length;
+    setText(slot(card, "checks-passed-summary"), "\u2713 " + passing.length + " risk check" + (passing.length === 1 ? "" : "s") +
+      " pass" + (passing.length === 1 ? "es" : "") + (failing.length ? "" : " \u2014 all of them") + " (figures)");
+    renderChecks(slot(card, "checks-passed"), passing, false);
+    if (!box.hasAttribute("data-bound")) {
+      box.setAttribute("data-bound", "1");
+      box.open = passedOpen;
+      box.addEventListener("toggle", function () { passedOpen = box.open; });
+    }
+  }
+
+  /** A check's figures, 'limit 2.5 · value 1.25', numbers to at most 6 significant digits. */
   function figuresText(figures) {
     if (!figures || typeof figures !== "object") return "";
-    return Object.keys(figures).map(function (k) { return k + " = " + figures[k]; }).join("\n");
+    return Object.keys(figures).map(function (k) {
+      var v = figures[k];
+      if (typeof v === "number" && isFinite(v)) v = Number(v.toPrecision(6)).toLocaleString("en-US", { maximumFractionDigits: 6 });
+      else if (v === null || v === undefined) v = DASH;
+      else if (typeof v === "object") v = JSON.stringify(v);
+      return k.replace(/_/g, " ") + " " + v;
+    }).join(" \u00b7 ");
   }
 
   /** err: {error, checks} as postAction rejects with, or null to clear. */
@@ -120,13 +192,16 @@
   function prefillOverride(card, p, market) {
     var form = card.querySelector(".override-form");
     if (!form) return;
-    var q = num(p.quantity);
-    field(form, "quantity").value = q ? String(p.quantity) : "";
-    var type = p.order_type || "limit";
+    // an override waiting for a supervisor starts from its own terms, which a second override would replace
+    var t = p.awaiting_second ? { quantity: p.final_quantity, order_type: p.final_order_type,
+      limit_price: p.final_limit_price, tif: p.final_tif } : p;
+    var q = num(t.quantity);
+    field(form, "quantity").value = q ? String(t.quantity) : "";
+    var type = t.order_type || "limit";
     field(form, "order_type").value = type;
-    var price = p.limit_price || (type !== "market" && market ? String(num(market.mid).toFixed(1)) : "");
+    var price = t.limit_price || (type !== "market" && market ? String(num(market.mid).toFixed(1)) : "");
     field(form, "limit_price").value = price || "";
-    field(form, "tif").value = p.order_type ? (p.tif || "") : "";
+    field(form, "tif").value = t.order_type ? (t.tif || "") : "";
     syncLimitField(form);
   }
 
@@ -155,22 +230,47 @@
     $all(".reject-btn, .override-btn", card).forEach(function (b) { b.setAttribute("aria-expanded", "false"); });
   }
 
-  /** The expiry countdown and its shrinking bar. */
+  /** The expiry countdown and its shrinking bar; an expired card is marked and cannot be approved (the desk
+   *  expires it and a fresh proposal replaces it). Approve is enabled only when nothing blocks it. */
   function tick(card) {
     var exp = num(card.getAttribute("data-expires-at"));
     var created = num(card.getAttribute("data-created-at"));
     var node = slot(card, "expiry"), bar = slot(card, "expiry-fill");
-    if (exp === null) { setText(node, ""); return; }
-    var left = exp - D.serverNow();
-    setText(node, left > 0 ? "expires in " + D.fmtDuration(left) : "expired \u2014 a fresh proposal follows");
-    node.classList.toggle("is-urgent", left <= 5);
-    var ttl = created !== null ? Math.max(1, exp - created) : 30;
-    bar.style.width = Math.max(0, Math.min(100, left / ttl * 100)) + "%";
+    var left = exp === null ? Infinity : exp - D.serverNow();
+    var expired = left <= 0;
+    card.classList.toggle("is-expired", expired);
+    if (exp === null) setText(node, "");
+    else {
+      setText(node, expired ? "expired \u2014 a fresh proposal follows" : "expires in " + D.fmtDuration(left));
+      node.classList.toggle("is-urgent", !expired && left <= 5);
+      var ttl = created !== null ? Math.max(1, exp - created) : 30;
+      bar.style.width = Math.max(0, Math.min(100, left / ttl * 100)) + "%";
+    }
+    var why = expired ? "Expired: a fresh proposal follows" : (card.getAttribute("data-approve-block") || "");
+    var approve = card.querySelector(".approve-btn");
+    if (!approve) return;
+    approve.disabled = !!why;
+    approve.title = why || "Approve (A)";
+    var wrap = slot(card, "approve-wrap");
+    if (wrap) wrap.title = why; // a disabled button shows no tooltip of its own in some browsers
+    var note = slot(card, "approve-note");
+    if (note && note.textContent !== why) {
+      setText(note, why);
+      note.hidden = !why;
+      note.id = note.id || "approve-note-" + card.getAttribute("data-proposal-id");
+      if (why) approve.setAttribute("aria-describedby", note.id); else approve.removeAttribute("aria-describedby");
+    }
+  }
+
+  /** The approve button's blocking reason ("" when it may be pressed). */
+  function approveBlocked(card) {
+    var approve = card.querySelector(".approve-btn");
+    return approve && approve.disabled ? (approve.title || "Approve is not available") : "";
   }
 
   D.ProposalCard = {
     create: create, fill: fill, field: field, showError: showError, prefillOverride: prefillOverride,
     syncLimitField: syncLimitField, toggleForm: toggleForm, closeForms: closeForms, tick: tick,
-    rateLabel: rateLabel,
+    rateLabel: rateLabel, approveBlock: approveBlock, approveBlocked: approveBlocked, renderChecks: renderChecks,
   };
 })(window.ExecDesk);

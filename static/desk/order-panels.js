@@ -36,6 +36,24 @@
       setText($("#tca-participation"), part === null ? DASH : (part * 100).toFixed(1) + " %");
       var fees = num(p.fees);
       setText($("#fees"), fees === null ? DASH : fees.toLocaleString("en-US", { maximumFractionDigits: 6 }) + " USDT");
+      renderHeader(p);
+    }
+
+    /** What an amend or a mode change alters in the header: quantity, deadline, approval mode. */
+    function renderHeader(p) {
+      var qty = $("#order-qty");
+      if (qty && p.quantity && qty.getAttribute("data-raw") !== String(p.quantity)) {
+        qty.setAttribute("data-raw", String(p.quantity));
+        setText(qty, D.fmtQty(p.quantity));
+      }
+      if (num(p.deadline) !== null) setText($("#order-deadline"), D.fmtTime(p.deadline) + " UTC");
+      var mode = $("#order-mode");
+      if (mode && p.approval_mode) {
+        mode.className = "mode mode-" + p.approval_mode;
+        var cap = num(p.auto_cap_notional);
+        setText(mode, p.approval_mode === "manual" ? "manual" : p.approval_mode === "autopilot" ? "autopilot" :
+          "auto \u2264 " + (cap === null ? DASH : cap.toLocaleString("en-US", { maximumFractionDigits: 0 })) + " USDT");
+      }
     }
 
     /** Where the mid is now against the decision price, signed so that a cost is positive. */
@@ -97,12 +115,17 @@
       S.market = m;
       setText($("#market-mid"), D.fmtPrice(m.mid));
       setText($("#market-spread"), D.fmtSpread(m.spread_bps));
-      setText($("#market-volume"), D.fmtQty(num(m.volume_1m) === null ? null : num(m.volume_1m).toFixed(4)) + " " + S.base);
+      setText($("#market-volume"), volumeText(m.volume_1h));
+      setText($("#market-volume-1m"), volumeText(m.volume_1m));
       setText($("#market-vol"), D.fmtVolatility(m.volatility_1h));
       var f = num(m.funding_rate);
       setText($("#market-funding"), f === null ? DASH : D.fmtSigned(f * 100, 4) + " %");
       renderDepth(m);
       return true;
+    }
+
+    function volumeText(v) {
+      return num(v) === null ? DASH : D.fmtQty(num(v).toFixed(num(v) >= 100 ? 1 : 4)) + " " + S.base;
     }
 
     function renderDepth(m) {
@@ -149,8 +172,11 @@
       return best;
     }
 
+    /** The advisor's latest word, its latency and its fallbacks. Claude's figures come from its metrics (the
+        order state's `advisor` block and the "advisor" push); the others' from the proposals themselves. */
     function renderAdvisor() {
       var p = latestProposal();
+      renderAdvisorRecord(p);
       if (!p) return;
       var act = $("#advisor-action");
       act.replaceChildren(D.actionBadge(p.action));
@@ -163,10 +189,33 @@
       tickAdvisor();
     }
 
+    function renderAdvisorRecord(p) {
+      var m = S.advisorMetrics, latency = $("#advisor-latency"), fallbacks = $("#advisor-fallbacks");
+      if (m) {
+        var last = m.last_query || {}, p50 = num(m.latency_p50_ms);
+        setText(latency, num(last.latency_ms) === null ? DASH :
+          Math.round(num(last.latency_ms)) + " ms" + (p50 === null ? "" : " \u00b7 p50 " + Math.round(p50) + " ms"));
+        var rate = num(m.fallback_rate);
+        setText(fallbacks, (m.fallbacks || 0) + " of " + (m.proposals || 0) + (rate === null ? "" : " \u00b7 " + Math.round(rate * 100) + " %"));
+        return;
+      }
+      var stepMs = p ? num(p.advisor_latency_ms) : null;
+      setText(latency, stepMs === null ? DASH : Math.round(stepMs) + " ms (step)");
+      var n = 0, fb = 0;
+      S.proposals.forEach(function (q) { n += 1; if (q.is_fallback) fb += 1; });
+      setText(fallbacks, n ? fb + " of " + n + " \u00b7 " + Math.round(fb / n * 100) + " %" : DASH);
+    }
+
+    /** When the advisor was last asked: Claude's last question, else the latest proposal. */
     function tickAdvisor() {
-      var p = latestProposal();
-      if (!p || num(p.created_at) === null) return;
-      setText($("#advisor-last"), D.fmtAgo(D.serverNow() - p.created_at) + " \u00b7 " + D.fmtTime(p.created_at));
+      var m = S.advisorMetrics, at = null;
+      if (m && m.last_query && m.last_query.started_at) at = Date.parse(m.last_query.started_at) / 1000;
+      if (at === null || isNaN(at)) {
+        var p = latestProposal();
+        at = p ? num(p.created_at) : null;
+      }
+      if (at === null) return;
+      setText($("#advisor-last"), D.fmtAgo(D.serverNow() - at) + " \u00b7 " + D.fmtTime(at));
     }
 
     return {

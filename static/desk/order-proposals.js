@@ -11,7 +11,7 @@
     var template = $("#proposal-card-tpl");
     var pendingArea = $("#pending-proposal");
     var pendingEmpty = $("#pending-empty");
-    var baseTitle = document.title;
+    var overridePrefilled = new Set();
 
     /** A proposal arrived (push, state, or our own decision's answer). initial: part of a whole state. */
     function upsert(p, initial) {
@@ -19,7 +19,10 @@
       // a decided proposal never goes back to pending (a late push must not resurrect it)
       if (prev && prev.status !== "pending" && p.status === "pending") return;
       S.proposals.set(p.id, p);
-      if (p.status === "pending") showPending(p, !prev && !initial);
+      // a supervisor is also cued when an override starts waiting for them
+      var waitsForMe = !!prev && p.awaiting_second && !prev.awaiting_second && S.me.role === "supervisor" &&
+        p.overridden_by !== S.me.name;
+      if (p.status === "pending") showPending(p, !initial && (!prev || waitsForMe));
       else removePending(p.id);
       if (!prev && num(p.mid) !== null && num(p.created_at) !== null) D.Charts.midPoint(p.created_at, p.mid);
       if (!initial) { renderHistory(); hooks.onChange(); }
@@ -33,31 +36,55 @@
 
     function showPending(p, isNew) {
       var card = S.cards.get(p.id);
-      if (!card) {
+      var fresh = !card;
+      if (fresh) {
         card = Card.create(template, p.id);
         bindActions(card);
         S.cards.set(p.id, card);
         pendingArea.appendChild(card);
+      }
+      // a new card, or an override just written: the override form starts from the terms now on the table
+      if (fresh || (p.awaiting_second && !overridePrefilled.has(p.id))) {
         Card.prefillOverride(card, p, S.market);
+        if (p.awaiting_second) overridePrefilled.add(p.id);
       }
-      Card.fill(card, p, S.base);
+      Card.fill(card, p, S.base, S.me);
       pendingEmpty.hidden = S.cards.size > 0;
-      if (isNew) {
-        D.flash(card, "flash");
-        D.toast("New proposal #" + p.seq + ": " + p.action + (num(p.quantity) ? " " + D.fmtQty(p.quantity) + " " + S.base : ""), "info");
-      }
+      markKeyTarget();
+      if (isNew) cueSoon(p.id);
       updateTitle();
+    }
+
+    /** Cue a new proposal once it is clear a human must decide it: in the automatic modes the desk approves
+        most proposals within milliseconds of making them, and those must not beep. */
+    var CUE_DELAY_MS = 600;
+    function cueSoon(id) {
+      setTimeout(function () {
+        var card = S.cards.get(id), p = S.proposals.get(id);
+        if (!card || !p || p.status !== "pending") return;
+        D.flash(card, "flash");
+        D.ProposalCue.announce(p, S.base);
+        if (!typingNow()) card.focus({ preventScroll: true }); // A / R / O now act on it
+      }, CUE_DELAY_MS);
     }
 
     function removePending(id) {
       var card = S.cards.get(id);
-      if (card) { card.remove(); S.cards.delete(id); }
+      if (card) {
+        var hadFocus = card.contains(document.activeElement);
+        card.remove();
+        S.cards.delete(id);
+        var next = newestCard();
+        if (hadFocus && next) next.focus({ preventScroll: true });
+      }
       pendingEmpty.hidden = S.cards.size > 0;
+      markKeyTarget();
       updateTitle();
     }
 
     function updateTitle() {
-      document.title = (S.cards.size ? "\u25cf PROPOSAL \u00b7 " : "") + baseTitle;
+      var card = newestCard();
+      D.ProposalCue.title(card ? S.proposals.get(Number(card.getAttribute("data-proposal-id"))) : null, S.base);
     }
 
     function tickCards() { S.cards.forEach(Card.tick); }
@@ -123,7 +150,9 @@
       Card.showError(card, null);
       D.postAction(hooks.url(id, action), fields || {}).then(function (data) {
         var verb = { approve: "approved", reject: "rejected", override: "overridden" }[action];
+        if (data.awaiting_second) verb = "overridden: waiting for a supervisor's approval";
         D.toast("Proposal #" + data.seq + " " + verb + ".", "success");
+        if (card.isConnected) Card.closeForms(card);
         upsert(data, false);
       }, function (err) {
         if (card.isConnected) Card.showError(card, err);
@@ -136,29 +165,51 @@
 
     /* ───────── keyboard: A approve, R reject, O override, Escape close ───────── */
 
-    function firstPendingCard() {
-      var best = null;
-      S.cards.forEach(function (card) { if (!best) best = card; });
+    function newestCard() {
+      var best = null, bestSeq = -1;
+      S.cards.forEach(function (card, id) {
+        var p = S.proposals.get(id);
+        var seq = p ? p.seq : 0;
+        if (seq > bestSeq) { best = card; bestSeq = seq; }
+      });
       return best;
     }
 
+    /** The card the keys act on: the one holding the focus, else the newest pending one. */
+    function keyTarget() {
+      var active = document.activeElement;
+      var focused = active && active.closest ? active.closest(".proposal-card[data-proposal-id]") : null;
+      return focused && S.cards.has(Number(focused.getAttribute("data-proposal-id"))) ? focused : newestCard();
+    }
+
+    /** A ring on the card the keys act on, so the trader knows which one A approves. */
+    function markKeyTarget() {
+      var target = S.canTrade ? keyTarget() : null;
+      S.cards.forEach(function (card) { card.classList.toggle("is-key-target", card === target); });
+    }
+
+    function typingNow() {
+      var t = document.activeElement;
+      return !!t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+    }
+
     function onKey(e) {
-      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
       var t = e.target;
       var typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
-      var card = firstPendingCard();
+      var card = keyTarget();
       if (e.key === "Escape") {
         if (card) Card.closeForms(card);
         hooks.onEscape();
         return;
       }
-      if (typing || !card) return;
+      if (typing || !card || $("dialog[open]")) return;
       var key = e.key.toLowerCase();
       if (key === "a") {
         e.preventDefault();
-        var approve = card.querySelector(".approve-btn");
-        if (approve && !approve.disabled) decide(card, "approve");
-        else Card.showError(card, { error: "This proposal fails a hard risk check: override it or reject it." });
+        var blocked = Card.approveBlocked(card);
+        if (!blocked) decide(card, "approve");
+        else Card.showError(card, { error: blocked + "." });
       } else if (key === "r") {
         e.preventDefault();
         Card.toggleForm(card, "reject");
@@ -170,6 +221,8 @@
 
     function bindKeys() {
       if (S.canTrade) document.addEventListener("keydown", onKey);
+      document.addEventListener("focusin", markKeyTarget);
+      D.ProposalCue.bind();
     }
 
     return {

@@ -63,9 +63,40 @@
     ]);
   }
 
+  /** Approved WAITs between two child orders, as one row (the seed's "WAIT - - -" row): when the desk
+   *  waited, how many times, and the latest reasoning. g: {first, last, count, p (the latest WAIT)}. */
+  function waitCells(g) {
+    var p = g.p;
+    var reasoning = el("td", { className: "reasoning-cell", title: p.reasoning || "" }, [D.actionBadge(p.action)]);
+    reasoning.appendChild(document.createTextNode(" " + truncate(p.reasoning, 120)));
+    var none = function () { return el("td", { className: "muted", text: DASH }); };
+    var when = g.count > 1 ? D.fmtTime(g.first) + "\u2013" + D.fmtTime(g.last) : D.fmtTime(g.last);
+    return [
+      el("td", { className: "time-cell", text: when }),
+      el("td", { className: "muted small", text: g.count > 1 ? g.count + " proposals, latest #" + p.seq : "proposal #" + p.seq }),
+      el("td", { text: g.count > 1 ? "WAIT \u00d7" + g.count : "WAIT" }), none(), none(), none(),
+      el("td", null, [D.badge("waited", "status-expired")]),
+      none(), none(), none(),
+      reasoning,
+    ];
+  }
+
+  var WAIT_ROWS = 50;
+
   function OrderTables(S) {
     var childBody = $("#children-table tbody");
     var fillBody = $("#fills-table tbody");
+    var ROWS = "tr[data-child-id], tr[data-wait-id]";
+
+    var waitGroups = new Map(); // wait row -> {first, last, count, ids, p}
+
+    function itemOf(row) {
+      if (row.hasAttribute("data-child-id")) return S.children.get(Number(row.getAttribute("data-child-id")));
+      var g = waitGroups.get(row);
+      return g ? { created_at: g.last } : null;
+    }
+
+    function createdAt(x) { return x.created_at; }
 
     function upsertChild(c) {
       S.children.set(c.id, c);
@@ -75,11 +106,40 @@
         tr.replaceChildren.apply(tr, cells);
       } else {
         tr = el("tr", { "data-child-id": c.id }, cells);
-        insertNewestFirst(childBody, tr, "tr[data-child-id]",
-          function (row) { return S.children.get(Number(row.getAttribute("data-child-id"))); },
-          function (x) { return x.created_at; }, c);
+        insertNewestFirst(childBody, tr, ROWS, itemOf, createdAt, c);
       }
       tr.setAttribute("data-status", c.status);
+      emptyState("children-table");
+    }
+
+    /** An approved WAIT joins the recent orders: merged into the WAIT row next to where it falls in time (no
+     *  order between them), else as a new row. */
+    function upsertWait(p) {
+      if (p.action !== "WAIT" || p.status !== "approved") return;
+      var t = num(p.created_at) || 0;
+      var rows = $all(ROWS, childBody), older = null;
+      rows.some(function (row) {
+        var item = itemOf(row);
+        if (item && (num(item.created_at) || 0) < t) { older = row; return true; }
+        return false;
+      });
+      var newer = older ? older.previousElementSibling : rows[rows.length - 1] || null;
+      var row = [older, newer].filter(function (r) { return r && waitGroups.has(r); })[0];
+      if (row) {
+        var g = waitGroups.get(row);
+        if (g.ids.has(p.id)) return;
+        g.ids.add(p.id); g.count += 1;
+        g.first = Math.min(g.first, t);
+        if (t >= g.last) { g.last = t; g.p = p; }
+        row.replaceChildren.apply(row, waitCells(g));
+        return;
+      }
+      var group = { first: t, last: t, count: 1, ids: new Set([p.id]), p: p };
+      var tr = el("tr", { className: "wait-row" }, waitCells(group));
+      tr.setAttribute("data-wait-id", p.id);
+      waitGroups.set(tr, group);
+      childBody.insertBefore(tr, older);
+      $all("tr[data-wait-id]", childBody).slice(WAIT_ROWS).forEach(function (old) { waitGroups.delete(old); old.remove(); });
       emptyState("children-table");
     }
 
@@ -106,7 +166,7 @@
         " \u00b7 maker " + (qty ? Math.round(maker / qty * 100) : 0) + " %" : "");
     }
 
-    return { upsertChild: upsertChild, addFill: addFill };
+    return { upsertChild: upsertChild, upsertWait: upsertWait, addFill: addFill };
   }
 
   D.OrderTables = OrderTables;

@@ -17,6 +17,8 @@
       sideSign: side === "sell" ? -1 : 1,
       base: D.baseAsset(symbol),
       canTrade: root.getAttribute("data-can-trade") === "1",
+      me: { name: root.getAttribute("data-username") || "", role: root.getAttribute("data-role") || "" },
+      isExecuted: null,      // executed quantity of the IS chart's last point
       progress: null,
       market: null,
       proposals: new Map(),  // id -> proposal
@@ -55,21 +57,39 @@
       D.fetchPage(window.location.pathname, "html").then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("strategy-params");
         var here = document.getElementById("strategy-params");
-        if (fresh && here) here.innerHTML = fresh.innerHTML;
+        if (fresh && here) here.replaceWith(document.importNode(fresh, true)); // Django-escaped markup, as parsed
       }).catch(function () { /* the panel keeps its pre-start text until the next visit */ });
     }
+    var changes = D.OrderChanges(S, function (p) {
+      renderProgress(p);
+      D.Charts.replan(S); // an amend may have moved the quantity or the deadline
+    });
     var proposals = D.OrderProposals(S, {
       url: proposalUrlMaker(root),
       onChange: panels.renderAdvisor,
-      onEscape: controls.closeCancel,
+      onEscape: function () { controls.closeCancel(); changes.closeAll(); },
     });
 
     function renderProgress(p) {
       panels.renderProgress(p);
       controls.render(p.status);
+      changes.render(p.status);
       panels.renderDrift();
       tick();
       D.Charts.progress(p);
+      isPoint(p);
+    }
+
+    /** A fill moved the IS: a point at the latest fill's time (fills are pushed before the progress). */
+    function isPoint(p) {
+      var executed = D.num(p.executed);
+      if (executed === null) return;
+      if (S.isExecuted !== null && executed > S.isExecuted && D.num(p.is_bps) !== null && D.ISChart) {
+        var t = null;
+        S.fills.forEach(function (f) { var ft = D.num(f.ts); if (ft !== null && (t === null || ft > t)) t = ft; });
+        D.ISChart.point(t === null ? D.serverNow() : t, p.is_bps);
+      }
+      S.isExecuted = executed;
     }
 
     function renderMarket(m) {
@@ -88,7 +108,15 @@
 
     /** A whole state: the first paint, and after every reconnect. */
     function applyState(state, initial) {
-      if (state.schedule) { S.schedule = state.schedule; S.strategyLabel = state.strategy_label; }
+      if (state.schedule) {
+        var replanned = !initial && (S.schedule || []).length !== state.schedule.length;
+        S.schedule = state.schedule; S.strategyLabel = state.strategy_label;
+        if (replanned) D.Charts.replan(S);
+      }
+      if (!initial && state.is_series && D.ISChart) {
+        D.ISChart.reset(state.is_series);
+        if (state.progress) S.isExecuted = D.num(state.progress.executed);
+      }
       (state.proposals || []).slice().sort(function (a, b) { return a.seq - b.seq; })
         .forEach(function (p) { proposals.upsert(p, true); });
       // a proposal pending in our view but decided while we were disconnected
@@ -96,6 +124,7 @@
       proposals.renderHistory();
       panels.renderAdvisor();
       (state.children || []).slice().reverse().forEach(tables.upsertChild);
+      (state.proposals || []).forEach(tables.upsertWait);
       var added = false;
       (state.fills || []).forEach(function (f) { added = tables.addFill(f) || added; });
       if (state.market) renderMarket(state.market);
@@ -120,6 +149,7 @@
           break;
         case "proposal":
           proposals.upsert(d, false);
+          tables.upsertWait(d);
           break;
         case "child":
           tables.upsertChild(d);
@@ -132,6 +162,7 @@
           break;
         case "advisor":
           advisor.render(d);
+          panels.renderAdvisor();
           break;
         case "error":
           D.toast(d.error || "desk error", "error");
@@ -140,8 +171,11 @@
     }
 
     controls.bind();
+    changes.bind();
     proposals.bindKeys();
     var initialState = JSON.parse(stateNode.textContent);
+    if (initialState.progress) S.isExecuted = D.num(initialState.progress.executed);
+    if (initialState.advisor) S.advisorMetrics = initialState.advisor;
     D.Charts.init(S, initialState);
     applyState(initialState, true);
     D.Charts.fills(S);

@@ -9,6 +9,7 @@
   function DeskSocket(path, handlers) {
     var ws = null, attempt = 0, retryTimer = null, pingTimer = null, lastMessage = 0, everOpen = false;
     var statusNode = $("#ws-status");
+    D.socketCount = (D.socketCount || 0) + 1;
 
     function setStatus(live, text) {
       if (!statusNode) return;
@@ -48,23 +49,13 @@
       if (handlers.open) handlers.open(reconnected);
     }
 
-    /** The desk-wide trading state badge in the top bar: every page shows it, every socket updates it. */
-    function renderTradingState(d) {
-      var badge = document.getElementById("trading-state");
-      if (!badge || !d.trading_state) return;
-      badge.textContent = d.trading_state;
-      badge.className = "trading-state trading-state-" + d.trading_state;
-      badge.title = "Desk trading state: " + (d.reason || "") + (d.changed_by ? " (" + d.changed_by + ")" : "");
-      if (d.trading_state !== "ACTIVE" && D.toast) D.toast("Desk is " + d.trading_state + ": " + (d.reason || ""), "error");
-    }
-
     function onMessage(ev) {
       lastMessage = Date.now();
       var msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
       if (!msg || typeof msg !== "object" || msg.type === "pong") return;
-      if (msg.type === "desk") renderTradingState(msg.data || {});
-      handlers.event(msg);
+      if (msg.type === "desk" && D.DeskState) D.DeskState.render(msg.data || {}); // banner, badge, HALT button
+      if (handlers.event) handlers.event(msg);
     }
 
     function onClose(opened, ev) {

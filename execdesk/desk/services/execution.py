@@ -218,7 +218,6 @@ def _record(parent: ParentOrder, step: _Step, *, seq: int) -> Proposal:
     draft, verdict, snap, instrument = step.draft, step.verdict, step.snap, step.instrument
     qty = instrument.qty(draft.quantity) if draft.quantity > 0 else Decimal("0")
     price = instrument.price(draft.limit_price) if draft.limit_price is not None else None
-    proposal_type = draft.order_type.value if draft.order_type else ""
     proposal = Proposal.objects.create(
         parent=parent, seq=seq, advisor=draft.advisor, action=draft.action, quantity=qty,
         order_type=draft.order_type.value if draft.order_type else "", limit_price=price, tif=draft.tif.value,
@@ -226,7 +225,7 @@ def _record(parent: ParentOrder, step: _Step, *, seq: int) -> Proposal:
         risk_checks=verdict.to_list(), risk_blocked=verdict.blocked, baseline_qty=Decimal(str(step.ctx.baseline_qty)),
         is_fallback=draft.is_fallback, fallback_reason=draft.fallback_reason, market=snap.to_dict(),
         new_rate=draft.new_rate, expected_impact_bps=draft.expected_impact_bps,
-        slice_impact_bps=slice_impact_bps(parent, float(qty), proposal_type, snap),
+        slice_impact_bps=slice_impact_bps(parent, float(qty), snap),
         expires_at=timezone.now() + timedelta(seconds=parent.proposal_ttl_seconds),
     )
     advice_link(step.query, proposal)

@@ -152,13 +152,14 @@ def _spread_bps(snapshot: dict[str, Any]) -> float | None:
     return (ask - bid) / mid * 1e4 if mid > 0 else None
 
 
-def slice_impact_bps(parent: ParentOrder, quantity: float, order_type: str, snapshot: MarketSnapshot) -> float | None:
-    """The pre-trade impact estimate for one slice, by the symbol's calibrated model: a market order is
-    done at once (1 s), a limit order works over the decision interval."""
+def slice_impact_bps(parent: ParentOrder, quantity: float, snapshot: MarketSnapshot) -> float | None:
+    """The pre-trade impact estimate for one slice, by the symbol's calibrated model, over one decision
+    interval: the horizon its observations are recorded on (impact_observe_due), whatever the order type."""
     if quantity <= 0:
         return None
-    duration = 1.0 if order_type == "market" else float(parent.interval_seconds)
     try:
-        return round(impact_fit(parent.symbol).model.estimate(quantity, duration_s=duration, market=snapshot).total_bps, 3)
+        estimate = impact_fit(parent.symbol).model.estimate(quantity, duration_s=float(parent.interval_seconds),
+                                                            market=snapshot)
     except (ImpactInputError, ValueError, ZeroDivisionError):
         return None
+    return round(estimate.total_bps, 3)
