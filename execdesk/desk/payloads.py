@@ -88,6 +88,7 @@ def proposal_payload(p: Proposal) -> dict[str, Any]:
         "final_limit_price": dec(p.final_limit_price),
         "final_tif": p.final_tif,
         "slice_impact_bps": p.slice_impact_bps,
+        "advisor_latency_ms": p.advisor_latency_ms,
         # four-eyes: above the desk's threshold a supervisor approves; an override waits for another person
         "notional": dec(proposal_notional(p)),
         "four_eyes_threshold": dec(four_eyes_threshold()),

@@ -200,7 +200,8 @@
         return;
       }
       var stepMs = p ? num(p.advisor_latency_ms) : null;
-      setText(latency, stepMs === null ? DASH : Math.round(stepMs) + " ms (step)");
+      // the local advisors answer in well under a millisecond: keep the decimals that say so
+      setText(latency, stepMs === null ? DASH : (stepMs < 10 ? stepMs.toFixed(2) : Math.round(stepMs)) + " ms (step)");
       var n = 0, fb = 0;
       S.proposals.forEach(function (q) { n += 1; if (q.is_fallback) fb += 1; });
       setText(fallbacks, n ? fb + " of " + n + " \u00b7 " + Math.round(fb / n * 100) + " %" : DASH);

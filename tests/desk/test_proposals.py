@@ -113,3 +113,11 @@ def test_an_expired_proposal_is_replaced_at_once_even_when_the_interval_is_longe
     assert proposal_expire_due() == 1
     fresh = proposal_for(parent)
     assert fresh.seq == first.seq + 1 and fresh.status == "pending"
+
+
+def test_each_proposal_records_how_long_its_advisor_took(alice, make_order, proposal_for):
+    from execdesk.desk.payloads import proposal_payload
+
+    proposal = proposal_for(make_order())
+    assert proposal.advisor_latency_ms is not None and 0 <= proposal.advisor_latency_ms < 5000
+    assert proposal_payload(proposal)["advisor_latency_ms"] == proposal.advisor_latency_ms

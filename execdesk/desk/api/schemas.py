@@ -227,6 +227,7 @@ class ProposalOut(Schema):
     final_limit_price: str | None
     final_tif: str
     slice_impact_bps: float | None
+    advisor_latency_ms: float | None
     notional: str | None
     four_eyes_threshold: str | None
     needs_supervisor: bool

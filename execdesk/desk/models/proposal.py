@@ -39,6 +39,7 @@ class Proposal(models.Model):
     expected_impact_bps = models.FloatField(null=True, blank=True)  # the advisor's own estimate
     # the desk's pre-trade impact estimate for this slice (the symbol's impact model, at proposal time)
     slice_impact_bps = models.FloatField(null=True, blank=True)
+    advisor_latency_ms = models.FloatField(null=True, blank=True)  # how long the advisor took to answer
 
     status = models.CharField(max_length=16, choices=ProposalStatus.choices, default=ProposalStatus.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -192,26 +192,31 @@ class _Step:
     snap: MarketSnapshot
     instrument: Instrument
     query: AdvisorQuery | None = None
+    latency_ms: float | None = None  # the local advisor's own time (Claude's is on its AdvisorQuery)
 
 
 def _draft(parent: ParentOrder, live: tuple[MarketSnapshot, Instrument] | None, *, seq: int,
            now) -> _Step | None:
     ctx = decision_context(parent, live)
     snap, instrument, progress = ctx.market, ctx.instrument, ctx.progress
-    query = None
+    query, latency_ms = None, None
     if parent.advisor == CLAUDE:
         advice = advice_draft(parent, ctx, seq=seq, now=now)
         if advice is None:
             return None
         draft, query = advice
+        latency_ms = query.latency_ms if query is not None else None
     else:
+        started = time.perf_counter()
         draft = advisor_for(parent).propose(ctx)
+        latency_ms = round((time.perf_counter() - started) * 1000, 3)
     impact_observe_due(parent, snap)
     verdict: RiskVerdict = risk_gate(parent, draft, progress=progress, market=snap, instrument=instrument)
     if (refused := advice_gate(ctx, draft, verdict, query)) is not None:
         draft = refused
         verdict = risk_gate(parent, draft, progress=progress, market=snap, instrument=instrument)
-    return _Step(draft=draft, verdict=verdict, ctx=ctx, snap=snap, instrument=instrument, query=query)
+    return _Step(draft=draft, verdict=verdict, ctx=ctx, snap=snap, instrument=instrument, query=query,
+                 latency_ms=latency_ms)
 
 
 def _record(parent: ParentOrder, step: _Step, *, seq: int) -> Proposal:
@@ -225,7 +230,7 @@ def _record(parent: ParentOrder, step: _Step, *, seq: int) -> Proposal:
         risk_checks=verdict.to_list(), risk_blocked=verdict.blocked, baseline_qty=Decimal(str(step.ctx.baseline_qty)),
         is_fallback=draft.is_fallback, fallback_reason=draft.fallback_reason, market=snap.to_dict(),
         new_rate=draft.new_rate, expected_impact_bps=draft.expected_impact_bps,
-        slice_impact_bps=slice_impact_bps(parent, float(qty), snap),
+        slice_impact_bps=slice_impact_bps(parent, float(qty), snap), advisor_latency_ms=step.latency_ms,
         expires_at=timezone.now() + timedelta(seconds=parent.proposal_ttl_seconds),
     )
     advice_link(step.query, proposal)
