@@ -46,6 +46,10 @@
       lastMessage = Date.now();
       setStatus(true);
       startHeartbeat();
+      // a halt (or resume) pushed while the socket was down would be missed: read the desk's state again
+      if (reconnected && D.DeskState) {
+        D.fetchPage("/api/desk/state", "json").then(D.DeskState.render, function () { /* next reconnect tries */ });
+      }
       if (handlers.open) handlers.open(reconnected);
     }
 
