@@ -54,8 +54,12 @@ def _send(groups: list[str], event: DeskEvent) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    async_to_sync(_send_all)(layer, groups, event)  # one event-loop hop per event, not one per group
+
+
+async def _send_all(layer, groups: list[str], event: DeskEvent) -> None:
     for group in groups:
         try:
-            async_to_sync(layer.group_send)(group, {"type": "desk.event", "event": event})
+            await layer.group_send(group, {"type": "desk.event", "event": event})
         except Exception:  # a full or unreachable layer must never fail the trade that caused the push
             log.exception("push to %s failed", group)

@@ -114,15 +114,16 @@ def _avg_price(fills) -> Decimal | None:
 
 def _parent_settle(child: ChildOrder, *, had_new_fills: bool) -> None:
     parent = ParentOrder.objects.select_for_update().get(pk=child.parent_id)
-    fills = list(parent.fills.all())
-    parent.executed_qty = sum((f.qty for f in fills), Decimal("0"))
-    parent.avg_price = _avg_price(fills)
-    parent.fees = sum((f.fee for f in fills), Decimal("0"))
-    parent.is_bps = implementation_shortfall_bps(
-        parent.side, float(parent.decision_price), [FillPoint(float(f.qty), float(f.price)) for f in fills])
-    report = parent_tca(parent, _settle_snapshot(parent))
-    parent.tca = report.to_dict() if report is not None else {}
-    parent.save(update_fields=["executed_qty", "avg_price", "fees", "is_bps", "tca"])
+    if had_new_fills:  # a cancel or an acknowledgement changes no figure: skip the re-read (a halt settles many)
+        fills = list(parent.fills.all())
+        parent.executed_qty = sum((f.qty for f in fills), Decimal("0"))
+        parent.avg_price = _avg_price(fills)
+        parent.fees = sum((f.fee for f in fills), Decimal("0"))
+        parent.is_bps = implementation_shortfall_bps(
+            parent.side, float(parent.decision_price), [FillPoint(float(f.qty), float(f.price)) for f in fills])
+        report = parent_tca(parent, _settle_snapshot(parent))
+        parent.tca = report.to_dict() if report is not None else {}
+        parent.save(update_fields=["executed_qty", "avg_price", "fees", "is_bps", "tca"])
     state = parent.state
     if had_new_fills and state == ParentStatus.EXECUTING:
         parent_transition(parent, ParentStatus.FILLED, actor=SYSTEM, reason=f"fill on {child.order_link_id}")

@@ -63,7 +63,10 @@ def desk_trading_state_set(*, user, state: str, reason: str) -> DeskState:
         if target is TradingState.HALTED:
             # PostgreSQL refuses FOR UPDATE with DISTINCT: find the parents first, then lock them in id order.
             working = set(ChildOrder.objects.filter(status__in=_OPEN).values_list("parent_id", flat=True))
-            for parent in ParentOrder.objects.select_for_update().filter(pk__in=working).order_by("pk"):
+            parents = list(ParentOrder.objects.select_for_update().filter(pk__in=working).order_by("pk"))
+            # Locked in id order; the live venues' children first, so their cancel tasks (queued at commit,
+            # in order) leave before the paper children's pushes.
+            for parent in sorted(parents, key=lambda p: p.venue == "paper"):
                 cancelled += child_orders_cancel_open(parent, actor=actor, reason="desk halted")
             # Proposals made before the halt would only be refused at approval: withdraw them now.
             for parent in ParentOrder.objects.select_for_update().filter(
