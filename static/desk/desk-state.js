@@ -53,7 +53,7 @@
     HALTED: { title: "Halt the desk", submit: "HALT DESK", cls: "btn btn-halt",
               help: "Every order stops: open child orders are cancelled on the venue and pending proposals withdrawn." },
     ACTIVE: { title: "Resume the desk", submit: "Resume desk", cls: "btn btn-primary",
-              help: "Trading resumes; halted orders stay halted until someone resumes each one from its page." },
+              help: "Trading resumes: proposals blocked during the halt are withdrawn and working orders propose again at their next step." },
   };
 
   function bindDialog() {

@@ -226,8 +226,12 @@
   }
 
   function closeForms(card) {
+    var active = document.activeElement;
+    var hadFocus = !!active && card.contains(active) && !!active.closest(".inline-form");
     $all(".inline-form", card).forEach(function (f) { f.hidden = true; });
     $all(".reject-btn, .override-btn", card).forEach(function (b) { b.setAttribute("aria-expanded", "false"); });
+    // the focused field just disappeared: the card takes the focus back, so A / R / O act on it at once
+    if (hadFocus) card.focus({ preventScroll: true });
   }
 
   /** The expiry countdown and its shrinking bar; an expired card is marked and cannot be approved (the desk

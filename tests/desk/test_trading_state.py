@@ -56,7 +56,7 @@ def test_halt_cancels_open_child_orders_blocks_proposals_and_is_audited(alice, b
     halted = proposal_for(parent)
     assert halted.action != "WAIT", halted.reasoning
     assert not _check(halted, "trading_state")["passed"] and halted.risk_blocked
-    with pytest.raises(DeskError, match="breaks a hard limit"):
+    with pytest.raises(DeskError, match=r"breaks a hard limit \(trading_state: trading is HALTED"):
         proposal_approve(proposal_id=halted.pk, user=alice)
 
 
@@ -78,3 +78,16 @@ def test_halt_withdraws_pending_proposals(alice, bob, make_order, proposal_for):
     desk_trading_state_set(user=bob, state="HALTED", reason="exchange incident")
     pending.refresh_from_db()
     assert pending.status == "superseded" and pending.decision_reason == "desk halted"
+
+
+def test_resume_withdraws_the_proposals_blocked_during_the_halt_and_a_fresh_one_follows(alice, bob, make_order,
+                                                                                     proposal_for):
+    parent = make_order(interval=120)
+    desk_trading_state_set(user=bob, state="HALTED", reason="exchange incident")
+    blocked = proposal_for(parent)
+    assert blocked.risk_blocked
+    desk_trading_state_set(user=bob, state="ACTIVE", reason="incident over")
+    blocked.refresh_from_db()
+    assert blocked.status == "superseded" and blocked.decision_reason == "desk resumed (ACTIVE)"
+    fresh = proposal_for(parent)  # at once, not an interval (120 s) after the blocked one
+    assert fresh.seq == blocked.seq + 1 and not fresh.risk_blocked

@@ -28,11 +28,21 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def desk_server(tmp_path):
-    """`make run`'s command on a free port with its own data dir; yields the base URL."""
+def desk_env() -> dict[str, str]:
+    """Extra EXECDESK_* settings for the desk process; a test module overrides this fixture to change them
+    (a low EXECDESK_FOUR_EYES_NOTIONAL, a short EXECDESK_PROPOSAL_TTL, ...)."""
+    return {}
+
+
+@pytest.fixture
+def desk_server(tmp_path, desk_env):
+    """`make run`'s command on a free port with its own data dir; yields the base URL and the log's path."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("EXECDESK_") and k != "DJANGO_SETTINGS_MODULE"}
     port = _free_port()
     env.update(EXECDESK_DATA_DIR=str(tmp_path / "var"), EXECDESK_PORT=str(port), EXECDESK_DEMO_PASSWORD=DEMO_PASSWORD)
+    unknown = [k for k in desk_env if not k.startswith("EXECDESK_")]
+    assert not unknown, f"desk_env takes EXECDESK_* settings only, got {unknown}"
+    env.update(desk_env)
     log_path = tmp_path / "rundesk.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen([sys.executable, "manage.py", "rundesk"], cwd=ROOT, env=env, stdout=log,

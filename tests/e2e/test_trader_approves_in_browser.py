@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.desk_pages import expected_console_error
 
 pytestmark = pytest.mark.e2e
 
@@ -17,6 +18,8 @@ def test_trader_approves_the_first_proposal_and_sees_the_fill_live(desk_server, 
     page = browser.new_page(viewport={"width": 1440, "height": 1100})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(f"console: {msg.text}")
+            if msg.type == "error" and not expected_console_error(msg.text) else None)
 
     page.goto(f"{base}/accounts/login/")
     page.fill("input[name=username]", "trader")

@@ -78,6 +78,12 @@ def desk_trading_state_set(*, user, state: str, reason: str) -> DeskState:
                 from execdesk.desk.tasks import venue_cancel_all_task
 
                 transaction.on_commit(lambda: venue_cancel_all_task.delay("desk halted"))
+        if before == TradingState.HALTED.value and target is not TradingState.HALTED:
+            # proposals made (and blocked) during the halt: withdrawn, so fresh ones follow at once
+            blocked = set(Proposal.objects.filter(status=ProposalStatus.PENDING, risk_blocked=True)
+                          .values_list("parent_id", flat=True))
+            for parent in ParentOrder.objects.select_for_update().filter(pk__in=blocked).order_by("pk"):
+                supersede_pending(parent, actor, f"desk resumed ({target.value})")
         audit_record(actor=actor, action="desk.trading_state", obj=row, parent_order_id=None,
                      payload={"from": before, "to": target.value, "reason": row.reason,
                               "child_orders_cancelled": cancelled})

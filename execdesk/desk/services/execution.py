@@ -152,9 +152,11 @@ def _due_at(parent: ParentOrder, last_proposal_at):
 
 
 def _replacement_due(parent: ParentOrder, last_seq: int):
-    """An expired proposal is replaced at once, not an interval after it was made (its TTL may be shorter
-    than the interval); Claude gets its lead time to answer the fresh question."""
-    expired_at = (Proposal.objects.filter(parent=parent, seq=last_seq, status=ProposalStatus.EXPIRED)
+    """An expired proposal (or one withdrawn: order amended, desk resumed) is replaced at once, not an
+    interval after it was made (its TTL may be shorter than the interval); Claude gets its lead time to
+    answer the fresh question."""
+    expired_at = (Proposal.objects.filter(parent=parent, seq=last_seq,
+                                          status__in=[ProposalStatus.EXPIRED, ProposalStatus.SUPERSEDED])
                   .values_list("decided_at", flat=True).first())
     if expired_at is None:
         return None

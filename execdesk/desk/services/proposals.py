@@ -27,6 +27,7 @@ from execdesk.desk.services.market import instrument_for, market_snapshot
 from execdesk.desk.services.transitions import parent_transition
 from execdesk.domain.orders import OrderType, TimeInForce
 from execdesk.domain.proposals import Action, ProposalDraft
+from execdesk.domain.risk import HARD
 from execdesk.domain.states import ParentStatus
 
 
@@ -138,8 +139,10 @@ def proposal_approve(*, proposal_id: int, user=None, actor: Actor | None = None)
         if proposal.overridden_by_id is not None:
             return _approve_override(proposal, parent, actor)
         if proposal.risk_blocked:
-            raise RiskBlocked(f"proposal #{proposal.seq} breaks a hard limit; override it with compliant terms "
-                              "or reject it", proposal.risk_checks)
+            failed = "; ".join(f"{c['code']}: {c['message']}" for c in proposal.risk_checks
+                               if not c["passed"] and c["severity"] == HARD)
+            raise RiskBlocked(f"proposal #{proposal.seq} breaks a hard limit ({failed}); override it with compliant "
+                              "terms or reject it", proposal.risk_checks)
         four_eyes_check(proposal, actor)
         checks = _recheck(proposal, parent, _draft_of(proposal)) if Action(proposal.action).sends_order else []
         _decide(proposal, status=ProposalStatus.APPROVED, actor=actor, reason="", **_final_terms(proposal))
