@@ -547,7 +547,7 @@ def _breakdown(spans: Spans, t0: float) -> dict[str, Any]:
         "bybit_cancel_task_starts_ms": sorted(round((s - t0) * 1000, 1)
                                               for s, _ in spans.calls.get("live_child_cancel", [])),
         "sweep_ms": spans.total("venue_cancel_all") * 1000,
-        "pushes": spans.count("_send"),
+        "pushes": spans.count("_send"),  # unbatched pushes only: a halt's own go in one push_batch hop
         "pushes_ms": spans.total("_send") * 1000,
         "tasks_run": spans.count("live_child_cancel") + spans.count("venue_cancel_all"),
     }

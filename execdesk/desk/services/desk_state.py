@@ -7,7 +7,7 @@ from django.db.models import Case, DecimalField, F, Sum, When
 from django.utils import timezone
 
 from execdesk.desk.models import ChildOrder, DeskState, ParentOrder, Proposal, ProposalStatus
-from execdesk.desk.push import push_desk
+from execdesk.desk.push import push_batch, push_desk
 from execdesk.desk.roles import Actor, require_supervisor
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record
@@ -43,6 +43,11 @@ def net_position(symbol: str) -> float:
 
 def desk_trading_state_set(*, user, state: str, reason: str) -> DeskState:
     """Supervisor only, reason required. HALTED also cancels every open child order on the venue."""
+    with push_batch():  # a halt pushes for every order it touches: one hop for all of them
+        return _trading_state_set(user=user, state=state, reason=reason)
+
+
+def _trading_state_set(*, user, state: str, reason: str) -> DeskState:
     require_supervisor(user, "changing the desk's trading state")
     try:
         target = TradingState(state)
