@@ -89,9 +89,10 @@ def child_order_apply_report(child: ChildOrder, report: OrderReport) -> None:
         child.status = report.status
     child.venue_order_id = report.venue_order_id or child.venue_order_id
     child.reject_reason = report.reject_reason or child.reject_reason
-    agg = child.fills.aggregate(qty=Sum("qty"))
-    child.filled_qty = agg["qty"] or Decimal("0")
-    child.avg_price = _avg_price(child.fills.all())
+    if new_fills:  # fills are only ever recorded here, so without a new one the totals stand
+        agg = child.fills.aggregate(qty=Sum("qty"))
+        child.filled_qty = agg["qty"] or Decimal("0")
+        child.avg_price = _avg_price(child.fills.all())
     child.save()
     if old_status != child.status:
         audit_record(actor=VENUE_ACTOR, action="child.status_changed", obj=child, parent_order_id=child.parent_id,
