@@ -1,7 +1,8 @@
 """Regenerates the README's screenshots (docs/screenshot-overview.png, docs/screenshot-order.png) from a real
 desk at 1440x900: a desk with orders in several states, and an order mid-execution with fills and a pending
-proposal. It writes into docs/, so it runs only when asked: EXECDESK_SCREENSHOTS=1 (and
-EXECDESK_SCREENSHOTS_DIR=/some/dir writes them there instead, to look before replacing the README's)."""
+proposal. Every run builds that desk and takes the shots (the page must show it all); they replace the README's
+only when asked, EXECDESK_SCREENSHOTS=1 (EXECDESK_SCREENSHOTS_DIR=/some/dir writes them there instead, to look
+before replacing them); otherwise they go to the test's tmp_path."""
 
 from __future__ import annotations
 
@@ -18,12 +19,16 @@ from tests.e2e.desk_pages import VIEWPORT, create_order, open_desk, order_card, 
 pytestmark = pytest.mark.e2e
 
 ENABLED = os.environ.get("EXECDESK_SCREENSHOTS") == "1"
-DOCS = Path(os.environ.get("EXECDESK_SCREENSHOTS_DIR") or ROOT / "docs")
 
 
-@pytest.mark.skipif(not ENABLED, reason="writes docs/screenshot-*.png: set EXECDESK_SCREENSHOTS=1 to regenerate "
-                                        "the README screenshots")
+def _target(tmp_path: Path) -> Path:
+    if os.environ.get("EXECDESK_SCREENSHOTS_DIR"):
+        return Path(os.environ["EXECDESK_SCREENSHOTS_DIR"])
+    return ROOT / "docs" if ENABLED else tmp_path
+
+
 def test_regenerate_readme_screenshots(desk_server, browser, tmp_path):
+    target = _target(tmp_path)
     base, log_path = desk_server
     trader = open_desk(browser, base, "trader", viewport=VIEWPORT)
     page = trader.page
@@ -63,7 +68,7 @@ def test_regenerate_readme_screenshots(desk_server, browser, tmp_path):
     expect(page.locator("#price-chart .main-svg").first).to_be_visible(timeout=15_000)
     expect(page.locator("#market-mid")).to_have_text(re.compile(r"\d"), timeout=15_000)
     page.mouse.move(0, 0)
-    page.screenshot(path=str(DOCS / "screenshot-order.png"))
+    page.screenshot(path=str(target / "screenshot-order.png"))
 
     page.goto(done_url)
     expect(page.locator("#order-status")).to_have_text("COMPLETE", timeout=60_000)
@@ -72,9 +77,9 @@ def test_regenerate_readme_screenshots(desk_server, browser, tmp_path):
     expect(page.locator("#ws-status")).to_have_text("live", timeout=15_000)
     expect(page.locator("#desk-market [data-m=mid]")).to_have_text(re.compile(r"\d"), timeout=15_000)
     page.mouse.move(0, 0)
-    page.screenshot(path=str(DOCS / "screenshot-overview.png"))
+    page.screenshot(path=str(target / "screenshot-overview.png"))
 
     for name in ("screenshot-order.png", "screenshot-overview.png"):
-        assert (DOCS / name).stat().st_size > 50_000, f"{name} looks empty"
+        assert (target / name).stat().st_size > 50_000, f"{name} looks empty"
     problems = trader.unexpected_errors()
     assert not problems, f"{problems}\ndesk log tail:\n{log_path.read_text()[-2000:]}"
