@@ -34,7 +34,6 @@ import platform
 import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -326,6 +325,8 @@ def main() -> None:
     if not 0 <= args.ws_delay <= 1:
         parser.error(f"--ws-delay must be between 0 and 1 second, got {args.ws_delay}")
 
+    from loopback_desk import desk_on_loopback_bybit
+
     from tests.loopback import bybit_server
     from tests.loopback.bybit_server import BybitLoopbackServer
     from tests.loopback.bybit_ws import BybitWsLoopbackServer
@@ -335,21 +336,7 @@ def main() -> None:
     rest = BybitLoopbackServer().start()
     ws = BybitWsLoopbackServer(venue=rest.venue, api_keys=rest.api_keys, delay_s=args.ws_delay).start()
 
-    data_dir = tempfile.mkdtemp(prefix="execdesk-bench-bybit-")
-    for key in ("EXECDESK_DATABASE_URL", "EXECDESK_REDIS_URL", "EXECDESK_BYBIT_API_KEY_FILE",
-                "EXECDESK_BYBIT_API_SECRET_FILE", "EXECDESK_ALLOW_MAINNET"):
-        os.environ.pop(key, None)
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "execdesk.settings",
-        "EXECDESK_DATA_DIR": data_dir,
-        "EXECDESK_BYBIT_ENV": "testnet",
-        "EXECDESK_BYBIT_API_KEY": rest.api_key,
-        "EXECDESK_BYBIT_API_SECRET": rest.api_secret,
-        "EXECDESK_BYBIT_REST_URL": rest.url,
-        "EXECDESK_BYBIT_WS_URL": ws.url,
-        "EXECDESK_BYBIT_FEED_IN_PROCESS": "0",  # the bench starts the private stream itself
-        "EXECDESK_BYBIT_POLL_SECONDS": "3600",  # no poll behind the stream's back
-    })
+    data_dir = desk_on_loopback_bybit(rest, prefix="execdesk-bench-bybit-", ws_url=ws.url)
     import django
 
     django.setup()

@@ -47,7 +47,6 @@ import pstats
 import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -424,23 +423,12 @@ def main() -> None:
     if args.broker_poll is not None and (args.worker != "embedded" or not 0 < args.broker_poll <= 1):
         parser.error("--broker-poll needs --worker embedded and a value in (0, 1] seconds")
 
+    from loopback_desk import desk_on_loopback_bybit
+
     from tests.loopback.bybit_server import BybitLoopbackServer
 
     rest = BybitLoopbackServer().start()
-    data_dir = tempfile.mkdtemp(prefix="execdesk-bench-halt-")
-    for key in ("EXECDESK_DATABASE_URL", "EXECDESK_REDIS_URL", "EXECDESK_BYBIT_API_KEY_FILE",
-                "EXECDESK_BYBIT_API_SECRET_FILE", "EXECDESK_ALLOW_MAINNET", "EXECDESK_BYBIT_WS_URL"):
-        os.environ.pop(key, None)
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "execdesk.settings",
-        "EXECDESK_DATA_DIR": data_dir,
-        "EXECDESK_BYBIT_ENV": "testnet",
-        "EXECDESK_BYBIT_API_KEY": rest.api_key,
-        "EXECDESK_BYBIT_API_SECRET": rest.api_secret,
-        "EXECDESK_BYBIT_REST_URL": rest.url,
-        "EXECDESK_BYBIT_FEED_IN_PROCESS": "0",
-        "EXECDESK_BYBIT_POLL_SECONDS": "3600",
-    })
+    data_dir = desk_on_loopback_bybit(rest, prefix="execdesk-bench-halt-")
     import django
 
     django.setup()
