@@ -6,6 +6,7 @@ Celery on the memory broker inside the web process). Both set: distributed mode.
 
 from __future__ import annotations
 
+import math
 import secrets
 import sys
 from pathlib import Path
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "execdesk.desk.middleware.BodySizeLimitMiddleware",  # a body too large is a 413 before anything reads it
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -199,6 +201,36 @@ EXECDESK = {
     "BYBIT_UNSENT_GRACE_SECONDS": envfloat("EXECDESK_BYBIT_UNSENT_GRACE", 30.0),
     "RECONCILE_SECONDS": envfloat("EXECDESK_RECONCILE_SECONDS", 60.0),
 }
+
+# Desk-wide limits on parent orders, checked at creation by one service (execdesk.desk.services.order_limits)
+# for the form, the API and the CLI alike; docs/supervision.md "Limits".
+EXECDESK.update({
+    "MAX_ORDER_NOTIONAL": envfloat("EXECDESK_MAX_ORDER_NOTIONAL", 2_000_000.0),  # quote currency per parent order
+    "MAX_DAILY_VOLUME_SHARE": envfloat("EXECDESK_MAX_DAILY_VOLUME_SHARE", 0.05),  # of the symbol's last 24 h
+    "PRICE_COLLAR_BPS": envfloat("EXECDESK_PRICE_COLLAR_BPS", 500.0),  # a typed limit price vs the mid
+})
+
+
+def _check_limits(desk: dict) -> None:
+    """Limits that cannot all hold fail at start-up: four-eyes must sit below the hard caps, or it never fires."""
+    from execdesk.domain.risk import RiskLimits
+
+    names = {"FOUR_EYES_NOTIONAL": "EXECDESK_FOUR_EYES_NOTIONAL", "MAX_ORDER_NOTIONAL": "EXECDESK_MAX_ORDER_NOTIONAL",
+             "MAX_DAILY_VOLUME_SHARE": "EXECDESK_MAX_DAILY_VOLUME_SHARE", "PRICE_COLLAR_BPS": "EXECDESK_PRICE_COLLAR_BPS"}
+    for key, name in names.items():
+        if not math.isfinite(desk[key]) or desk[key] <= 0:
+            raise ConfigError(f"{name}={desk[key]} must be a positive number")
+    if desk["MAX_DAILY_VOLUME_SHARE"] > 1:
+        raise ConfigError(f"EXECDESK_MAX_DAILY_VOLUME_SHARE={desk['MAX_DAILY_VOLUME_SHARE']} is a fraction (0.05 is 5 %)")
+    child_cap = RiskLimits().max_order_notional
+    four_eyes = desk["FOUR_EYES_NOTIONAL"]
+    if four_eyes >= child_cap or four_eyes >= desk["MAX_ORDER_NOTIONAL"]:
+        raise ConfigError(f"EXECDESK_FOUR_EYES_NOTIONAL={four_eyes:,.0f} must be below the risk gate's per-child cap "
+                          f"({child_cap:,.0f}) and EXECDESK_MAX_ORDER_NOTIONAL ({desk['MAX_ORDER_NOTIONAL']:,.0f}): "
+                          "above them four-eyes never fires")
+
+
+_check_limits(EXECDESK)
 if EXECDESK["ADVISOR_RUNNER"] not in ("threads", "celery"):
     raise ConfigError(f"EXECDESK_ADVISOR_RUNNER must be 'threads' or 'celery', "
                       f"got {EXECDESK['ADVISOR_RUNNER']!r}")

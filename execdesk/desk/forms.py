@@ -40,7 +40,8 @@ class ParentOrderForm(forms.Form):
                               help_text="Where the child orders go; Bybit appears when its keys are set")
     symbol = forms.ChoiceField(choices=[(s, s) for s in sorted(SIM_INSTRUMENTS)], initial="BTCUSDT")
     side = forms.ChoiceField(choices=[("buy", "Buy"), ("sell", "Sell")])
-    quantity = forms.DecimalField(min_value=0, max_digits=20, decimal_places=10, initial="0.5",
+    # the column's shape, with services/inputs.py's headroom: 17 digits before the point, 10 after
+    quantity = forms.DecimalField(min_value=0, max_digits=27, decimal_places=10, initial="0.5",
                                   help_text="Base asset quantity, a multiple of the instrument's step")
     horizon_seconds = forms.IntegerField(min_value=30, initial=600, label="Horizon (s)")
     interval_seconds = forms.IntegerField(min_value=5, required=False, label="Decision interval (s)")
@@ -55,9 +56,14 @@ class ParentOrderForm(forms.Form):
                                            label="Auto-approve cap (USDT)")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=4000,
                             label="Notes / news for the advisor")
+    raise_limits_reason = forms.CharField(
+        required=False, max_length=2000, label="Raise the desk's limits for this order (supervisor)",
+        help_text="Supervisors only: the reason this one order may exceed the desk's limits (audited)")
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, supervisor: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if not supervisor:  # only a supervisor may raise a limit; the service refuses it from anyone else
+            del self.fields["raise_limits_reason"]
         # Blank takes the advisor's default: Claude needs longer between decisions than the schedule does.
         own, claude = settings.EXECDESK["DEFAULT_INTERVAL_SECONDS"], settings.EXECDESK["LLM_DEFAULT_INTERVAL_SECONDS"]
         offers_claude = any(value == CLAUDE for value, _ in self.fields["advisor"].choices)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,8 @@ from execdesk.desk.services.market import VenueUnavailable, market_snapshot
 from execdesk.domain.instrument import SIM_INSTRUMENTS
 from execdesk.domain.states import ParentStatus
 from execdesk.domain.tca import slippage_bps
+
+log = logging.getLogger(__name__)
 
 # The overview's status groups besides the single statuses: "working" is the domain's (the execution loop
 # runs), "open" is everything not finished, "done" is finished.
@@ -48,12 +51,46 @@ def parent_order_list(*, limit: int = 100, statuses: tuple[str, ...] | None = No
         if text.lstrip("#").isdigit():
             match |= Q(pk=int(text.lstrip("#")))
         qs = qs.filter(match)
-    orders = list(qs.order_by("-created_at")[:limit])
+    orders = _readable(qs.order_by("-created_at"), limit)
     now = timezone.now()
     for o in orders:
+        if getattr(o, "unreadable", False):
+            continue
         o.time_left_s = _time_left(o, now)
         o.time_left_label = "ended" if o.time_left_s is None else duration_label(o.time_left_s)
     return orders
+
+
+@dataclass(frozen=True)
+class UnreadableOrder:
+    """A row the database holds but cannot convert (a value written around the services, such as a decimal
+    SQLite cannot read back): listed and marked, so one bad row never hides the others."""
+
+    pk: int
+    symbol: str
+    side: str
+    status: str
+    created_at: Any
+    created_by: Any
+    unreadable: bool = True
+
+
+def _readable(qs, limit: int) -> list:
+    try:
+        return list(qs[:limit])
+    except (ArithmeticError, TypeError, ValueError):  # decimal.InvalidOperation is an ArithmeticError
+        pass
+    rows = []
+    for pk in qs.values_list("pk", flat=True)[:limit]:
+        try:
+            rows.append(qs.get(pk=pk))
+        except (ArithmeticError, TypeError, ValueError):
+            log.error("parent order %s cannot be read from the database; listed as unreadable", pk)
+            safe = ParentOrder.objects.select_related("created_by").only(
+                "pk", "symbol", "side", "status", "created_at", "created_by__username").get(pk=pk)
+            rows.append(UnreadableOrder(pk=pk, symbol=safe.symbol, side=safe.side, status=safe.status,
+                                        created_at=safe.created_at, created_by=safe.created_by))
+    return rows
 
 
 def duration_label(seconds: float) -> str:

@@ -33,6 +33,7 @@ urlpatterns = [
     path("orders/<int:order_id>/", views.order_detail, name="order"),
     path("orders/<int:order_id>/state.json", views.order_state, name="order_state"),
     path("orders/<int:order_id>/<order_action:action>/", views.order_action, name="order_action"),
+    path("orders/<int:order_id>/approve/", views.order_approve, name="order_approve"),
     path("orders/<int:order_id>/mode/", views.order_mode, name="order_mode"),
     path("orders/<int:order_id>/amend/", views.order_amend, name="order_amend"),
     path("proposals/<int:proposal_id>/<proposal_action:action>/", views.proposal_action, name="proposal_action"),

@@ -15,10 +15,12 @@ from execdesk.desk import selectors
 from execdesk.desk.forms import OverrideForm, ParentOrderForm, RejectForm
 from execdesk.desk.models import ParentOrder, Proposal
 from execdesk.desk.payloads import progress_payload, proposal_payload
-from execdesk.desk.roles import can_view, require_trader
-from execdesk.desk.services import desk_state, parent_orders, proposals
+from execdesk.desk.roles import SUPERVISOR, can_view, require_trader, role_of
+from execdesk.desk.services import desk_state, parent_approval, parent_orders, proposals
 from execdesk.desk.services.errors import DeskError, InvalidInput
+from execdesk.desk.services.four_eyes import four_eyes_threshold, parent_needs_four_eyes, parent_notional
 from execdesk.desk.services.inputs import utc_datetime_input
+from execdesk.desk.services.order_limits import desk_limits
 from execdesk.domain.states import IllegalTransition
 
 
@@ -60,20 +62,24 @@ def _home(request: HttpRequest, form: ParentOrderForm, *, status: int = 200) -> 
     except InvalidInput as exc:
         messages.error(request, f"Filters not applied: {exc}")
         overview, status = selectors.desk_overview({}, user=request.user), 400
-    return render(request, "desk/home.html", {**overview, "form": form}, status=status)
+    return render(request, "desk/home.html", {**overview, "form": form, "desk_limits": desk_limits()}, status=status)
+
+
+def _is_supervisor(request: HttpRequest) -> bool:
+    return role_of(request.user) == SUPERVISOR
 
 
 @require_GET
 @desk_view
 def home(request: HttpRequest) -> HttpResponse:
-    return _home(request, ParentOrderForm())
+    return _home(request, ParentOrderForm(supervisor=_is_supervisor(request)))
 
 
 @require_POST
 @desk_view
 def order_create(request: HttpRequest) -> HttpResponse:
     require_trader(request.user, "creating a parent order")
-    form = ParentOrderForm(request.POST)
+    form = ParentOrderForm(request.POST, supervisor=_is_supervisor(request))
     if not form.is_valid():
         messages.error(request, f"Order not created: {_form_errors(form)}")
         return _home(request, form, status=400)
@@ -83,8 +89,9 @@ def order_create(request: HttpRequest) -> HttpResponse:
             user=request.user, symbol=d["symbol"], side=d["side"], quantity=d["quantity"],
             horizon_seconds=d["horizon_seconds"], interval_seconds=d["interval_seconds"], strategy=d["strategy"],
             approval_mode=d["approval_mode"], notes=d["notes"], auto_cap_notional=d["auto_cap_notional"] or 0,
-            randomise=(d["randomise_pct"] or 0) / 100, venue=d["venue"], advisor=d["advisor"] or None)
-    except DeskError as exc:
+            randomise=(d["randomise_pct"] or 0) / 100, venue=d["venue"], advisor=d["advisor"] or None,
+            raise_limits_reason=d.get("raise_limits_reason", ""))
+    except (DeskError, PermissionDenied) as exc:
         form.add_error(None, str(exc))
         messages.error(request, f"Order not created: {exc}")
         return _home(request, form, status=400)
@@ -108,7 +115,26 @@ def trading_state_set(request: HttpRequest) -> HttpResponse:
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     parent = get_object_or_404(ParentOrder, pk=order_id)
     return render(request, "desk/order.html", {"order": parent, "state": selectors.order_state(parent),
-                                               "impact": selectors.impact_report(parent.symbol)})
+                                               "impact": selectors.impact_report(parent.symbol),
+                                               "four_eyes": _four_eyes(parent, request.user)})
+
+
+def _four_eyes(parent: ParentOrder, user) -> dict:
+    """What the order page says about four-eyes on the whole order, and whether this user may approve it."""
+    needed = parent_needs_four_eyes(parent)
+    return {"needed": needed, "notional": parent_notional(parent), "threshold": four_eyes_threshold(),
+            "approved_by": parent.start_approved_by, "approved_at": parent.start_approved_at,
+            "can_approve": (needed and parent.start_approved_by_id is None and parent.status == "INITIALIZED"
+                            and role_of(user) == SUPERVISOR and parent.created_by_id != user.pk)}
+
+
+@require_POST
+@desk_view
+def order_approve(request: HttpRequest, order_id: int) -> HttpResponse:
+    get_object_or_404(ParentOrder, pk=order_id)
+    parent = parent_approval.parent_order_approve(parent_id=order_id, user=request.user,
+                                                  reason=request.POST.get("reason", ""))
+    return _json_or_back(request, parent, f"Order #{order_id} approved (four-eyes); it can start now.")
 
 
 @require_GET

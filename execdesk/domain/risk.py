@@ -38,7 +38,8 @@ class TradingState(StrEnum):
 @dataclass(frozen=True)
 class RiskLimits:
     max_participation: float = 0.10  # our share of the volume expected over one decision interval
-    max_order_notional: float = 100_000.0  # quote currency per child order
+    # quote currency per child order; above the desk's four-eyes notional (250,000), so four-eyes can fire
+    max_order_notional: float = 500_000.0
     min_order_interval_s: float = 5.0
     max_spread_bps: float = 20.0  # widest spread an aggressive order may cross
     max_price_deviation_bps: float = 100.0  # limit price band around the mid (hard); vs the benchmark (soft)

@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from execdesk.desk.models import ParentOrder, Proposal
 from execdesk.desk.services.execution import execution_step
+from execdesk.desk.services.four_eyes import parent_needs_four_eyes
+from execdesk.desk.services.parent_approval import parent_order_approve
 from execdesk.desk.services.parent_orders import parent_order_create, parent_order_start
 from tests.desk.bybit_desk import bybit_desk, bybit_live_desk  # noqa: F401  (the desk on the loopback Bybit)
 
@@ -14,10 +16,13 @@ from tests.desk.bybit_desk import bybit_desk, bybit_live_desk  # noqa: F401  (th
 @pytest.fixture
 def make_order(alice, django_capture_on_commit_callbacks):
     def make(*, user=None, quantity="0.5", side="buy", start=True, mode="manual", horizon=600, interval=10,
-             strategy="twap", venue="paper", symbol="BTCUSDT"):
+             strategy="twap", venue="paper", symbol="BTCUSDT", approver=None):
+        """`approver`: the supervisor who approves it before it starts when it is above four-eyes."""
         parent = parent_order_create(user=user or alice, symbol=symbol, side=side, quantity=quantity,
                                      horizon_seconds=horizon, interval_seconds=interval, approval_mode=mode,
                                      strategy=strategy, venue=venue)
+        if approver is not None and parent_needs_four_eyes(parent):
+            parent_order_approve(parent_id=parent.pk, user=approver)
         if start:
             parent_order_start(parent_id=parent.pk, user=user or alice)
         return ParentOrder.objects.get(pk=parent.pk)

@@ -61,7 +61,8 @@ def test_moving_the_deadline_moves_the_horizon(alice, make_order):
 @pytest.mark.parametrize("kwargs,message", [
     ({"reason": "x"}, "nothing to amend"),
     ({"quantity": "0.2", "reason": ""}, "a reason is required"),
-    ({"quantity": "0.12345678901", "reason": "x"}, "is not a multiple of BTCUSDT's step"),
+    ({"quantity": "0.1234", "reason": "x"}, "is not a multiple of BTCUSDT's step"),
+    ({"quantity": "0.12345678901", "reason": "x"}, "has more than 10 decimal places"),
     ({"quantity": "-1", "reason": "x"}, "quantity must be positive"),
 ])
 def test_bad_amendments_are_refused_naming_the_problem(alice, make_order, kwargs, message):

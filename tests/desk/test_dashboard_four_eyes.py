@@ -39,9 +39,9 @@ def test_the_page_knows_the_viewer_and_the_card_has_the_four_eyes_slots(client, 
     assert 'data-username="bob"' in page and 'data-role="supervisor"' in page
 
 
-def test_a_proposal_above_the_threshold_says_it_needs_a_supervisor(client, alice, make_order, proposal_for,
+def test_a_proposal_above_the_threshold_says_it_needs_a_supervisor(client, alice, bob, make_order, proposal_for,
                                                                    low_threshold):
-    parent = make_order(quantity="0.5")
+    parent = make_order(quantity="0.5", approver=bob)
     proposal_for(parent)
     _, state = _page(client, alice, parent)
     pending = [p for p in state["proposals"] if p["status"] == "pending"]
@@ -53,9 +53,9 @@ def test_a_proposal_above_the_threshold_says_it_needs_a_supervisor(client, alice
     assert "slice_impact_bps" in p and p["awaiting_second"] is False
 
 
-def test_an_override_waiting_for_a_supervisor_shows_who_wrote_it_and_its_terms(client, alice, make_order,
+def test_an_override_waiting_for_a_supervisor_shows_who_wrote_it_and_its_terms(client, alice, bob, make_order,
                                                                                proposal_for, low_threshold):
-    parent = make_order(quantity="0.5")
+    parent = make_order(quantity="0.5", approver=bob)
     proposal = proposal_for(parent)
     proposal_override(proposal_id=proposal.pk, user=alice, quantity="0.02", order_type="market",
                       reason="size up into the dip")

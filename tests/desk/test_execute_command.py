@@ -35,7 +35,8 @@ def execute(**changes: str | None) -> None:
     ({"horizon": "soon"}, "argument --horizon: invalid int value: 'soon'"),
     ({"approve": "maybe"}, "argument --approve: invalid choice: 'maybe'"),
     ({"venue": "binance"}, "argument --venue: invalid choice: 'binance'"),
-    ({"grace": "-1"}, "--grace must be zero or more seconds"),
+    ({"grace": "-1"}, "--grace must be between 0 and 86400 seconds"),
+    ({"grace": "nan"}, "--grace must be between 0 and 86400 seconds"),
     ({"json": "/no/such/dir/out.json"}, "--json /no/such/dir/out.json: its directory does not exist"),
 ])
 def test_a_bad_option_is_refused_naming_it_and_nothing_is_created(changes, expected):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from execdesk.desk.models import AuditEvent, ChildOrder, Proposal
@@ -25,6 +27,15 @@ def dave(django_user_model):
     from tests.conftest import _user
 
     return _user(django_user_model, "dave", "supervisor")
+
+
+@pytest.fixture
+def make_order(make_order, django_user_model):
+    """Orders above the lowered threshold need four-eyes to start too: fiona, a supervisor, approves each."""
+    from tests.conftest import _user
+
+    fiona = _user(django_user_model, "fiona", "supervisor")
+    return functools.partial(make_order, approver=fiona)
 
 
 def _sending(parent, proposal_for):

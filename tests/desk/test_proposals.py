@@ -70,7 +70,8 @@ def test_override_sends_the_human_terms_and_fills_a_market_order(alice, make_ord
 
 @pytest.mark.parametrize("terms,message", [
     (dict(quantity="1.5", order_type="market"), "risk gate blocks it"),  # over participation / remaining caps
-    (dict(quantity="0.01", order_type="limit", limit_price="50000.0"), "price_band"),
+    (dict(quantity="0.01", order_type="limit", limit_price="64000.0"), "price_band"),  # inside the desk's collar
+    (dict(quantity="0.01", order_type="limit", limit_price="50000.0"), "outside the desk's price collar"),
     (dict(quantity="0.01", order_type="limit"), "needs a limit price"),
     (dict(quantity="0.01", order_type="limit", limit_price="65000.05"), "not on the 0.1 tick"),
     (dict(quantity="0.0101", order_type="market"), "not a multiple"),

@@ -53,8 +53,8 @@ def test_participation_above_ten_percent_of_expected_volume_blocks():
     assert failed["max_participation"].figures["participation"] > 0.10
 
 
-def test_order_notional_above_100k_blocks():
-    failed = _failed(_eval(_draft(qty=1.6), progress=_progress(quantity=5.0), market=_market(volume_1m=1e6)))
+def test_order_notional_above_the_per_child_cap_blocks():
+    failed = _failed(_eval(_draft(qty=8.0), progress=_progress(quantity=10.0), market=_market(volume_1m=1e6)))
     assert "max_order_notional" in failed
 
 

@@ -4,8 +4,10 @@ risk gate refused). Status codes:
 * 400 the body is not JSON;                      * 401 no, unknown or revoked credentials;
 * 403 the role may not do it (or CSRF failed);   * 404 no such order, proposal or endpoint;
 * 405 the path has no such method;
-* 409 the desk refuses it in its current state (illegal transition, proposal no longer pending, risk gate);
-* 422 a value is invalid (schema validation and the services' InvalidInput alike);
+* 409 the desk refuses it in its current state (illegal transition such as starting a started order, proposal
+      no longer pending, risk gate, four-eyes);
+* 413 the body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE (execdesk.desk.middleware);
+* 422 a value is invalid (schema validation and the services' InvalidInput alike, the desk's limits included);
 * 500 anything else, with a reference to the log line and never a stack trace.
 """
 
@@ -18,7 +20,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -40,7 +43,7 @@ HOW_TO_AUTHENTICATE = ("send 'Authorization: Bearer <token>' (create a token on 
 _AUTH = {401: ErrorOut, 403: ErrorOut}
 READ = {**_AUTH, 422: ErrorOut}
 READ_ONE = {**READ, 404: ErrorOut}
-WRITE = {400: ErrorOut, **_AUTH, 409: ErrorOut, 422: ErrorOut}
+WRITE = {400: ErrorOut, **_AUTH, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
 WRITE_ONE = {**WRITE, 404: ErrorOut}
 
 
@@ -98,6 +101,12 @@ def install(api: NinjaAPI) -> None:
         elif exc.status_code == 400 and exc.__cause__ is not None:
             detail = f"the request body is not valid JSON: {exc.__cause__}"
         return answer(request, exc.status_code, detail)
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        # a body sent without Content-Length passes the middleware and is measured only as it is read
+        return answer(request, 413, f"the request body is larger than the desk accepts "
+                                    f"({settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes)")
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

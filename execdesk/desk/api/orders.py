@@ -27,6 +27,8 @@ from execdesk.desk.models import ParentOrder
 from execdesk.desk.payloads import dec, progress_payload, ts
 from execdesk.desk.selectors_api import parent_order_page
 from execdesk.desk.services import parent_orders
+from execdesk.desk.services.four_eyes import parent_needs_four_eyes, parent_notional
+from execdesk.desk.services.parent_approval import parent_order_approve
 
 router = Router(tags=["orders"])
 
@@ -34,7 +36,7 @@ OrderId = Annotated[int, Path(ge=1, le=MAX_ID, description="the parent order's i
 
 
 def order_or_404(order_id: int) -> ParentOrder:
-    parent = ParentOrder.objects.select_related("created_by").filter(pk=order_id).first()
+    parent = ParentOrder.objects.select_related("created_by", "start_approved_by").filter(pk=order_id).first()
     if parent is None:
         raise Http404(f"parent order {order_id} does not exist")
     return parent
@@ -53,19 +55,26 @@ def order_payload(parent: ParentOrder) -> dict[str, Any]:
         "created_at": ts(parent.created_at),
         "ended_at": ts(parent.ended_at),
         "pretrade": parent.pretrade or {},
+        "notional": dec(parent_notional(parent)),
+        "four_eyes_required": parent_needs_four_eyes(parent),
+        "start_approved_by": parent.start_approved_by.get_username() if parent.start_approved_by_id else None,
+        "limits_raised": parent.limits_raised or {},
     }
 
 
 @router.post("/orders", auth=auth.TRADE, response={201: OrderOut, **WRITE},
              summary="Create a parent order",
              description="The order is created INITIALIZED with its decision price (the mid now) and its "
-                         "pre-trade cost estimate; start it with POST /api/orders/{id}/start.")
+                         "pre-trade cost estimate; start it with POST /api/orders/{id}/start. The desk's limits "
+                         "(per-order notional, share of the daily volume) refuse a fat finger with a 422 naming "
+                         "the limit; a supervisor may raise them for this one order with `raise_limits_reason`.")
 def order_create(request: HttpRequest, payload: OrderCreateIn):
     d = payload
     parent = parent_orders.parent_order_create(
         user=request.auth, symbol=d.symbol, side=d.side, quantity=d.quantity, horizon_seconds=d.horizon_seconds,
         interval_seconds=d.interval_seconds, strategy=d.strategy, approval_mode=d.approval_mode, notes=d.notes,
-        auto_cap_notional=d.auto_cap_notional or "0", randomise=d.randomise, venue=d.venue, advisor=d.advisor)
+        auto_cap_notional=d.auto_cap_notional or "0", randomise=d.randomise, venue=d.venue, advisor=d.advisor,
+        raise_limits_reason=d.raise_limits_reason)
     return Status(201, order_payload(order_or_404(parent.pk)))
 
 
@@ -109,10 +118,23 @@ def _then(order_id: int) -> dict[str, Any]:
 @router.post("/orders/{order_id}/start", auth=auth.TRADE, response={200: OrderOut, **WRITE_ONE},
              summary="Start a parent order",
              description="INITIALIZED → ACTIVE: the strategy's parameters are frozen and the first decision step "
-                         "is queued. No body is needed.")
+                         "is queued. No body is needed. Starting an order that has started (active, paused, ...) "
+                         "is a 409, as is an order above the four-eyes notional that no supervisor approved.")
 def order_start(request: HttpRequest, order_id: OrderId):
     order_or_404(order_id)
     parent_orders.parent_order_start(parent_id=order_id, user=request.auth)
+    return _then(order_id)
+
+
+@router.post("/orders/{order_id}/approve", auth=auth.SUPERVISE, response={200: OrderOut, **WRITE_ONE},
+             summary="Approve a parent order above the four-eyes notional (supervisor)",
+             description="Four-eyes on the whole order: above EXECDESK_FOUR_EYES_NOTIONAL an order starts only after "
+                         "a supervisor other than its creator approves it (audited, with the optional reason). "
+                         "409 when the approver created it or it was already approved; 422 when it needs no "
+                         "approval or has started.")
+def order_approve(request: HttpRequest, order_id: OrderId, payload: ReasonIn | None = None):
+    order_or_404(order_id)
+    parent_order_approve(parent_id=order_id, user=request.auth, reason=_reason(payload))
     return _then(order_id)
 
 

@@ -16,6 +16,7 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, WithJsonSchema
 
 from execdesk.desk.models import ApprovalMode, ProposalStatus, Strategy
+from execdesk.desk.services.inputs import COLUMN_PLACES, MAX_INTEGER_DIGITS
 from execdesk.desk.services.parent_orders import ADVISORS, MAX_HORIZON_S, MIN_HORIZON_S
 from execdesk.domain.orders import OrderType, TimeInForce
 from execdesk.domain.risk import TradingState
@@ -23,8 +24,9 @@ from execdesk.domain.states import ParentStatus
 
 MAX_ID = 2**63 - 1  # the database's bigint: a larger id would overflow the query rather than miss
 
-# 18 digits before the point and 10 after: what the database's DecimalField(28, 10) holds.
-DECIMAL_PATTERN = r"^[0-9]{1,18}(\.[0-9]{1,10})?$"
+# What the services' decimal_input lets into the database's DecimalField(28, 10): 17 digits before the point
+# (one of headroom, see services/inputs.py) and 10 after.
+DECIMAL_PATTERN = rf"^[0-9]{{1,{MAX_INTEGER_DIGITS}}}(\.[0-9]{{1,{COLUMN_PLACES}}})?$"
 _DECIMAL = re.compile(DECIMAL_PATTERN)
 _NUMBERISH = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 
@@ -35,7 +37,8 @@ def _decimal_string(value: str) -> str:
     if value.strip().startswith("-"):
         raise ValueError(f"must not be negative, got {value[:40]!r}")
     if _NUMBERISH.match(value):
-        raise ValueError(f"has too many digits (at most 18 before the point and 10 after), got {value[:40]!r}")
+        raise ValueError(f"has too many digits (at most {MAX_INTEGER_DIGITS} before the point and {COLUMN_PLACES} "
+                         f"after), got {value[:40]!r}")
     raise ValueError(f'must be a decimal string such as "0.5" (digits with an optional point; no sign, '
                      f"exponent, NaN or Infinity), got {value[:40]!r}")
 
@@ -97,6 +100,8 @@ class OrderCreateIn(Input):
         None, description="None: the strategy's own (rules for adaptive, the schedule otherwise)")
     randomise: float = Field(0.0, ge=0, le=0.5, allow_inf_nan=False,
                              description="slice size jitter as a fraction (0 to 0.5)")
+    raise_limits_reason: Reason = Field(
+        "", description="supervisors only: create this one order above the desk's limits, for this reason (audited)")
 
 
 class ReasonIn(Input):
@@ -195,6 +200,12 @@ class OrderOut(ProgressOut):
     created_at: float
     ended_at: float | None
     pretrade: dict[str, Any] = Field(description="the pre-trade cost estimate made at creation")
+    notional: str = Field(description="quantity × decision price")
+    four_eyes_required: bool = Field(description="above the desk's four-eyes notional: a supervisor other than the "
+                                                 "creator approves it before it starts")
+    start_approved_by: str | None = Field(description="the supervisor who approved it (four-eyes)")
+    limits_raised: dict[str, Any] = Field(description="a supervisor's raise of the desk's limits for this order: "
+                                                      "by, reason, breaches; empty when none")
 
 
 class ProposalOut(Schema):

@@ -59,6 +59,13 @@ class ParentOrder(models.Model):
     is_bps = models.FloatField(null=True, blank=True)
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="parent_orders")
+    # A supervisor's raise of the desk's limits for this order only: {"by", "reason", "breaches"} (audited).
+    limits_raised = models.JSONField(default=dict, blank=True)
+    # Four-eyes on the whole order: above the desk's four-eyes notional a supervisor other than the creator
+    # approves it before it can start.
+    start_approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                          related_name="+")
+    start_approved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateTimeField(null=True, blank=True)

@@ -1,5 +1,6 @@
 """Four-eyes: a proposal whose notional exceeds the desk's threshold needs a supervisor, and an override
-above it waits for a supervisor other than the person who wrote it."""
+above it waits for a supervisor other than the person who wrote it. A parent order above it needs a
+supervisor other than its creator to approve it before it starts (services/parent_approval.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from execdesk.desk.models import Proposal
+from execdesk.desk.models import ParentOrder, Proposal
 from execdesk.desk.roles import SUPERVISOR, Actor
 from execdesk.desk.services.errors import FourEyesRequired
 
@@ -57,3 +58,21 @@ def four_eyes_check(proposal: Proposal, actor: Actor) -> None:
     if value > four_eyes_threshold() and actor.role != SUPERVISOR:
         raise FourEyesRequired(f"proposal #{proposal.seq} is {value:,.2f} USDT, above the desk's four-eyes threshold "
                                f"of {four_eyes_threshold():,.2f} USDT: a supervisor must approve it (you are {actor.role})")
+
+
+def parent_notional(parent: ParentOrder) -> Decimal:
+    """The whole order valued at its decision price."""
+    return (parent.quantity * parent.decision_price).quantize(Decimal("0.01"))
+
+
+def parent_needs_four_eyes(parent: ParentOrder) -> bool:
+    return parent_notional(parent) > four_eyes_threshold()
+
+
+def parent_start_check(parent: ParentOrder) -> None:
+    """Raise FourEyesRequired when the order is above the threshold and no supervisor has approved it. Nothing
+    bypasses it: autopilot and the CLI start orders through the same service."""
+    if parent_needs_four_eyes(parent) and parent.start_approved_by_id is None:
+        raise FourEyesRequired(f"order {parent.pk} is {parent_notional(parent):,.2f} USDT, above the desk's four-eyes "
+                               f"threshold of {four_eyes_threshold():,.2f} USDT: a supervisor other than its creator "
+                               "must approve it before it starts")

@@ -127,9 +127,10 @@ def parent_order_run_headless(*, parent_id: int, user, on_progress: ProgressCall
                                wall_s=time.monotonic() - began, **flags)
 
     with celery_inline():
+        # a refused start (four-eyes, a halted desk) leaves nothing working: it propagates, nothing to cancel
+        if ParentOrder.objects.filter(pk=parent_id, status=ParentStatus.INITIALIZED).exists():
+            parent_order_start(parent_id=parent_id, user=user)
         try:
-            if ParentOrder.objects.filter(pk=parent_id, status=ParentStatus.INITIALIZED).exists():
-                parent_order_start(parent_id=parent_id, user=user)
             while True:
                 next_tick = time.monotonic() + tick
                 _step(parent_id)

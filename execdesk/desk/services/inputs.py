@@ -10,14 +10,53 @@ from django.utils.dateparse import parse_datetime
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.domain.instrument import Instrument
 
+# Every decimal column is DecimalField(max_digits=28, decimal_places=10) (models/fields.py). An input is
+# checked against that shape before anything is written, with one integer digit less than the column
+# holds: SQLite keeps decimals as doubles, and a value just below 10^18 reads back as 10^18, which no longer
+# fits the column and leaves the whole row unreadable.
+COLUMN_DIGITS, COLUMN_PLACES = 28, 10
+MAX_INTEGER_DIGITS = COLUMN_DIGITS - COLUMN_PLACES - 1
+_MAX_TEXT = 64  # longer than any number that fits the column, even with zeros and an exponent
+
 
 def decimal_input(name: str, value: object) -> Decimal:
+    """A finite decimal that fits the desk's decimal columns (at most 17 digits before the point and 10
+    after), or InvalidInput naming the field and the value."""
+    text = str(value).strip()
+    shown = repr(text if len(text) <= 40 else text[:40] + "…")
+    if isinstance(value, bool) or len(text) > _MAX_TEXT:
+        raise InvalidInput(f"{name} {shown} is not a number the desk can hold")
     try:
-        number = Decimal(str(value).strip())
+        number = Decimal(text)
     except (InvalidOperation, ValueError):
-        raise InvalidInput(f"{name} {value!r} is not a number") from None
+        raise InvalidInput(f"{name} {shown} is not a number") from None
     if not number.is_finite():
-        raise InvalidInput(f"{name} must be a finite number, got {value!r}")
+        raise InvalidInput(f"{name} must be a finite number, got {shown}")
+    if number.is_zero():
+        return Decimal(0)
+    if -int(number.normalize().as_tuple().exponent) > COLUMN_PLACES:
+        raise InvalidInput(f"{name} {shown} has more than {COLUMN_PLACES} decimal places")
+    if number.adjusted() >= MAX_INTEGER_DIGITS:
+        raise InvalidInput(f"{name} {shown} is too large: at most {MAX_INTEGER_DIGITS} digits before the point")
+    exponent = int(number.as_tuple().exponent)  # finite: an int
+    if exponent > 0:  # "1e3" is 1000, and is shown so
+        return number.quantize(Decimal(1))
+    if -exponent > COLUMN_PLACES:  # trailing zeros only (checked above): drop them exactly
+        return number.quantize(Decimal(1).scaleb(-COLUMN_PLACES))
+    return number
+
+
+def int_input(name: str, value: object, *, low: int, high: int, unit: str = "") -> int:
+    """A whole number between `low` and `high`; text of digits is accepted (forms, the CLI)."""
+    suffix = f" {unit}" if unit else ""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidInput(f"{name} must be a whole number, got {value!r}")
+    text = str(value).strip()
+    if not text.lstrip("-").isdigit() or len(text) > 20:
+        raise InvalidInput(f"{name} must be a whole number between {low} and {high}{suffix}, got {text[:40]!r}")
+    number = int(text)
+    if not low <= number <= high:
+        raise InvalidInput(f"{name} must be between {low}{suffix} and {high}{suffix}, got {number}{suffix}")
     return number
 
 

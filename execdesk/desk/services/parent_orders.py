@@ -14,13 +14,14 @@ from execdesk.advisors.anthropic import NAME as CLAUDE
 from execdesk.desk.models import ApprovalMode, ParentOrder, Proposal, ProposalStatus, Strategy
 from execdesk.desk.payloads import progress_payload, proposal_payload
 from execdesk.desk.push import push_order
-from execdesk.desk.roles import Actor, require_trader
+from execdesk.desk.roles import Actor, require_supervisor, require_trader
 from execdesk.desk.services.advice import claude_available, impact_question
 from execdesk.desk.services.atomic import desk_atomic
-from execdesk.desk.services.audit import audit_record, market_ref
+from execdesk.desk.services.audit import audit_record, audit_record_now, market_ref
 from execdesk.desk.services.child_orders import child_orders_cancel_open, market_apply_reports
-from execdesk.desk.services.errors import InvalidInput
-from execdesk.desk.services.inputs import decimal_input, quantity_input
+from execdesk.desk.services.errors import FourEyesRequired, InvalidInput
+from execdesk.desk.services.four_eyes import parent_start_check
+from execdesk.desk.services.inputs import decimal_input, int_input, quantity_input
 from execdesk.desk.services.market import (
     VENUES,
     UnknownSymbol,
@@ -31,6 +32,7 @@ from execdesk.desk.services.market import (
     market_load,
     market_snapshot,
 )
+from execdesk.desk.services.order_limits import auto_cap_input, order_limit_breaches, order_limits_refuse
 from execdesk.desk.services.strategy import pretrade_for, strategy_of, strategy_params_for
 from execdesk.desk.services.transitions import audit_refused_transition, parent_transition
 from execdesk.domain.orders import ChildStatus
@@ -43,7 +45,7 @@ ADVISORS = ("schedule", "rules", "anthropic")
 
 
 def _validate(symbol: str, side: str, quantity: object, horizon_seconds: int, interval_seconds: int,
-              strategy: str, approval_mode: str, venue: str) -> Decimal:
+              strategy: str, approval_mode: str, venue: str) -> tuple[Decimal, int, int]:
     if venue not in VENUES:
         raise InvalidInput(f"unknown venue {venue!r}; available: {', '.join(VENUES)}")
     try:
@@ -55,30 +57,36 @@ def _validate(symbol: str, side: str, quantity: object, horizon_seconds: int, in
     qty = quantity_input("quantity", quantity, instrument)
     if qty < instrument.min_qty:
         raise InvalidInput(f"quantity {qty} is below {symbol}'s minimum {instrument.min_qty}")
-    if not MIN_HORIZON_S <= horizon_seconds <= MAX_HORIZON_S:
-        raise InvalidInput(f"horizon must be between {MIN_HORIZON_S} s and {MAX_HORIZON_S} s, got {horizon_seconds} s")
+    horizon_seconds = int_input("horizon", horizon_seconds, low=MIN_HORIZON_S, high=MAX_HORIZON_S, unit="s")
     min_interval = settings.EXECDESK["MIN_INTERVAL_SECONDS"]
-    if not min_interval <= interval_seconds <= horizon_seconds:
+    interval_seconds = int_input("decision interval", interval_seconds, low=min_interval, high=MAX_HORIZON_S, unit="s")
+    if interval_seconds > horizon_seconds:
         raise InvalidInput(f"decision interval must be between {min_interval} s and the horizon "
                            f"({horizon_seconds} s), got {interval_seconds} s")
     if strategy not in Strategy.values:
         raise InvalidInput(f"unknown strategy {strategy!r}; available: {', '.join(Strategy.values)}")
     if approval_mode not in ApprovalMode.values:
         raise InvalidInput(f"unknown approval mode {approval_mode!r}; available: {', '.join(ApprovalMode.values)}")
-    return qty
+    return qty, horizon_seconds, interval_seconds
 
 
 def parent_order_create(*, user, symbol: str, side: str, quantity: object, horizon_seconds: int,
                         interval_seconds: int | None = None, strategy: str = Strategy.TWAP,
                         approval_mode: str = ApprovalMode.MANUAL, notes: str = "",
                         auto_cap_notional: object = "0", randomise: object = 0, venue: str = "paper",
-                        advisor: str | None = None) -> ParentOrder:
+                        advisor: str | None = None, raise_limits_reason: str = "") -> ParentOrder:
     """A parent order in INITIALIZED with its pre-trade estimate. `venue` "paper" trades the simulated
-    market on the paper venue, "bybit" the live Bybit market; `advisor` None takes the strategy's own."""
+    market on the paper venue, "bybit" the live Bybit market; `advisor` None takes the strategy's own.
+    The desk's limits (order_limits) refuse a fat finger; a supervisor may raise them for this order only
+    by giving `raise_limits_reason` (audited)."""
     require_trader(user, "creating a parent order")
+    raise_limits_reason = (raise_limits_reason or "").strip()[:2000]
+    if raise_limits_reason:
+        require_supervisor(user, "raising the desk's limits for an order")
     default_interval = settings.EXECDESK["LLM_DEFAULT_INTERVAL_SECONDS" if advisor == CLAUDE else "DEFAULT_INTERVAL_SECONDS"]
     interval = interval_seconds or default_interval
-    qty = _validate(symbol, side, quantity, horizon_seconds, interval, strategy, approval_mode, venue)
+    qty, horizon_seconds, interval = _validate(symbol, side, quantity, horizon_seconds, interval, strategy,
+                                               approval_mode, venue)
     if advisor is None:
         advisor = "rules" if strategy == Strategy.ADAPTIVE else "schedule"
     if advisor not in ADVISORS:
@@ -86,22 +94,28 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
     if advisor == CLAUDE and not claude_available():
         raise InvalidInput("the Claude advisor needs ANTHROPIC_API_KEY in the desk's environment; without it "
                            "choose the rules advisor")
-    cap = decimal_input("auto cap", auto_cap_notional)
+    cap = auto_cap_input(auto_cap_notional)
     jitter = decimal_input("randomisation", randomise)
     if not Decimal(0) <= jitter <= Decimal("0.5"):
         raise InvalidInput(f"randomisation must be between 0 and 0.5 (50 %), got {jitter}")
     actor = Actor.of(user)
     if venue == "bybit":
         try:  # read before the transaction: a network call must not hold the database's write lock
-            snap = market_snapshot(symbol, venue)
+            snap, volumes = market_snapshot(symbol, venue), market_hourly_volumes(symbol, venue)
         except VenueUnavailable as exc:
             raise InvalidInput(str(exc)) from None
     with desk_atomic():
         if venue == "paper":
             loaded = market_load(symbol)
             market_apply_reports(market_advance(loaded, time.time()))
-            snap = loaded.market.snapshot()
+            snap, volumes = loaded.market.snapshot(), loaded.market.hourly_volumes(24)
         instrument = instrument_for(symbol, venue)
+        breaches = order_limit_breaches(instrument=instrument, quantity=qty, price=instrument.price(snap.mid),
+                                        hourly_volumes=volumes)
+        if not raise_limits_reason:
+            order_limits_refuse(breaches)
+        raised = {"by": actor.label, "reason": raise_limits_reason,
+                  "breaches": [b.to_dict() for b in breaches]} if breaches else {}
         pretrade = pretrade_for(side=side, quantity=float(qty), horizon_s=float(horizon_seconds),
                                 interval_s=float(interval), snapshot=snap, symbol=symbol, strategy=strategy)
         parent = ParentOrder.objects.create(
@@ -109,7 +123,7 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
             strategy=strategy, approval_mode=approval_mode, notes=notes.strip()[:4000], auto_cap_notional=cap,
             advisor=advisor, venue=venue, proposal_ttl_seconds=settings.EXECDESK["PROPOSAL_TTL_SECONDS"],
             decision_price=instrument.price(snap.mid), created_by=user, pretrade=pretrade,
-            strategy_params={"randomise": float(jitter)},
+            strategy_params={"randomise": float(jitter)}, limits_raised=raised,
         )
         audit_record(actor=actor, action="parent.created", obj=parent, parent_order_id=parent.pk,
                      payload={"symbol": symbol, "side": side, "quantity": qty, "horizon_seconds": horizon_seconds,
@@ -119,6 +133,9 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
                               "notes": parent.notes, "randomise": jitter,
                               "pretrade": _pretrade_summary(pretrade)},
                      market_ref=market_ref(snap.to_dict()))
+        if raised:
+            audit_record(actor=actor, action="parent.limits_raised", obj=parent, parent_order_id=parent.pk,
+                         payload=raised)
         push_order(parent.pk, "progress", progress_payload(parent))
         if advisor == CLAUDE:
             impact_question(parent)
@@ -180,6 +197,9 @@ def parent_order_start(*, parent_id: int, user) -> ParentOrder:
     try:
         with desk_atomic():
             parent = _locked(parent_id)
+            if parent.state != ParentStatus.INITIALIZED:  # a start resets the clock: only once, never a resume
+                raise IllegalTransition(parent.state, ParentStatus.ACTIVE)
+            parent_start_check(parent)
             parent_transition(parent, ParentStatus.ACTIVE, actor=actor, reason="started")
             now = timezone.now()
             parent.started_at = now
@@ -200,6 +220,10 @@ def parent_order_start(*, parent_id: int, user) -> ParentOrder:
             push_order(parent.pk, "progress", progress_payload(parent))
     except IllegalTransition as exc:
         audit_refused_transition(parent_id, exc, actor=actor, requested="start")
+        raise
+    except FourEyesRequired as exc:
+        audit_record_now(actor=actor, action="parent.start_refused", object_type="parentorder",
+                         object_id=str(parent_id), parent_order_id=parent_id, payload={"error": str(exc)})
         raise
     from execdesk.desk.tasks import parent_order_step
 
@@ -244,9 +268,7 @@ def parent_order_mode_set(*, parent_id: int, user, approval_mode: str, auto_cap_
         raise InvalidInput(f"unknown approval mode {approval_mode!r}; available: {', '.join(ApprovalMode.values)}")
     cap = None
     if auto_cap_notional not in (None, ""):
-        cap = decimal_input("auto cap", auto_cap_notional)
-        if cap < 0:
-            raise InvalidInput(f"auto cap must be zero or more, got {cap}")
+        cap = auto_cap_input(auto_cap_notional)
     actor = Actor.of(user)
     with desk_atomic():
         parent = _locked(parent_id)

@@ -24,6 +24,7 @@ from execdesk.desk.services.four_eyes import four_eyes_check, four_eyes_threshol
 from execdesk.desk.services.gate import risk_gate
 from execdesk.desk.services.inputs import decimal_input, quantity_input
 from execdesk.desk.services.market import instrument_for, market_snapshot
+from execdesk.desk.services.order_limits import price_collar_check
 from execdesk.desk.services.transitions import parent_transition
 from execdesk.domain.orders import OrderType, TimeInForce
 from execdesk.domain.proposals import Action, ProposalDraft
@@ -214,6 +215,8 @@ def _override_terms(parent: ParentOrder, quantity: object, order_type: str, limi
             raise InvalidInput(f"limit price must be positive, got {price}")
         if instrument.price(price) != price:
             raise InvalidInput(f"limit price {price} is not on the {instrument.tick_size} tick")
+        price_collar_check("limit price", price, mid=market_snapshot(parent.symbol, parent.venue).mid,
+                           quote=instrument.quote_asset)
     return qty, otype, price, time_in_force
 
 

@@ -27,18 +27,21 @@ from execdesk.desk.services.headless import (
 )
 from execdesk.desk.services.parent_orders import parent_order_create
 from execdesk.desk.services.proposals import proposal_approve, proposal_reject
+from execdesk.domain.states import IllegalTransition
 
 APPROVAL_MODES = {"auto": "autopilot", "manual": "manual"}
 # the CLI's advisor names → the desk's (None: the strategy's own default)
 ADVISORS = {"rules": "rules", "none": "schedule", "anthropic": "anthropic"}
 MARKET_OF_VENUE = {"paper": "sim", "bybit": "bybit"}
 EXIT_INTERRUPTED = 130  # the shell's code for a run stopped by SIGINT
+MAX_GRACE_S = 86_400.0
 
 # Which option a service's refusal is about, by the words its message starts with (InvalidInput names the
 # field in the desk's words; the CLI user should see the option to fix).
 _OPTION_OF_MESSAGE = (
     ("unknown venue", "venue"), ("unknown symbol", "symbol"), ("Bybit does not list", "symbol"),
-    ("side", "side"), ("quantity", "qty"), ("horizon", "horizon"), ("decision interval", "interval"),
+    ("side", "side"), ("quantity", "qty"), ("notional", "qty"), ("horizon", "horizon"),
+    ("decision interval", "interval"),
     ("unknown strategy", "strategy"), ("unknown advisor", "advisor"), ("unknown approval mode", "approve"),
 )
 
@@ -71,6 +74,9 @@ class Command(BaseCommand):
                             help="the trader the order is run as (default: the 'headless' trader, created "
                                  "with the trader role if missing)")
         parser.add_argument("--notes", default="", help="free text kept on the order")
+        parser.add_argument("--raise-limits", dest="raise_limits", default="", metavar="REASON",
+                            help="supervisors only (--user): create this one order above the desk's limits, for "
+                                 "this reason (audited)")
         parser.add_argument("--grace", type=float, default=GRACE_S,
                             help=f"seconds past the horizon before an unfinished order is cancelled "
                                  f"(default {GRACE_S:.0f})")
@@ -80,8 +86,8 @@ class Command(BaseCommand):
         _check_market(o["venue"], o["market"])
         if o["json_path"] and not Path(o["json_path"]).resolve().parent.is_dir():
             raise CommandError(f"--json {o['json_path']}: its directory does not exist")
-        if o["grace"] < 0:
-            raise CommandError(f"--grace must be zero or more seconds, got {o['grace']}")
+        if not 0 <= o["grace"] <= MAX_GRACE_S:  # NaN fails this too
+            raise CommandError(f"--grace must be between 0 and {MAX_GRACE_S:.0f} seconds, got {o['grace']}")
         try:
             user = headless_user(username=o["user"])
         except InvalidInput as exc:
@@ -91,7 +97,11 @@ class Command(BaseCommand):
         console.print(f"order #{parent.pk}: {parent.side.upper()} {o['qty']} {parent.symbol} over "
                       f"{parent.horizon_seconds} s every {parent.interval_seconds} s, {parent.strategy} strategy, "
                       f"{parent.advisor} advisor, {parent.venue} venue, {o['approve']} approval; desk: {url}")
-        outcome = self._run(console, parent, user, o)
+        try:
+            outcome = self._run(console, parent, user, o)
+        except (DeskError, IllegalTransition) as exc:  # the start was refused: nothing runs, nothing to stop
+            raise CommandError(f"order #{parent.pk} was created but not started: {exc}. It waits on the desk: {url}"
+                               ) from None
         data = execution_export(parent.pk)
         data["run"] = {"reason": outcome.reason, "interrupted": outcome.interrupted,
                        "timed_out": outcome.timed_out, "wall_s": round(outcome.wall_s, 3)}
@@ -111,7 +121,8 @@ class Command(BaseCommand):
                 user=user, symbol=o["symbol"].upper(), side=o["side"], quantity=o["qty"],
                 horizon_seconds=o["horizon"], interval_seconds=o["interval"], strategy=o["strategy"],
                 approval_mode=APPROVAL_MODES[o["approve"]], venue=o["venue"], advisor=advisor,
-                notes=o["notes"] or f"headless: manage.py execute ({o['approve']} approval)")
+                notes=o["notes"] or f"headless: manage.py execute ({o['approve']} approval)",
+                raise_limits_reason=o["raise_limits"])
         except InvalidInput as exc:
             raise CommandError(_option_error(str(exc), o)) from None
         except PermissionDenied as exc:
