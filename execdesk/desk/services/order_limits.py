@@ -63,16 +63,16 @@ def order_limit_breaches(*, instrument: Instrument, quantity: Decimal, price: De
                                          f"{limits.max_order_notional:,.0f} {quote}",
                                {"notional": f"{notional:f}", "limit": f"{limits.max_order_notional:f}"}))
     daily = Decimal(str(round(sum(volume for _, volume in hourly_volumes), 8)))
-    share_pct = limits.max_daily_volume_share * 100
+    share_pct = f"{limits.max_daily_volume_pct.normalize():f}"
     if daily <= 0:
         breaches.append(Breach(VOLUME_SHARE, f"{instrument.symbol} has no recorded volume over the last 24 hours: "
-                                             f"the desk cannot check the {share_pct:g} % daily volume limit",
+                                             f"the desk cannot check the {share_pct} % daily volume limit",
                                {"daily_volume": "0", "limit": f"{limits.max_daily_volume_share:f}"}))
     elif quantity > daily * limits.max_daily_volume_share:
         share = quantity / daily
-        breaches.append(Breach(VOLUME_SHARE, f"quantity {quantity:,f} {base} is {share:.2%} of {instrument.symbol}'s "
+        breaches.append(Breach(VOLUME_SHARE, f"quantity {quantity:,f} {base} is {share * 100:.2f} % of {instrument.symbol}'s "
                                              f"volume over the last 24 hours ({daily:,.2f} {base}), above the "
-                                             f"desk's limit of {share_pct:g} %",
+                                             f"desk's limit of {share_pct} %",
                                {"quantity": f"{quantity:f}", "daily_volume": f"{daily:f}",
                                 "share": f"{share:.6f}", "limit": f"{limits.max_daily_volume_share:f}"}))
     return breaches

@@ -1,0 +1,34 @@
+"""One row the database cannot convert (written around the services) never takes the desk down: the overview
+lists the other orders and marks that one, and the other orders' pages open."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from execdesk.desk.models import ParentOrder
+
+pytestmark = [pytest.mark.django_db,
+              pytest.mark.skipif(connection.vendor != "sqlite",
+                                 reason="PostgreSQL's numeric(28, 10) refuses the value outright; SQLite stores it")]
+
+
+def _corrupt(parent: ParentOrder) -> None:
+    # 1e30 does not fit DecimalField(28, 10): SQLite stores it as a double that Django cannot read back
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE desk_parentorder SET auto_cap_notional = 1e30 WHERE id = %s", [parent.pk])
+
+
+def test_the_overview_lists_the_others_and_marks_the_unreadable_one(client, alice, make_order):
+    good, bad = make_order(start=False), make_order(start=False)
+    _corrupt(bad)
+    with pytest.raises(ArithmeticError):  # the row is really unreadable
+        ParentOrder.objects.get(pk=bad.pk)
+    client.force_login(alice)
+    r = client.get("/")
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert f'<tr data-order-id="{good.pk}" data-symbol="BTCUSDT"' in page
+    assert f'<tr data-order-id="{bad.pk}" data-status="INITIALIZED" class="unreadable-row">' in page
+    assert "Unreadable: a stored figure of this order cannot be read" in page
+    assert client.get(f"/orders/{good.pk}/").status_code == 200
