@@ -84,7 +84,7 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
     if raise_limits_reason:
         require_supervisor(user, "raising the desk's limits for an order")
     default_interval = settings.EXECDESK["LLM_DEFAULT_INTERVAL_SECONDS" if advisor == CLAUDE else "DEFAULT_INTERVAL_SECONDS"]
-    interval = interval_seconds or default_interval
+    interval = default_interval if interval_seconds in (None, "") else interval_seconds  # 0 is refused, not "default"
     qty, horizon_seconds, interval = _validate(symbol, side, quantity, horizon_seconds, interval, strategy,
                                                approval_mode, venue)
     if advisor is None:
