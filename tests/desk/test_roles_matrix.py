@@ -33,6 +33,7 @@ WRITES = {
     "desk:order_action": {"auditor"},
     "desk:order_mode": {"auditor"},
     "desk:order_amend": {"auditor"},
+    "desk:order_approve": {"trader", "auditor"},  # four-eyes on a whole order: supervisors only
     "desk:proposal_action": {"auditor"},
     "desk:trading_state": {"trader", "auditor"},
     "desk:token_revoke": set(),  # anyone with a desk role manages their own API tokens
@@ -66,6 +67,7 @@ def _url(name: str, world) -> str:
               "desk:review_order": {"order_id": world["order_id"]}, "desk:review_export": {"fmt": "json"},
               "desk:order_action": {"order_id": world["order_id"], "action": "pause"},
               "desk:order_mode": {"order_id": world["order_id"]}, "desk:order_amend": {"order_id": world["order_id"]},
+              "desk:order_approve": {"order_id": world["order_id"]},
               "desk:proposal_action": {"proposal_id": world["proposal_id"], "action": "approve"},
               "desk:token_revoke": {"token_id": world["token_id"]}}.get(name, {})
     url = reverse(name, kwargs=kwargs)

@@ -40,6 +40,9 @@ def parent_order_approve(*, parent_id: int, user, reason: str = "") -> ParentOrd
 
 
 def _check(parent: ParentOrder, actor: Actor) -> None:
+    if role_of(actor.user) != SUPERVISOR:
+        raise PermissionDenied(f"approving an order above the four-eyes threshold needs the supervisor role "
+                               f"(you are {actor.role})")
     if parent.state != ParentStatus.INITIALIZED:
         raise InvalidInput(f"order {parent.pk} is {parent.status}: only an order not yet started is approved")
     if not parent_needs_four_eyes(parent):
@@ -47,8 +50,5 @@ def _check(parent: ParentOrder, actor: Actor) -> None:
                            f"threshold of {four_eyes_threshold():,.2f} USDT: it needs no approval")
     if parent.start_approved_by_id is not None:
         raise FourEyesRequired(f"order {parent.pk} was already approved by {parent.start_approved_by.get_username()}")
-    if role_of(actor.user) != SUPERVISOR:
-        raise PermissionDenied(f"approving an order above the four-eyes threshold needs the supervisor role "
-                               f"(you are {actor.role})")
     if parent.created_by_id == actor.user.pk:
         raise FourEyesRequired(f"order {parent.pk}: nobody approves their own order; another supervisor must")
