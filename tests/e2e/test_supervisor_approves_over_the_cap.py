@@ -1,6 +1,7 @@
 """Four-eyes in the browser: an order in `auto_within_limits` whose first slice is over its auto cap and over
 the desk's four-eyes threshold waits; the trader cannot approve it (and is told why); the supervisor, in
-another browser, approves it; the trader's page shows the child order and the fill arrive live."""
+another browser, approves it (after approving the whole order, also above the threshold, before it could
+start); the trader's page shows the child order and the fill arrive live."""
 
 from __future__ import annotations
 
@@ -29,6 +30,12 @@ def test_supervisor_in_another_browser_approves_what_the_trader_may_not(desk_ser
                              approval_mode="auto_within_limits", auto_cap=AUTO_CAP_USDT)
     page = trader.page
     expect(page.locator("#order-mode")).to_have_text(f"auto ≤ {AUTO_CAP_USDT} USDT")
+    # The whole order is above four-eyes too: the supervisor approves it before the trader can start it.
+    supervisor = open_desk(browser, base, "supervisor")
+    supervisor.page.goto(order_url)
+    supervisor.page.click("#approve-order-btn")
+    expect(supervisor.page.locator("#order-four-eyes")).to_contain_text("approved by supervisor")
+    page.reload()
     trader.watch_navigation()
     start_order(page)
 
@@ -52,7 +59,6 @@ def test_supervisor_in_another_browser_approves_what_the_trader_may_not(desk_ser
     note.scroll_into_view_if_needed()
     page.screenshot(path=str(tmp_path / "trader-waits-for-supervisor.png"))
 
-    supervisor = open_desk(browser, base, "supervisor")
     supervisor.page.goto(order_url)
     theirs = pending_card(supervisor.page, proposal_id)
     expect(theirs).to_be_visible(timeout=10_000)
