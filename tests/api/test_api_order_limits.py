@@ -19,7 +19,7 @@ def test_a_million_bitcoin_order_is_refused_naming_the_notional_limit(as_alice):
     assert not ParentOrder.objects.exists() and not AuditEvent.objects.filter(action="parent.created").exists()
 
 
-def test_a_thousand_bitcoin_in_exponent_form_is_refused_too(as_alice):
+def test_a_thousand_bitcoin_order_is_refused_too(as_alice):
     r = as_alice.post("/api/orders", {**ORDER, "quantity": "1000"})
     assert r.status_code == 422 and "per-order limit" in r.json()["detail"]
     assert not ParentOrder.objects.exists()

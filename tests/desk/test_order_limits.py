@@ -33,6 +33,13 @@ def test_a_fat_finger_on_the_form_is_refused_naming_the_limit_and_nothing_is_wri
     assert not ParentOrder.objects.exists()
 
 
+def test_a_thousand_bitcoin_typed_as_1e3_is_refused(client, alice):
+    client.force_login(alice)
+    r = client.post("/orders/new/", {**FORM, "quantity": "1e3"})
+    assert r.status_code == 400 and "per-order limit" in r.content.decode()
+    assert not ParentOrder.objects.exists()
+
+
 def test_a_supervisor_raises_a_limit_on_the_form_with_a_reason(client, bob):
     client.force_login(bob)
     assert 'name="raise_limits_reason"' in client.get("/").content.decode()
