@@ -29,7 +29,7 @@ def test_the_defaults_let_four_eyes_fire_below_the_hard_caps(settings):
                                  {"EXECDESK_MAX_DAILY_VOLUME_SHARE": "nan"}])
 def test_incoherent_limits_fail_at_start_up(env):
     done = subprocess.run([sys.executable, "-c", "import execdesk.settings"], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=60)
+                          env={**os.environ, "EXECDESK_SECRET_KEY": "tests-only", **env}, timeout=60)
     assert done.returncode != 0 and "ConfigError" in done.stderr
     assert next(iter(env)) in done.stderr.splitlines()[-1]
 
