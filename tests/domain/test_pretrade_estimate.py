@@ -152,8 +152,8 @@ def test_warnings_explain_a_large_order_a_wide_spread_high_volatility_and_a_clam
 def test_slices_above_the_per_order_notional_limit_are_flagged():
     est = _estimate(quantity=60.0, horizon_s=7200.0, interval_s=60.0)  # 120 slices of 32,000 quote
     assert not any("per-order limit" in w for w in est.warnings)
-    est = _estimate(quantity=60.0, horizon_s=7200.0, interval_s=600.0)  # 12 slices of 320,000 quote
-    assert any("320,000 each" in w for w in est.warnings)
+    est = _estimate(quantity=120.0, horizon_s=7200.0, interval_s=600.0)  # 12 slices of 640,000 quote
+    assert any("640,000 each" in w for w in est.warnings)
 
 
 def test_zero_volatility_gives_a_collapsed_band_and_a_warning():
