@@ -51,7 +51,7 @@ def parent_order_list(*, limit: int = 100, statuses: tuple[str, ...] | None = No
         if text.lstrip("#").isdigit():
             match |= Q(pk=int(text.lstrip("#")))
         qs = qs.filter(match)
-    orders = _readable(qs.order_by("-created_at"), limit)
+    orders = readable_rows(qs.order_by("-created_at"), limit=limit)
     now = timezone.now()
     for o in orders:
         if getattr(o, "unreadable", False):
@@ -75,13 +75,15 @@ class UnreadableOrder:
     unreadable: bool = True
 
 
-def _readable(qs, limit: int) -> list:
+def readable_rows(qs, *, limit: int, offset: int = 0) -> list:
+    """The parent orders of `qs[offset:offset + limit]`, an UnreadableOrder in place of any row that cannot be
+    converted (one query when all can, as always)."""
     try:
-        return list(qs[:limit])
+        return list(qs[offset:offset + limit])
     except (ArithmeticError, TypeError, ValueError):  # decimal.InvalidOperation is an ArithmeticError
         pass
     rows = []
-    for pk in qs.values_list("pk", flat=True)[:limit]:
+    for pk in qs.values_list("pk", flat=True)[offset:offset + limit]:
         try:
             rows.append(qs.get(pk=pk))
         except (ArithmeticError, TypeError, ValueError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from execdesk.desk.models import ApiToken, ParentOrder, Proposal
+from execdesk.desk.selectors import readable_rows
 
 
 def parent_order_page(*, status: str | None = None, symbol: str | None = None, limit: int = 50,
@@ -13,7 +14,7 @@ def parent_order_page(*, status: str | None = None, symbol: str | None = None, l
         qs = qs.filter(status=status)
     if symbol:
         qs = qs.filter(symbol=symbol)
-    return list(qs[offset:offset + limit]), qs.count()
+    return readable_rows(qs, limit=limit, offset=offset), qs.count()  # an unreadable row is marked, not a 500
 
 
 def proposal_page(*, parent_id: int | None = None, status: str | None = None, limit: int = 50,

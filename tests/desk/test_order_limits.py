@@ -66,3 +66,11 @@ def test_the_cli_refuses_a_fat_finger_naming_the_option(alice):
     with pytest.raises(CommandError, match=r"--qty 1000000: notional [\d,]+ USDT is above the desk's per-order limit"):
         call_command("execute", "--symbol", "BTCUSDT", "--side", "buy", "--qty", "1000000", "--horizon", "60")
     assert not ParentOrder.objects.exists()
+
+
+def test_the_cli_raises_a_limit_for_a_supervisor_and_four_eyes_still_holds_the_start(bob):
+    with pytest.raises(CommandError, match=r"was created but not started: order \d+ is [\d,.]+ USDT, above"):
+        call_command("execute", "--symbol", "BTCUSDT", "--side", "buy", "--qty", "40", "--horizon", "60",
+                     "--user", "bob", "--raise-limits", "client block, risk signed")
+    parent = ParentOrder.objects.get()
+    assert parent.limits_raised["reason"] == "client block, risk signed" and parent.status == "INITIALIZED"

@@ -32,3 +32,13 @@ def test_the_overview_lists_the_others_and_marks_the_unreadable_one(client, alic
     assert f'<tr data-order-id="{bad.pk}" data-status="INITIALIZED" class="unreadable-row">' in page
     assert "Unreadable: a stored figure of this order cannot be read" in page
     assert client.get(f"/orders/{good.pk}/").status_code == 200
+
+
+def test_the_api_list_leaves_it_out_and_names_it(alice, make_order):
+    from tests.api.conftest import Api, token_for
+
+    good, bad = make_order(start=False), make_order(start=False)
+    _corrupt(bad)
+    r = Api(token_for(alice)).get("/api/orders")
+    assert r.status_code == 200
+    assert [o["id"] for o in r.json()["items"]] == [good.pk] and r.json()["unreadable"] == [bad.pk]

@@ -79,11 +79,14 @@ def order_create(request: HttpRequest, payload: OrderCreateIn):
 
 
 @router.get("/orders", response={200: OrderPage, **READ}, summary="List parent orders",
-            description="Newest first. Filter by status and symbol; page with limit (1–200) and offset.")
+            description="Newest first. Filter by status and symbol; page with limit (1–200) and offset. An order "
+                        "the database cannot read is listed in `unreadable` instead of failing the page.")
 def order_list(request: HttpRequest, filters: Query[OrderFilters]):
     f = filters
     rows, count = parent_order_page(status=f.status, symbol=f.symbol, limit=f.limit, offset=f.offset)
-    return {"items": [order_payload(p) for p in rows], "count": count, "limit": f.limit, "offset": f.offset}
+    readable = [p for p in rows if not getattr(p, "unreadable", False)]
+    return {"items": [order_payload(p) for p in readable], "count": count, "limit": f.limit, "offset": f.offset,
+            "unreadable": [p.pk for p in rows if getattr(p, "unreadable", False)]}
 
 
 @router.get("/orders/{order_id}", response={200: OrderDetailOut, **READ_ONE},

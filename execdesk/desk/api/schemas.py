@@ -292,6 +292,8 @@ class OrderDetailOut(OrderOut):
 class OrderPage(Schema):
     items: list[OrderOut]
     count: int = Field(description="orders matching the filters, over all pages")
+    unreadable: list[int] = Field(description="ids of orders on this page whose stored figures the database cannot "
+                                              "read (left out of items; the desk's log names them)")
     limit: int
     offset: int
 
