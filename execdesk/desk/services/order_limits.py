@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 
 from execdesk.desk.services.errors import InvalidInput
+from execdesk.desk.services.inputs import decimal_input
 from execdesk.domain.instrument import Instrument
 
 NOTIONAL = "max_order_notional"
@@ -98,8 +99,6 @@ def price_collar_check(name: str, price: Decimal, *, mid: float, quote: str = "U
 
 def auto_cap_input(value: object) -> Decimal:
     """The auto-approval cap: zero (none) up to the desk's per-order limit; above it is a typo, not a cap."""
-    from execdesk.desk.services.inputs import decimal_input
-
     cap = decimal_input("auto cap", value)
     if cap < 0:
         raise InvalidInput(f"auto cap must be zero or more, got {cap}")
