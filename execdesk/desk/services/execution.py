@@ -46,6 +46,7 @@ from execdesk.desk.services.market import (
 )
 from execdesk.desk.services.proposals import proposal_approve
 from execdesk.desk.services.strategy import impact_observe_due, slice_impact_bps
+from execdesk.desk.services.trading_gate import desk_halted
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.proposals import Action, ProposalDraft
@@ -105,6 +106,10 @@ def execution_step(*, parent_id: int) -> Proposal | None:
         push_order(parent_id, "error", {"error": f"no proposal this step: {exc}"})
         return None
     with desk_atomic():
+        # Read under the desk lock, in the transaction that would record the proposal: a halt committed
+        # before this point is seen; one committed after it withdraws what this step makes.
+        if desk_halted() is not None:
+            return None  # HALTED: no proposal at all (nor a question to Claude) until the desk resumes
         parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
         if not parent.state.is_working:
             return None

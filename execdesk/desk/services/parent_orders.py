@@ -32,6 +32,7 @@ from execdesk.desk.services.market import (
     market_snapshot,
 )
 from execdesk.desk.services.strategy import pretrade_for, strategy_of, strategy_params_for
+from execdesk.desk.services.trading_gate import trading_gate_new_order
 from execdesk.desk.services.transitions import audit_refused_transition, parent_transition
 from execdesk.domain.orders import ChildStatus
 from execdesk.domain.states import IllegalTransition, ParentStatus
@@ -76,6 +77,7 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
     """A parent order in INITIALIZED with its pre-trade estimate. `venue` "paper" trades the simulated
     market on the paper venue, "bybit" the live Bybit market; `advisor` None takes the strategy's own."""
     require_trader(user, "creating a parent order")
+    trading_gate_new_order(what="creating a parent order", symbol=symbol, side=side)
     default_interval = settings.EXECDESK["LLM_DEFAULT_INTERVAL_SECONDS" if advisor == CLAUDE else "DEFAULT_INTERVAL_SECONDS"]
     interval = interval_seconds or default_interval
     qty = _validate(symbol, side, quantity, horizon_seconds, interval, strategy, approval_mode, venue)
@@ -168,6 +170,7 @@ def _change(parent_id: int, *, user, target: ParentStatus, verb: str, reason: st
 
 def parent_order_start(*, parent_id: int, user) -> ParentOrder:
     require_trader(user, "starting a parent order")
+    trading_gate_new_order(what=f"starting order {parent_id}", parent_id=parent_id)
     actor = Actor.of(user)
     bybit_inputs = None
     venue = ParentOrder.objects.filter(pk=parent_id).values_list("venue", flat=True).first()
