@@ -76,7 +76,10 @@ def push_desk(data: dict[str, Any], *, markets: list[tuple[str, str]] | None = N
     socket joins, and to the given markets' groups (symbol, venue), which every order page's socket joins
     — a finished order's page too. A handful of groups, however many orders the desk has."""
     groups = [DESK_GROUP] + [market_group(symbol, venue) for symbol, venue in markets or []]
-    push(groups, DeskEvent(type="desk", order_id=None, data=data))
+    event = DeskEvent(type="desk", order_id=None, data=data)
+    # Sent the moment the change commits, ahead of any push_batch (a halt's batch waits for every order's
+    # pushes, and in eager mode for its cancel tasks): the banner must not wait for the orders.
+    transaction.on_commit(lambda: _send(groups, event))
 
 
 def push_market(symbol: str, data: dict[str, Any], *, venue: str = "paper") -> None:

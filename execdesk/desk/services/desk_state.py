@@ -61,6 +61,9 @@ def _trading_state_set(*, user, state: str, reason: str) -> DeskState:
         row.trading_state, row.reason, row.changed_by = target.value, reason[:2000], actor.label
         row.changed_at = now = timezone.now()
         row.save()  # first: whatever happens to one order below, the desk's state is what the supervisor set
+        # registered first, so it is the first thing sent when the change commits: every page's banner
+        markets = list(ParentOrder.objects.values_list("symbol", "venue").distinct().order_by())
+        push_desk(desk_state_payload(row), markets=markets)
         cancelled, failed = 0, []
         if target is TradingState.HALTED:
             clocks_stop_all(now)  # no schedule backlog accrues while halted
@@ -80,8 +83,6 @@ def _trading_state_set(*, user, state: str, reason: str) -> DeskState:
         audit_record(actor=actor, action="desk.trading_state", obj=row, parent_order_id=None,
                      payload={"from": before, "to": target.value, "reason": row.reason,
                               "child_orders_cancelled": cancelled, "orders_failed": failed})
-        markets = list(ParentOrder.objects.values_list("symbol", "venue").distinct().order_by())
-        push_desk(desk_state_payload(row), markets=markets)
     return row
 
 
