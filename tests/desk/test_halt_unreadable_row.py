@@ -14,10 +14,7 @@ from execdesk.desk.services.desk_state import desk_trading_state_set
 from execdesk.desk.services.proposals import proposal_override
 from tests.api.conftest import Api, token_for
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL refuses to store such a number"),
-]
+pytestmark = pytest.mark.django_db
 
 
 def _resting(alice, parent, proposal, capture) -> ChildOrder:
@@ -30,10 +27,15 @@ def _resting(alice, parent, proposal, capture) -> ChildOrder:
     return child
 
 
-def _break(table: str, column: str, pk: int) -> None:
-    """What a write without validation left behind (issue 13): 1e30 in a decimal(28, 10) column."""
+def _break(table: str, pk: int) -> None:
+    """Make a row the database driver cannot read back. SQLite: what a write without validation left behind
+    (issue 13), 1e30 in a decimal(28, 10) column. PostgreSQL refuses that number, but stores an 'infinity'
+    timestamp, which psycopg cannot turn into a datetime."""
+    column, value = ("quantity", "1e30") if table == "desk_childorder" else ("auto_cap_notional", "1e30")
+    if connection.vendor == "postgresql":
+        column, value = "created_at", "'infinity'"
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {column} = 1e30 WHERE id = %s", [pk])
+        cursor.execute(f"UPDATE {table} SET {column} = {value} WHERE id = %s", [pk])
 
 
 @pytest.fixture
@@ -45,10 +47,10 @@ def desk(alice, make_order, proposal_for, django_capture_on_commit_callbacks):
     children = [_resting(alice, p, proposal_for(p), capture) for p in sound]
     broken_order = make_order()
     broken_pending = proposal_for(broken_order)
-    _break("desk_parentorder", "auto_cap_notional", broken_order.pk)
+    _break("desk_parentorder", broken_order.pk)
     child_broken = make_order()
     broken_child = _resting(alice, child_broken, proposal_for(child_broken), capture)
-    _break("desk_childorder", "quantity", broken_child.pk)
+    _break("desk_childorder", broken_child.pk)
     return {"children": children, "broken": broken_order.pk, "pending": broken_pending.pk,
             "child_broken": child_broken.pk}
 
