@@ -1,11 +1,14 @@
 """HALT is one gate: while the desk is halted no proposal is made (no blocked one with its toast either, and no
 question to Claude), no parent order is created or started — through the services, the API (409 naming who
-halted, when and why) and the pages; the supervisor's resume opens the gate again. REDUCING admits only a new
+halted, when and why), the pages and `manage.py execute`; the supervisor's resume opens the gate again. REDUCING admits only a new
 order that reduces the desk's net position in its symbol."""
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from execdesk.desk.models import AdvisorQuery, AuditEvent, ParentOrder, Proposal, QueryKind, QueryStatus
@@ -80,6 +83,14 @@ def test_the_pages_show_the_refusal(client, alice, bob, make_order):
     start = client.post(reverse("desk:order_action", args=[waiting.pk, "start"]), HTTP_ACCEPT="application/json")
     assert start.status_code == 409 and "refused: the desk is HALTED by bob" in start.json()["error"]
     assert ParentOrder.objects.count() == 1
+
+
+def test_the_execute_command_is_refused_naming_the_halt(alice, bob):
+    _halt(bob)
+    with pytest.raises(CommandError, match="creating a parent order refused: " + HALTED_BY_BOB):
+        call_command("execute", "--symbol", "BTCUSDT", "--side", "buy", "--qty", "0.05", "--horizon", "300",
+                     "--user", "alice", stdout=StringIO(), stderr=StringIO())
+    assert not ParentOrder.objects.exists()
 
 
 def test_reducing_admits_only_a_new_order_that_reduces_the_net_position(alice, bob, make_order):
