@@ -118,6 +118,8 @@ def _settle_one(pk: int, actor: Actor, *, stop: bool, reason: str) -> tuple[int,
         audit_record(actor=actor, action="desk.order_settle_failed", object_type="parentorder", object_id=str(pk),
                      parent_order_id=pk, payload={"reason": reason, "error": error,
                                                   "proposals_withdrawn": withdrawn})
+        push_order(pk, "error", {"error": f"{reason}: this order could not be settled ({error}); its open child "
+                                          "orders may still be working — check them at the venue"})
         return 0, [{"order_id": pk, "error": error}]
 
 

@@ -106,14 +106,14 @@ def execution_step(*, parent_id: int) -> Proposal | None:
         push_order(parent_id, "error", {"error": f"no proposal this step: {exc}"})
         return None
     with desk_atomic():
+        parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
+        if not parent.state.is_working:
+            return None
+        child_order_cancel_stale(parent=parent, older_than_s=parent.interval_seconds)  # cancels: halted or not
         # Read under the desk lock, in the transaction that would record the proposal: a halt committed
         # before this point is seen; one committed after it withdraws what this step makes.
         if desk_halted() is not None:
             return None  # HALTED: no proposal at all (nor a question to Claude) until the desk resumes
-        parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
-        if not parent.state.is_working:
-            return None
-        child_order_cancel_stale(parent=parent, older_than_s=parent.interval_seconds)
         parent.refresh_from_db()
         if parent.state != ParentStatus.ACTIVE:
             return None  # a child order is working; the next proposal waits for it
