@@ -17,7 +17,7 @@ from execdesk.desk.services.child_orders import child_orders_cancel_open
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.parent_orders import supersede_pending
 from execdesk.desk.services.schedule_clock import clocks_run_all, clocks_stop_all
-from execdesk.desk.services.trading_gate import desk_state_row
+from execdesk.desk.services.trading_gate import desk_state_row, net_position  # noqa: F401  (its old home)
 from execdesk.domain.orders import ChildStatus
 from execdesk.domain.risk import TradingState
 
