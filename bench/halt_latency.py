@@ -1,6 +1,7 @@
-"""Time the desk-wide HALT (issue 6): from a supervisor's `desk_trading_state_set(state="HALTED")` until
-every open child order is cancelled — (a) paper children CANCELLED in the database, (b) Bybit children
-cancelled at the loopback Bybit server (none of our orders open in its book) and CANCELLED in the database.
+"""Time the desk-wide HALT (issues 6, 13): from a supervisor's `desk_trading_state_set(state="HALTED")` until
+every open child order is cancelled and every open page heard it — (a) paper children CANCELLED in the
+database, (b) Bybit children cancelled at the loopback Bybit server (none of our orders open in its book) and
+CANCELLED in the database, (c) every open page's socket got the "desk" push.
 
     .venv/bin/python bench/halt_latency.py --paper 20 --bybit 10 --repeat 10 [--worker eager|embedded]
                                            [--broker-poll SECONDS] [--profile [FILE]] [--json FILE]
@@ -12,8 +13,17 @@ book), so nothing fills. Before each Bybit order the loopback tape gets a 1 BTC 
 none of our bids): without it the seeded trades age out of the 1-minute window, volume_1m dries up and the
 TWAP step proposes WAIT. Then bob (supervisor) halts the desk as the page and the API do, while a watcher
 thread (its own database connection, as a page reading the desk would) stamps when (a) and (b) first hold,
-every 5 ms. The bench checks once (first repeat) that the halt refuses new orders and that only a
-supervisor's resume lets them work again, resumes the desk (ACTIVE), and cancels the repeat's parent orders.
+every 5 ms.
+
+(c) The banner (issue 13): every open page must hear the halt within a second. The bench keeps open page
+sockets — the overview's (the socket every page without an order socket opens), a waiting order's, a
+finished order's, and each working order's page — through the desk's real ASGI application, consumer and
+embedded channel layer, on an event loop of their own (as Daphne's); each stamps when the "desk" push with
+HALTED reaches it. The loopback has no network hop: a browser adds its own round trip.
+
+The bench checks once (first repeat) that the halted desk makes no proposal and refuses to create or start
+an order, that only a supervisor's resume lets them work again, resumes the desk (ACTIVE), and cancels the
+repeat's parent orders.
 Where the time goes is recorded by wrapping a few module-level names with timers (the cancel services the
 tasks call, the halt's last statement, the dashboard push, the commit-hook runner); `--profile` adds
 cProfile on the last halt.
@@ -95,7 +105,7 @@ def machine() -> dict[str, Any]:
 @dataclass
 class Spans:
     """Start/end (perf_counter) of the calls the halt makes, recorded by wrapping module-level names; the
-    wrapped functions run unchanged. `desk_state.push_desk` is the last call inside the halt's transaction."""
+    wrapped functions run unchanged. `desk_state.audit_record` is the last call inside the halt's transaction."""
 
     calls: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
@@ -123,7 +133,7 @@ def spans_recorded(spans: Spans) -> Iterator[None]:
     from execdesk.desk.services import desk_state
 
     targets = [(tasks, "live_child_cancel"), (tasks, "venue_cancel_all"), (push, "_send"),
-               (desk_state, "child_orders_cancel_open"), (desk_state, "push_desk")]
+               (desk_state, "child_orders_cancel_open"), (desk_state, "audit_record")]
     originals = [(module, name, getattr(module, name)) for module, name in targets]
 
     def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -209,10 +219,98 @@ class Watcher(threading.Thread):
             connection.close()
 
 
+class PageSockets:
+    """Open dashboard pages: one websocket per page, through the desk's real ASGI application, consumer and
+    (embedded) channel layer, on an event loop of their own as Daphne's would be. Each stamps when the
+    "desk" push with HALTED first reaches it after `arm()`; the figures say how long the banner took."""
+
+    def __init__(self, cookie: bytes) -> None:
+        import asyncio
+
+        self.cookie = cookie
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="page-sockets", daemon=True)
+        self.thread.start()
+        self.pages: dict[str, Any] = {}  # name -> (communicator, reader task)
+        self.heard: dict[str, float] = {}
+        self.t0 = 0.0
+
+    def _run(self, coro: Any) -> Any:
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
+
+    def open(self, name: str, path: str) -> None:
+        self._run(self._open(name, path))
+
+    async def _open(self, name: str, path: str) -> None:
+        import asyncio
+
+        from channels.testing import WebsocketCommunicator
+
+        from execdesk.asgi import application
+
+        headers = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000"), (b"cookie", self.cookie)]
+        communicator = WebsocketCommunicator(application, path, headers=headers)
+        connected, code = await communicator.connect(timeout=10)
+        if not connected:
+            raise SystemExit(f"page socket {path} refused ({code})")
+        self.pages[name] = (communicator, asyncio.ensure_future(self._read(name, communicator)))
+
+    async def _read(self, name: str, communicator: Any) -> None:
+        while True:  # every event the page gets (market ticks, order events) is read, as a page does
+            event = await communicator.receive_json_from(timeout=3600)
+            if (self.t0 and name not in self.heard and event.get("type") == "desk"
+                    and event["data"].get("trading_state") == "HALTED"):
+                self.heard[name] = time.perf_counter()
+
+    def close(self, names: list[str]) -> None:
+        self._run(self._close(names))
+
+    async def _close(self, names: list[str]) -> None:
+        for name in names:
+            communicator, reader = self.pages.pop(name)
+            reader.cancel()
+            await communicator.disconnect()
+
+    def arm(self, t0: float) -> None:
+        self.heard, self.t0 = {}, t0
+
+    def wait(self, timeout_s: float) -> dict[str, float]:
+        """Milliseconds from the halt's call to each page hearing it (waits until all did or the timeout)."""
+        end = time.perf_counter() + timeout_s
+        while len(self.heard) < len(self.pages) and time.perf_counter() < end:
+            time.sleep(POLL_S)
+        missing = sorted(set(self.pages) - set(self.heard))
+        if missing:
+            raise SystemExit(f"{len(missing)} open pages did not hear the halt within {timeout_s:.0f} s: "
+                             f"{missing[:5]}")
+        return {name: (at - self.t0) * 1000 for name, at in self.heard.items()}
+
+    def stop(self) -> None:
+        self.close(list(self.pages))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
 class Bench:
     def __init__(self, rest, trader, supervisor) -> None:
         self.rest, self.trader, self.supervisor = rest, trader, supervisor
         self.skipped_steps = 0  # first execution steps that made no proposal and were run again
+        self.pages: PageSockets = None  # type: ignore[assignment]  # opened by open_pages()
+
+    def open_pages(self, cookie: bytes) -> None:
+        """The pages open for the whole bench: the overview (the socket every page without an order socket
+        of its own opens), a waiting order's page and a finished order's page (its market's group only)."""
+        from execdesk.desk.services.parent_orders import parent_order_cancel, parent_order_create
+
+        self.pages = PageSockets(cookie)
+        self.pages.open("overview", "/ws/desk/")
+        make = {"user": self.trader, "symbol": SYMBOL, "side": "buy", "quantity": "0.5", "horizon_seconds": 600}
+        self.waiting = parent_order_create(**make).pk
+        finished = parent_order_create(**make).pk
+        parent_order_cancel(parent_id=finished, user=self.trader, reason="bench: a finished order's page")
+        self.pages.open("waiting order", f"/ws/orders/{self.waiting}/")
+        self.pages.open("finished order", f"/ws/orders/{finished}/")
 
     # ---- set-up, through the services only -----------------------------------------------------------
     def _started(self, venue: str):
@@ -270,6 +368,7 @@ class Bench:
                 (made.paper_children if venue == "paper" else made.bybit_children).append(child.pk)
                 if venue == "bybit":
                     made.bybit_links.append(child.order_link_id)
+                self.pages.open(f"order {parent.pk}", f"/ws/orders/{parent.pk}/")
                 advance()
         return made
 
@@ -280,6 +379,7 @@ class Bench:
         for pk in made.parents:
             if ParentOrder.objects.get(pk=pk).status not in ("CANCELLED", "COMPLETE"):
                 parent_order_cancel(parent_id=pk, user=self.trader, reason="bench: repeat done")
+        self.pages.close([name for name in list(self.pages.pages) if name in {f"order {pk}" for pk in made.parents}])
 
     # ---- the measurement ---------------------------------------------------------------------------
     def open_on_bybit(self, links: set[str]) -> int:
@@ -298,54 +398,59 @@ class Bench:
         requests_before = len(self.rest.requests)
         watcher.start()
         t0 = watcher.t0 = time.perf_counter()
+        self.pages.arm(t0)
         desk_trading_state_set(user=self.supervisor, state="HALTED", reason="bench: halt latency")
         returned = time.perf_counter()
+        heard = self.pages.wait(DONE_TIMEOUT_S)
         watcher.join(DONE_TIMEOUT_S + 1)
         if watcher.error or any(v is None for v in watcher.done.values()):
             raise SystemExit(f"not every child order was cancelled {DONE_TIMEOUT_S:.0f} s after the halt: "
                              f"{watcher.error or watcher.left}")
         requests = Counter(r.path for r in self.rest.requests[requests_before:])
         ms = {k: (v - t0) * 1000 for k, v in watcher.done.items()}  # type: ignore[operator]
+        order_pages = [v for k, v in heard.items() if k.startswith("order ")]
         return {"t0": t0, "call_ms": (returned - t0) * 1000, **{f"{k}_ms": v for k, v in ms.items()},
-                "all_ms": max(ms.values()), "watcher_polls": watcher.polls, "rest_requests": dict(requests)}
+                "all_ms": max(ms.values()), "watcher_polls": watcher.polls, "rest_requests": dict(requests),
+                "pages_all_ms": max(heard.values()), "page_overview_ms": heard["overview"],
+                "page_orders_max_ms": max(order_pages), "page_waiting_ms": heard["waiting order"],
+                "page_finished_ms": heard["finished order"], "pages": len(heard)}
 
     # ---- the refusal / resume check (once, while HALTED) -------------------------------------------
-    def check_halt_refuses_then_resume(self) -> list[tuple[str, bool, str]]:
+    def check_halt_refuses_then_resume(self, made: Round) -> list[tuple[str, bool, str]]:
         from django.core.exceptions import PermissionDenied
 
-        from execdesk.desk.models import ChildOrder
+        from execdesk.desk.models import ChildOrder, Proposal
         from execdesk.desk.services.desk_state import desk_trading_state, desk_trading_state_set
-        from execdesk.desk.services.errors import RiskBlocked
-        from execdesk.desk.services.proposals import proposal_approve, proposal_override
+        from execdesk.desk.services.execution import execution_step
+        from execdesk.desk.services.parent_orders import parent_order_create, parent_order_start
+        from execdesk.desk.services.proposals import proposal_approve
+        from execdesk.desk.services.trading_gate import TradingRefused
 
         checks: list[tuple[str, bool, str]] = []
-        retire: list[int] = []
-        for venue in ("paper", "bybit"):
-            parent, proposal = self._started(venue)
-            retire.append(parent.pk)
-            gate = next((c for c in proposal.risk_checks if c["code"] == "trading_state"), None)
-            checks.append((f"{venue}: a new proposal is blocked by the trading_state check",
-                           bool(gate) and not gate["passed"] and proposal.risk_blocked,
-                           gate["message"] if gate else "no trading_state check on the proposal"))
+        before = Proposal.objects.count()
+        for pk in made.parents:
+            execution_step(parent_id=pk)
+        proposed = Proposal.objects.count() - before
+        checks.append(("no proposal is made while HALTED", proposed == 0, f"{proposed} proposals"))
+        refusals = (
+            ("creating an order is refused", lambda: parent_order_create(
+                user=self.trader, symbol=SYMBOL, side="buy", quantity="0.5", horizon_seconds=600)),
+            ("starting a waiting order is refused", lambda: parent_order_start(parent_id=self.waiting,
+                                                                               user=self.trader)),
+        )
+        for label, attempt in refusals:
             try:
-                proposal_approve(proposal_id=proposal.pk, user=self.trader)
-                checks.append((f"{venue}: approving it is refused", False, "approved while HALTED"))
-            except RiskBlocked as exc:
-                checks.append((f"{venue}: approving it is refused", True, str(exc)[:80]))
-            try:
-                proposal_override(proposal_id=proposal.pk, user=self.trader, quantity=str(proposal.quantity),
-                                  order_type="market", tif="IOC", reason="bench: try to trade while halted")
-                checks.append((f"{venue}: overriding it is refused", False, "overridden while HALTED"))
-            except RiskBlocked as exc:
-                checks.append((f"{venue}: overriding it is refused", True, str(exc)[:80]))
-            sent = ChildOrder.objects.filter(parent=parent).count()
-            checks.append((f"{venue}: no child order was created", sent == 0, f"{sent} child orders"))
+                attempt()
+                checks.append((label, False, "done while HALTED"))
+            except TradingRefused as exc:
+                checks.append((label, True, str(exc)[:80]))
         try:
             desk_trading_state_set(user=self.trader, state="ACTIVE", reason="bench: a trader tries to resume")
             checks.append(("a trader cannot resume the desk", False, "the trader resumed it"))
         except PermissionDenied as exc:
             checks.append(("a trader cannot resume the desk", desk_trading_state() == "HALTED", str(exc)))
         desk_trading_state_set(user=self.supervisor, state="ACTIVE", reason="bench: supervisor resumes")
+        retire: list[int] = []
         for venue in ("paper", "bybit"):
             parent, proposal = self._started(venue)
             retire.append(parent.pk)
@@ -436,6 +541,7 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.core.management import call_command
+    from django.test import Client
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
@@ -456,6 +562,9 @@ def main() -> None:
     bob.groups.add(Group.objects.get(name="supervisor"))
 
     bench = Bench(rest, alice, bob)
+    client = Client()
+    client.force_login(alice)
+    bench.open_pages(f"sessionid={client.cookies['sessionid'].value}".encode())
     spans = Spans()
     samples: list[dict[str, Any]] = []
     checks: list[tuple[str, bool, str]] = []
@@ -482,7 +591,7 @@ def main() -> None:
                     sample.update(_breakdown(spans, sample["t0"]))
                     samples.append(sample)
                     if repeat == 0:
-                        checks = bench.check_halt_refuses_then_resume()
+                        checks = bench.check_halt_refuses_then_resume(made)
                     else:
                         desk_trading_state_set(user=bob, state="ACTIVE", reason="bench: next repeat")
                     bench.retire(made)
@@ -491,6 +600,8 @@ def main() -> None:
                     progress.console.print(f"halt {repeat + 1}: all cancelled in {sample['all_ms']:.0f} ms "
                                            f"(call {sample['call_ms']:.0f} ms)")
     finally:
+        if bench.pages is not None:
+            bench.pages.stop()
         rest.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -518,10 +629,10 @@ def _profile_summary(profiler: cProfile.Profile, dump: str) -> str:
 
 
 def _breakdown(spans: Spans, t0: float) -> dict[str, Any]:
-    """Milliseconds after the call: the halt's transaction to its last statement (push_desk) and to its
+    """Milliseconds after the call: the halt's transaction to its last statement (audit_record) and to its
     commit (its after-commit hooks start), the paper/Bybit child cancels inside it, the wait from commit to
     the first Bybit cancel task, the tasks' own time, the sweep's, and the dashboard pushes."""
-    in_tx_end = spans.last_end("push_desk") or t0
+    in_tx_end = spans.last_end("audit_record") or t0
     committed = spans.first_start("commit_hooks")
     first_task = spans.first_start("live_child_cancel") or spans.first_start("venue_cancel_all")
     return {
@@ -546,6 +657,11 @@ ROWS = (  # (sample key, label) in the printed table
     ("paper_db_ms", "(a) paper children CANCELLED in the DB"),
     ("bybit_venue_ms", "(b) no open order left on loopback Bybit"),
     ("bybit_db_ms", "(b) Bybit children CANCELLED in the DB"),
+    ("pages_all_ms", "halt → every open page heard it (banner)"),
+    ("page_overview_ms", "  the overview (and pages without an order socket)"),
+    ("page_orders_max_ms", "  the working orders' pages (the last of them)"),
+    ("page_waiting_ms", "  a waiting (INITIALIZED) order's page"),
+    ("page_finished_ms", "  a finished (CANCELLED) order's page"),
     ("call_ms", "desk_trading_state_set() returned"),
     ("in_transaction_ms", "  halt transaction, to its last statement"),
     ("cancel_open_in_tx_ms", "    of which child_orders_cancel_open"),
@@ -587,6 +703,10 @@ def _report(console, args, samples, checks, profile_text, setup, table_cls) -> N
     verdict = "within" if worst is not None and worst <= TARGET_S * 1000 else "ABOVE"
     console.print(f"target: every open child cancelled within {TARGET_S * 1000:.0f} ms — worst halt "
                   f"{worst} ms: {verdict} the target")
+    pages = figures["pages_all_ms"]["max"]
+    console.print(f"target: every open page ({samples[0]['pages']} sockets) hears the halt within "
+                  f"{TARGET_S * 1000:.0f} ms — worst halt {pages} ms: "
+                  f"{'within' if pages is not None and pages <= TARGET_S * 1000 else 'ABOVE'} the target")
     requests: Counter[str] = Counter()
     for s in samples:
         requests.update(s["rest_requests"])

@@ -71,10 +71,15 @@ def push_order(order_id: int, type_: EventType, data: dict[str, Any]) -> None:
     push([order_group(order_id), DESK_GROUP], DeskEvent(type=type_, order_id=order_id, data=data))
 
 
-def push_desk(data: dict[str, Any], *, order_ids: list[int] | None = None) -> None:
-    """A desk-wide event: to the overview and to the pages of the given orders."""
-    groups = [DESK_GROUP] + [order_group(pk) for pk in order_ids or []]
-    push(groups, DeskEvent(type="desk", order_id=None, data=data))
+def push_desk(data: dict[str, Any], *, markets: list[tuple[str, str]] | None = None) -> None:
+    """A desk-wide event (the trading state): to the overview's group, which every page without an order
+    socket joins, and to the given markets' groups (symbol, venue), which every order page's socket joins
+    — a finished order's page too. A handful of groups, however many orders the desk has."""
+    groups = [DESK_GROUP] + [market_group(symbol, venue) for symbol, venue in markets or []]
+    event = DeskEvent(type="desk", order_id=None, data=data)
+    # Sent the moment the change commits, ahead of any push_batch (a halt's batch waits for every order's
+    # pushes, and in eager mode for its cancel tasks): the banner must not wait for the orders.
+    transaction.on_commit(lambda: _send(groups, event))
 
 
 def push_market(symbol: str, data: dict[str, Any], *, venue: str = "paper") -> None:

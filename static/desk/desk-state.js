@@ -51,9 +51,9 @@
 
   var COPY = {
     HALTED: { title: "Halt the desk", submit: "HALT DESK", cls: "btn btn-halt",
-              help: "Every order stops: open child orders are cancelled on the venue and pending proposals withdrawn." },
+              help: "Every order stops: open child orders are cancelled on the venue, pending proposals withdrawn, and no proposal is made and no order created or started until the desk resumes." },
     ACTIVE: { title: "Resume the desk", submit: "Resume desk", cls: "btn btn-primary",
-              help: "Trading resumes: proposals blocked during the halt are withdrawn and working orders propose again at their next step." },
+              help: "Trading resumes: working orders propose again at once, their schedules continuing from where they stopped (deadlines move by the halt)." },
   };
 
   function bindDialog() {

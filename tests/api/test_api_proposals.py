@@ -97,8 +97,9 @@ def test_approving_a_proposal_that_breaks_a_hard_limit_is_refused_with_the_check
                                                                                   proposal_for):
     long_order = make_order(start=False)
     ParentOrder.objects.filter(pk=long_order.pk).update(executed_qty="0.3")  # the desk is long 0.3 BTC
+    buy_order = make_order(side="buy")  # working before the desk turns REDUCING (it could not start after)
     assert as_bob.post("/api/desk/state", {"state": "REDUCING", "reason": "risk limit"}).status_code == 200
-    buy = proposal_for(make_order(side="buy"))
+    buy = proposal_for(buy_order)
     assert buy.risk_blocked and buy.action != "WAIT"
     r = as_alice.post(f"/api/proposals/{buy.pk}/approve")
     assert r.status_code == 409 and "breaks a hard limit" in r.json()["detail"]

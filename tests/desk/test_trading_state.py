@@ -1,15 +1,14 @@
 """The desk-wide trading state: only a supervisor changes it, with a reason; the risk gate obeys it."""
 
-from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
 
 from execdesk.desk.models import AuditEvent, ChildOrder, DeskState, ParentOrder
-from execdesk.desk.services.desk_state import desk_trading_state, desk_trading_state_set, net_position
-from execdesk.desk.services.errors import DeskError, InvalidInput
-from execdesk.desk.services.proposals import proposal_approve, proposal_override
-from tests.desk.conftest import age_proposals
+from execdesk.desk.services.desk_state import desk_trading_state, desk_trading_state_set
+from execdesk.desk.services.errors import InvalidInput
+from execdesk.desk.services.proposals import proposal_override
+from execdesk.desk.services.trading_gate import net_position
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +32,8 @@ def test_only_a_supervisor_changes_the_state_and_a_reason_is_required(alice, bob
     assert not DeskState.objects.exists()
 
 
-def test_halt_cancels_open_child_orders_blocks_proposals_and_is_audited(alice, bob, make_order, proposal_for,
-                                                                       django_capture_on_commit_callbacks):
+def test_halt_cancels_open_child_orders_and_is_audited(alice, bob, make_order, proposal_for,
+                                                       django_capture_on_commit_callbacks):
     parent = make_order()
     proposal = proposal_for(parent)
     below = str(round(float(proposal.market["best_bid"]) * 0.995, 1))
@@ -49,24 +48,18 @@ def test_halt_cancels_open_child_orders_blocks_proposals_and_is_audited(alice, b
     assert child.status == "cancelled"
     event = AuditEvent.objects.get(action="desk.trading_state")
     assert event.payload["to"] == "HALTED" and event.payload["child_orders_cancelled"] == 1
+    assert event.payload["orders_failed"] == []
     assert event.actor_label == "bob"
-
-    age_proposals(parent, 60)
-    ChildOrder.objects.filter(pk=child.pk).update(created_at=child.created_at - timedelta(seconds=60))
-    halted = proposal_for(parent)
-    assert halted.action != "WAIT", halted.reasoning
-    assert not _check(halted, "trading_state")["passed"] and halted.risk_blocked
-    with pytest.raises(DeskError, match=r"breaks a hard limit \(trading_state: trading is HALTED"):
-        proposal_approve(proposal_id=halted.pk, user=alice)
 
 
 def test_reducing_allows_only_orders_that_cut_the_net_position(alice, bob, make_order, proposal_for):
     long_order = make_order(start=False)
     ParentOrder.objects.filter(pk=long_order.pk).update(executed_qty="0.3")  # the desk is long 0.3 BTC
     assert net_position("BTCUSDT") == pytest.approx(0.3)
+    buy_order = make_order(side="buy")  # working before the desk turns REDUCING
     desk_trading_state_set(user=bob, state="REDUCING", reason="risk limit reached")
 
-    buy = proposal_for(make_order(side="buy"))
+    buy = proposal_for(buy_order)
     sell = proposal_for(make_order(side="sell", quantity="0.2"))
     assert buy.action != "WAIT" and sell.action != "WAIT"
     assert not _check(buy, "trading_state")["passed"] and buy.risk_blocked
@@ -80,14 +73,12 @@ def test_halt_withdraws_pending_proposals(alice, bob, make_order, proposal_for):
     assert pending.status == "superseded" and pending.decision_reason == "desk halted"
 
 
-def test_resume_withdraws_the_proposals_blocked_during_the_halt_and_a_fresh_one_follows(alice, bob, make_order,
-                                                                                     proposal_for):
+def test_after_a_resume_the_withdrawn_proposal_is_replaced_at_once(alice, bob, make_order, proposal_for):
     parent = make_order(interval=120)
+    pending = proposal_for(parent)
     desk_trading_state_set(user=bob, state="HALTED", reason="exchange incident")
-    blocked = proposal_for(parent)
-    assert blocked.risk_blocked
     desk_trading_state_set(user=bob, state="ACTIVE", reason="incident over")
-    blocked.refresh_from_db()
-    assert blocked.status == "superseded" and blocked.decision_reason == "desk resumed (ACTIVE)"
-    fresh = proposal_for(parent)  # at once, not an interval (120 s) after the blocked one
-    assert fresh.seq == blocked.seq + 1 and not fresh.risk_blocked
+    pending.refresh_from_db()
+    assert pending.status == "superseded" and pending.decision_reason == "desk halted"
+    fresh = proposal_for(parent)  # at once, not an interval (120 s) after the withdrawn one
+    assert fresh.seq == pending.seq + 1 and not fresh.risk_blocked

@@ -1,8 +1,9 @@
 """The kill switch in the browser: while the trader's order has a resting child order (a passive limit the
 trader put below the touch by overriding the proposal), the supervisor presses HALT in the top bar and gives
 a reason; the trader's open order page shows the DESK HALTED banner and the child order cancelled without a
-reload (so does the auditor's review page, which has no order socket of its own), the next proposal cannot be
-approved, and the supervisor's "Resume desk" brings the desk back to ACTIVE everywhere."""
+reload (so do the auditor's review page, which has no order socket of its own, and the trader's second tab on
+an order not started yet), no proposal is left to approve, starting the waiting order is refused on its page
+naming the halt, and the supervisor's "Resume desk" brings the desk back to ACTIVE everywhere."""
 
 from __future__ import annotations
 
@@ -29,13 +30,16 @@ def test_supervisor_halts_the_desk_and_every_page_shows_it(desk_server, browser,
     auditor.page.goto(f"{base}/review/")
     trader = open_desk(browser, base, "trader")
     page = trader.page
+    waiting = trader.page.context.new_page()  # the trader's second tab: an order not started yet
+    create_order(waiting, base, quantity="0.01", horizon_s=120, interval_s=INTERVAL_S)
     order_url = create_order(page, base, quantity="0.06", horizon_s=120, interval_s=INTERVAL_S)
     trader.watch_navigation()
     start_order(page)
     everyone = (supervisor, auditor, trader)
-    for desk in everyone:
-        expect(desk.page.locator("#trading-state")).to_have_text("ACTIVE")
-        expect(desk.page.locator("#desk-banner")).to_be_hidden()
+    pages = [desk.page for desk in everyone] + [waiting]
+    for tab in pages:
+        expect(tab.locator("#trading-state")).to_have_text("ACTIVE")
+        expect(tab.locator("#desk-banner")).to_be_hidden()
 
     # The trader turns the first proposal into a passive limit below the touch: it rests on the book.
     card = order_card(page)
@@ -68,10 +72,10 @@ def test_supervisor_halts_the_desk_and_every_page_shows_it(desk_server, browser,
     expect(dialog).to_be_hidden(timeout=10_000)
 
     banner_text = re.compile(rf"^DESK HALTED by supervisor at \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC: {re.escape(HALT_REASON)}$")
-    for desk in everyone:
-        expect(desk.page.locator("#desk-banner")).to_be_visible(timeout=10_000)
-        expect(desk.page.locator("#desk-banner-text")).to_have_text(banner_text)
-        expect(desk.page.locator("#trading-state")).to_have_text("HALTED")
+    for tab in pages:
+        expect(tab.locator("#desk-banner")).to_be_visible(timeout=10_000)
+        expect(tab.locator("#desk-banner-text")).to_have_text(banner_text)
+        expect(tab.locator("#trading-state")).to_have_text("HALTED")
     expect(sup.locator("#halt-btn")).to_be_hidden()
     expect(sup.locator("#desk-resume-btn")).to_be_visible()
     for desk in (auditor, trader):  # only a supervisor halts or resumes the desk
@@ -81,22 +85,13 @@ def test_supervisor_halts_the_desk_and_every_page_shows_it(desk_server, browser,
     page.screenshot(path=str(tmp_path / "trader-sees-desk-halted.png"), full_page=True)
     sup.screenshot(path=str(tmp_path / "supervisor-halted-overview.png"))
 
-    # The next proposal comes while the desk is halted: the risk gate blocks it and nobody can approve it.
-    blocked = order_card(page, timeout_ms=(INTERVAL_S + 15) * 1000)
-    expect(blocked.locator("[data-slot=blocked]")).to_be_visible()
-    expect(blocked.locator(".approve-btn")).to_be_disabled()
-    expect(blocked.locator("[data-slot=checks]")).to_contain_text("trading is HALTED desk-wide")
-    page.keyboard.press("a")
-    expect(blocked.locator("[data-slot=error]")).to_contain_text("A hard risk check fails")
-    expect(blocked).to_be_visible()
-    # Nor does the desk take it from anyone who asks it directly (a supervisor, past the disabled button).
-    refusal = sup.evaluate("""id => ExecDesk.postAction(`/proposals/${id}/approve/`, {})
-        .then(() => null, err => ({error: err.error, failed: err.checks.filter(c => !c.passed).map(c => c.code)}))""",
-                           blocked.get_attribute("data-proposal-id"))
-    assert refusal and "breaks a hard limit" in refusal["error"] and "trading_state" in refusal["failed"], refusal
+    # Nothing is left to approve, and nothing new may start: the waiting order's Start is refused on its page.
+    expect(page.locator("#pending-proposal .proposal-card[data-proposal-id]")).to_have_count(0)
+    waiting.locator("#start-btn").click()
+    expect(waiting.locator("#control-error")).to_have_text(
+        re.compile(r"^starting order \d+ refused: the desk is HALTED by supervisor at .* UTC \(" + re.escape(HALT_REASON)))
+    expect(waiting.locator("#order-status")).to_have_text("INITIALIZED")
     expect(page.locator("#children-table tbody tr[data-child-id]")).to_have_count(1)
-    blocked.scroll_into_view_if_needed()
-    page.screenshot(path=str(tmp_path / "trader-blocked-proposal-while-halted.png"))
 
     # Resume desk: the supervisor gives a reason, every page is ACTIVE again.
     sup.locator("#desk-resume-btn").click()
@@ -104,10 +99,11 @@ def test_supervisor_halts_the_desk_and_every_page_shows_it(desk_server, browser,
     sup.locator("#desk-state-reason").fill(RESUME_REASON)
     sup.locator("#desk-state-submit").click()
     expect(dialog).to_be_hidden(timeout=10_000)
-    for desk in everyone:
-        expect(desk.page.locator("#desk-banner")).to_be_hidden(timeout=10_000)
-        expect(desk.page.locator("#trading-state")).to_have_text("ACTIVE")
+    for tab in pages:
+        expect(tab.locator("#desk-banner")).to_be_hidden(timeout=10_000)
+        expect(tab.locator("#trading-state")).to_have_text("ACTIVE")
     expect(sup.locator("#halt-btn")).to_be_visible()
+    start_order(waiting)  # the gate is open again
 
     assert page.url == order_url and not trader.navigations, f"the trader's page reloaded: {trader.navigations}"
     problems = [e for desk in everyone for e in desk.unexpected_errors()]

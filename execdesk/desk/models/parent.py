@@ -71,6 +71,11 @@ class ParentOrder(models.Model):
     deadline = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     last_step_at = models.DateTimeField(null=True, blank=True)
+    # The schedule clock stops while the order cannot trade (desk HALTED, order PAUSED): `clock_stopped_at`
+    # is when it stopped, `clock_shift_seconds` how long it has stood in all; resuming moves the deadline by
+    # the stop, so the schedule continues from where it stopped (services/schedule_clock.py).
+    clock_stopped_at = models.DateTimeField(null=True, blank=True)
+    clock_shift_seconds = models.FloatField(default=0.0)
 
     class Meta:
         ordering = ["-created_at"]

@@ -40,6 +40,7 @@ from execdesk.desk.push import push_order
 from execdesk.desk.roles import Actor
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record
+from execdesk.desk.services.trading_gate import desk_halted
 from execdesk.domain.proposals import ProposalDraft
 from execdesk.domain.risk import RiskVerdict
 
@@ -194,6 +195,14 @@ def advisor_query_run(*, query_id: int, advisor: ClaudeAdvisor | None = None) ->
 
     query = AdvisorQuery.objects.select_related("parent").get(pk=query_id)
     if query.status != QueryStatus.RUNNING:
+        return query
+    if query.kind == QueryKind.DECISION and desk_halted() is not None:
+        # asked just before a halt: not sent (no proposal may follow it); the step asks afresh after the resume
+        with desk_atomic():
+            AdvisorQuery.objects.filter(pk=query.pk, status=QueryStatus.RUNNING).update(
+                status=QueryStatus.FAILED, finished_at=timezone.now(), error_kind="halted",
+                error="not asked: the desk is HALTED", use="stale", use_reason="the desk halted before it was asked")
+        query.refresh_from_db()
         return query
     advisor = advisor or ClaudeAdvisor(claude_config())
     impact = None

@@ -9,6 +9,7 @@ from django.utils import timezone
 from execdesk.advisors.base import AdvisorContext, PastDecision
 from execdesk.advisors.drafts import snap_quantity
 from execdesk.desk.models import ParentOrder, Proposal, ProposalStatus
+from execdesk.desk.services.schedule_clock import order_schedule_times
 from execdesk.desk.services.strategy import strategy_of
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
@@ -24,8 +25,7 @@ def order_progress(parent: ParentOrder, now: float | None = None) -> OrderProgre
     now_dt = timezone.now()
     now = now if now is not None else now_dt.timestamp()
     last = parent.child_orders.order_by("-created_at").first()
-    started = parent.started_at or now_dt
-    deadline = parent.deadline or started + timedelta(seconds=parent.horizon_seconds)
+    started, deadline = order_schedule_times(parent, now_dt)  # the clock stood still while halted or paused
     return OrderProgress(
         symbol=parent.symbol,
         side=Side(parent.side),

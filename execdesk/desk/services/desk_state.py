@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
-from django.db.models import Case, DecimalField, F, Sum, When
 from django.utils import timezone
 
 from execdesk.desk.models import ChildOrder, DeskState, ParentOrder, Proposal, ProposalStatus
-from execdesk.desk.push import push_batch, push_desk
+from execdesk.desk.payloads import proposal_payload
+from execdesk.desk.push import push_batch, push_desk, push_order
 from execdesk.desk.roles import Actor, require_supervisor
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record
 from execdesk.desk.services.child_orders import child_orders_cancel_open
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.parent_orders import supersede_pending
+from execdesk.desk.services.schedule_clock import clocks_run_all, clocks_stop_all
+from execdesk.desk.services.trading_gate import desk_state_row, net_position  # noqa: F401  (its old home)
 from execdesk.domain.orders import ChildStatus
 from execdesk.domain.risk import TradingState
-from execdesk.domain.states import ParentStatus
+
+log = logging.getLogger(__name__)
 
 
 def desk_state() -> DeskState:
-    state = DeskState.objects.filter(pk=DeskState.SINGLETON).first()
+    state = desk_state_row()
     return state if state is not None else DeskState(pk=DeskState.SINGLETON)
 
 
@@ -31,14 +36,6 @@ def desk_trading_state() -> TradingState:
 def desk_state_payload(state: DeskState) -> dict[str, object]:
     return {"trading_state": state.trading_state, "reason": state.reason, "changed_by": state.changed_by,
             "changed_at": state.changed_at.isoformat() if state.changed_at else None}
-
-
-def net_position(symbol: str) -> float:
-    """The desk's signed executed quantity in the symbol over all parent orders (buys positive)."""
-    signed = Case(When(side="buy", then=F("executed_qty")), default=-F("executed_qty"),
-                  output_field=DecimalField(max_digits=30, decimal_places=12))
-    total = ParentOrder.objects.filter(symbol=symbol).aggregate(net=Sum(signed))["net"]
-    return float(total or 0)
 
 
 def desk_trading_state_set(*, user, state: str, reason: str) -> DeskState:
@@ -62,40 +59,87 @@ def _trading_state_set(*, user, state: str, reason: str) -> DeskState:
         row = DeskState.objects.select_for_update().filter(pk=DeskState.SINGLETON).first() or DeskState()
         before = row.trading_state
         row.trading_state, row.reason, row.changed_by = target.value, reason[:2000], actor.label
-        row.changed_at = timezone.now()
-        row.save()
-        cancelled = 0
+        row.changed_at = now = timezone.now()
+        row.save()  # first: whatever happens to one order below, the desk's state is what the supervisor set
+        # registered first, so it is the first thing sent when the change commits: every page's banner
+        markets = list(ParentOrder.objects.values_list("symbol", "venue").distinct().order_by())
+        push_desk(desk_state_payload(row), markets=markets)
+        cancelled, failed = 0, []
         if target is TradingState.HALTED:
-            # PostgreSQL refuses FOR UPDATE with DISTINCT: find the parents first, then lock them in id order.
-            working = set(ChildOrder.objects.filter(status__in=_OPEN).values_list("parent_id", flat=True))
-            parents = list(ParentOrder.objects.select_for_update().filter(pk__in=working).order_by("pk"))
-            # Locked in id order; the live venues' children first, so their cancel tasks (queued at commit,
-            # in order) leave before the paper children's pushes.
-            for parent in sorted(parents, key=lambda p: p.venue == "paper"):
-                cancelled += child_orders_cancel_open(parent, actor=actor, reason="desk halted")
-            # Proposals made before the halt would only be refused at approval: withdraw them now.
-            for parent in ParentOrder.objects.select_for_update().filter(
-                    pk__in=set(Proposal.objects.filter(status=ProposalStatus.PENDING).values_list("parent_id", flat=True))
-            ).order_by("pk"):
-                supersede_pending(parent, actor, "desk halted")
+            clocks_stop_all(now)  # no schedule backlog accrues while halted
+            cancelled, failed = _halt_orders(actor)
             # Every open ExecDesk order on Bybit too, orphans included: a sweep after commit, off the locks.
             if ChildOrder.objects.filter(venue="bybit").exists():
                 from execdesk.desk.tasks import venue_cancel_all_task
 
                 transaction.on_commit(lambda: venue_cancel_all_task.delay("desk halted"))
         if before == TradingState.HALTED.value and target is not TradingState.HALTED:
-            # proposals made (and blocked) during the halt: withdrawn, so fresh ones follow at once
+            clocks_run_all(now)  # schedules continue from where they stopped
+            # proposals still pending and blocked (made before the halt): withdrawn, so fresh ones follow at once
             blocked = set(Proposal.objects.filter(status=ProposalStatus.PENDING, risk_blocked=True)
                           .values_list("parent_id", flat=True))
-            for parent in ParentOrder.objects.select_for_update().filter(pk__in=blocked).order_by("pk"):
-                supersede_pending(parent, actor, f"desk resumed ({target.value})")
+            for pk in sorted(blocked):
+                failed += _settle_one(pk, actor, stop=False, reason=f"desk resumed ({target.value})")[1]
         audit_record(actor=actor, action="desk.trading_state", obj=row, parent_order_id=None,
                      payload={"from": before, "to": target.value, "reason": row.reason,
-                              "child_orders_cancelled": cancelled})
-        open_orders = list(ParentOrder.objects.exclude(status__in=_TERMINAL).values_list("pk", flat=True))
-        push_desk(desk_state_payload(row), order_ids=open_orders)
+                              "child_orders_cancelled": cancelled, "orders_failed": failed})
     return row
 
 
+def _halt_orders(actor: Actor) -> tuple[int, list[dict[str, object]]]:
+    """Cancel every open child order and withdraw every pending proposal, one parent order at a time.
+    Returns the child orders cancelled and the orders that could not be settled (audited, logged)."""
+    working = set(ChildOrder.objects.filter(status__in=_OPEN).values_list("parent_id", flat=True))
+    pending = set(Proposal.objects.filter(status=ProposalStatus.PENDING).values_list("parent_id", flat=True))
+    venues = dict(ParentOrder.objects.filter(pk__in=working | pending).values_list("pk", "venue"))
+    # The live venues' children first, so their cancel tasks (queued at commit, in order) leave before the
+    # paper children's pushes; then in id order.
+    cancelled, failed = 0, []
+    for pk in sorted(venues, key=lambda pk: (venues[pk] == "paper", pk)):
+        done, broken = _settle_one(pk, actor, stop=True, reason="desk halted")
+        cancelled, failed = cancelled + done, failed + broken
+    return cancelled, failed
+
+
+def _settle_one(pk: int, actor: Actor, *, stop: bool, reason: str) -> tuple[int, list[dict[str, object]]]:
+    """One order's part of a desk state change, in a savepoint of its own: an order whose rows cannot be
+    read (a number the driver cannot convert) or whose cancel fails is rolled back alone, reported and
+    audited, and the change goes on for every other order. Its pending proposals are still withdrawn."""
+    try:
+        with transaction.atomic():
+            parent = ParentOrder.objects.select_for_update().get(pk=pk)
+            done = child_orders_cancel_open(parent, actor=actor, reason=reason) if stop else 0
+            supersede_pending(parent, actor, reason)
+            return done, []
+    except Exception as exc:  # whatever broke this order must not stop the halt of the others
+        log.exception("desk %s: order %s could not be settled", reason, pk)
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        withdrawn = _withdraw_pending(pk, actor, reason)
+        audit_record(actor=actor, action="desk.order_settle_failed", object_type="parentorder", object_id=str(pk),
+                     parent_order_id=pk, payload={"reason": reason, "error": error,
+                                                  "proposals_withdrawn": withdrawn})
+        push_order(pk, "error", {"error": f"{reason}: this order could not be settled ({error}); its open child "
+                                          "orders may still be working — check them at the venue"})
+        return 0, [{"order_id": pk, "error": error}]
+
+
+def _withdraw_pending(pk: int, actor: Actor, reason: str) -> list[int]:
+    """The pending proposals of an order that could not be settled, withdrawn one by one (each its own
+    savepoint, the parent row never read)."""
+    withdrawn = []
+    for proposal_id in Proposal.objects.filter(parent_id=pk, status=ProposalStatus.PENDING).values_list("pk", flat=True):
+        try:
+            with transaction.atomic():
+                if Proposal.objects.filter(pk=proposal_id, status=ProposalStatus.PENDING).update(
+                        status=ProposalStatus.SUPERSEDED, decided_at=timezone.now(), decision_reason=reason) != 1:
+                    continue
+                audit_record(actor=actor, action="proposal.superseded", object_type="proposal",
+                             object_id=str(proposal_id), parent_order_id=pk, payload={"reason": reason})
+                withdrawn.append(proposal_id)
+            push_order(pk, "proposal", proposal_payload(Proposal.objects.get(pk=proposal_id)))
+        except Exception:
+            log.exception("desk %s: proposal %s of order %s could not be withdrawn", reason, proposal_id, pk)
+    return withdrawn
+
+
 _OPEN = [s.value for s in ChildStatus if s.is_open]
-_TERMINAL = [s.value for s in ParentStatus if s.is_terminal]

@@ -46,6 +46,7 @@ from execdesk.desk.services.market import (
 )
 from execdesk.desk.services.proposals import proposal_approve
 from execdesk.desk.services.strategy import impact_observe_due, slice_impact_bps
+from execdesk.desk.services.trading_gate import desk_halted
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.proposals import Action, ProposalDraft
@@ -108,7 +109,11 @@ def execution_step(*, parent_id: int) -> Proposal | None:
         parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
         if not parent.state.is_working:
             return None
-        child_order_cancel_stale(parent=parent, older_than_s=parent.interval_seconds)
+        child_order_cancel_stale(parent=parent, older_than_s=parent.interval_seconds)  # cancels: halted or not
+        # Read under the desk lock, in the transaction that would record the proposal: a halt committed
+        # before this point is seen; one committed after it withdraws what this step makes.
+        if desk_halted() is not None:
+            return None  # HALTED: no proposal at all (nor a question to Claude) until the desk resumes
         parent.refresh_from_db()
         if parent.state != ParentStatus.ACTIVE:
             return None  # a child order is working; the next proposal waits for it

@@ -34,6 +34,7 @@ from execdesk.desk.services.market import (
 )
 from execdesk.desk.services.order_limits import auto_cap_input, order_limit_breaches, order_limits_refuse
 from execdesk.desk.services.strategy import pretrade_for, strategy_of, strategy_params_for
+from execdesk.desk.services.trading_gate import trading_gate_new_order
 from execdesk.desk.services.transitions import audit_refused_transition, parent_transition
 from execdesk.domain.orders import ChildStatus
 from execdesk.domain.states import IllegalTransition, ParentStatus
@@ -80,6 +81,7 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
     The desk's limits (order_limits) refuse a fat finger; a supervisor may raise them for this order only
     by giving `raise_limits_reason` (audited)."""
     require_trader(user, "creating a parent order")
+    trading_gate_new_order(what="creating a parent order", symbol=symbol, side=side)
     raise_limits_reason = (raise_limits_reason or "").strip()[:2000]
     if raise_limits_reason:
         require_supervisor(user, "raising the desk's limits for an order")
@@ -185,6 +187,7 @@ def _change(parent_id: int, *, user, target: ParentStatus, verb: str, reason: st
 
 def parent_order_start(*, parent_id: int, user) -> ParentOrder:
     require_trader(user, "starting a parent order")
+    trading_gate_new_order(what=f"starting order {parent_id}", parent_id=parent_id)
     actor = Actor.of(user)
     bybit_inputs = None
     venue = ParentOrder.objects.filter(pk=parent_id).values_list("venue", flat=True).first()

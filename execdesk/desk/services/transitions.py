@@ -9,6 +9,8 @@ from execdesk.desk.payloads import progress_payload
 from execdesk.desk.push import push_order
 from execdesk.desk.roles import Actor
 from execdesk.desk.services.audit import audit_record, audit_record_now
+from execdesk.desk.services.schedule_clock import clock_on_transition
+from execdesk.desk.services.trading_gate import trading_gate_new_order
 from execdesk.domain.states import IllegalTransition, ParentStatus, check_transition
 
 
@@ -18,10 +20,13 @@ def parent_transition(parent: ParentOrder, target: ParentStatus, *, actor: Actor
     if current == target:
         return
     check_transition(current, target)
+    if current == ParentStatus.INITIALIZED and target == ParentStatus.ACTIVE:  # under the desk lock: exact
+        trading_gate_new_order(what=f"starting order {parent.pk}", parent_id=parent.pk)
     parent.status = target
     if target in (ParentStatus.COMPLETE, ParentStatus.CANCELLED):
         parent.ended_at = timezone.now()
-    parent.save(update_fields=["status", "ended_at"])
+    clock = clock_on_transition(parent, current, target, timezone.now())
+    parent.save(update_fields=["status", "ended_at", *clock])
     audit_record(actor=actor, action="parent.state_changed", obj=parent, parent_order_id=parent.pk,
                  payload={"from": current, "to": target, "reason": reason})
     push_order(parent.pk, "status", progress_payload(parent))

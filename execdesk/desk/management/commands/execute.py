@@ -127,6 +127,8 @@ class Command(BaseCommand):
             raise CommandError(_option_error(str(exc), o)) from None
         except PermissionDenied as exc:
             raise CommandError(f"--user: {exc}") from None
+        except DeskError as exc:  # the desk's trading state refuses new orders (HALTED, or REDUCING)
+            raise CommandError(str(exc)) from None
 
     def _run(self, console: Console, parent: ParentOrder, user, o: dict[str, Any]) -> HeadlessOutcome:
         columns = (TextColumn(f"[bold]#{parent.pk} {parent.side} {parent.symbol}"), BarColumn(),
