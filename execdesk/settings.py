@@ -50,7 +50,7 @@ CSRF_TRUSTED_ORIGINS = [o for o in (env("EXECDESK_CSRF_TRUSTED_ORIGINS", "") or 
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "execdesk.desk.admin_apps.DeskAdminConfig",  # the admin under the desk's roles, not `is_staff`
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -112,8 +112,10 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "desk:home"
