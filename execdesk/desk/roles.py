@@ -109,10 +109,11 @@ def require_owner(actor: Actor | None, parent, what: str) -> None:
     if may_act_on(user, parent):
         return
     if not can_trade(user):
-        require_trader(user, what)
+        raise PermissionDenied(f"acting on order {parent.pk} needs the trader or supervisor role "
+                               f"(you are {role_of(user)})")
     owner = parent.created_by.get_username()
-    raise PermissionDenied(f"{what}: order {parent.pk} belongs to {owner}; a trader acts only on their own "
-                           f"orders (you are {user.get_username()}, {role_of(user)}) — ask {owner} or a supervisor")
+    raise PermissionDenied(f"order {parent.pk} belongs to {owner}: a trader acts only on their own orders, so "
+                           f"{user.get_username()} ({role_of(user)}) may not {what}; ask {owner} or a supervisor")
 
 
 @dataclass(frozen=True)

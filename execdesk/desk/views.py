@@ -15,7 +15,7 @@ from execdesk.desk import selectors
 from execdesk.desk.forms import OverrideForm, ParentOrderForm, RejectForm
 from execdesk.desk.models import ParentOrder, Proposal
 from execdesk.desk.payloads import progress_payload, proposal_payload
-from execdesk.desk.roles import can_view, require_trader
+from execdesk.desk.roles import can_view, may_act_on, require_trader
 from execdesk.desk.services import desk_state, parent_orders, proposals
 from execdesk.desk.services.errors import DeskError, InvalidInput
 from execdesk.desk.services.inputs import utc_datetime_input
@@ -106,9 +106,11 @@ def trading_state_set(request: HttpRequest) -> HttpResponse:
 @require_GET
 @desk_view
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
-    parent = get_object_or_404(ParentOrder, pk=order_id)
+    parent = get_object_or_404(ParentOrder.objects.select_related("created_by"), pk=order_id)
+    # the buttons follow the same rule as the services: another trader's order is shown read-only
     return render(request, "desk/order.html", {"order": parent, "state": selectors.order_state(parent),
-                                               "impact": selectors.impact_report(parent.symbol)})
+                                               "impact": selectors.impact_report(parent.symbol),
+                                               "may_act": may_act_on(request.user, parent)})
 
 
 @require_GET

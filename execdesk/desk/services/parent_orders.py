@@ -14,7 +14,7 @@ from execdesk.advisors.anthropic import NAME as CLAUDE
 from execdesk.desk.models import ApprovalMode, ParentOrder, Proposal, ProposalStatus, Strategy
 from execdesk.desk.payloads import progress_payload, proposal_payload
 from execdesk.desk.push import push_order
-from execdesk.desk.roles import Actor, require_trader
+from execdesk.desk.roles import Actor, require_owner, require_trader
 from execdesk.desk.services.advice import claude_available, impact_question
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref
@@ -152,6 +152,7 @@ def _change(parent_id: int, *, user, target: ParentStatus, verb: str, reason: st
     try:
         with desk_atomic():
             parent = _locked(parent_id)
+            require_owner(actor, parent, f"have it {verb}")
             if only_from is not None and parent.state not in only_from:
                 hint = "; start it instead" if parent.state == ParentStatus.INITIALIZED else ""
                 raise InvalidInput(f"order {parent.pk} is {parent.status}: only a "
@@ -180,6 +181,7 @@ def parent_order_start(*, parent_id: int, user) -> ParentOrder:
     try:
         with desk_atomic():
             parent = _locked(parent_id)
+            require_owner(actor, parent, "start it")
             parent_transition(parent, ParentStatus.ACTIVE, actor=actor, reason="started")
             now = timezone.now()
             parent.started_at = now
@@ -250,6 +252,7 @@ def parent_order_mode_set(*, parent_id: int, user, approval_mode: str, auto_cap_
     actor = Actor.of(user)
     with desk_atomic():
         parent = _locked(parent_id)
+        require_owner(actor, parent, "change its approval mode")
         _open_for_change(parent, "changing its approval mode")
         before = {"approval_mode": parent.approval_mode, "auto_cap_notional": parent.auto_cap_notional}
         parent.approval_mode = approval_mode
@@ -281,6 +284,7 @@ def parent_order_amend(*, parent_id: int, user, quantity: object | None = None, 
     actor = Actor.of(user)
     with desk_atomic():
         parent = _locked(parent_id)
+        require_owner(actor, parent, "amend it")
         _open_for_change(parent, "amending it")
         before = {"quantity": parent.quantity, "deadline": parent.deadline}
         if quantity not in (None, ""):
