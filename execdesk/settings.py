@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "axes",  # brute-force protection of the login (its own tables: manage.py migrate)
     "ninja",  # the API docs' Swagger UI from ninja's bundled static files (offline)
     "execdesk.desk",
 ]
@@ -71,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "execdesk.urls"
@@ -117,6 +120,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes): after EXECDESK_LOGIN_FAILURE_LIMIT failed logins for one username from one
+# address, that pair is refused (429, said on the login page) until EXECDESK_LOGIN_COOLOFF_SECONDS pass
+# without another attempt. The attempts live in the database, so every web process shares them.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = envint("EXECDESK_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(seconds=envint("EXECDESK_LOGIN_COOLOFF_SECONDS", 15 * 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "execdesk.desk.views_auth.login_locked_out"
+AXES_VERBOSE = False
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME.total_seconds() < 1:
+    raise ConfigError("EXECDESK_LOGIN_FAILURE_LIMIT and EXECDESK_LOGIN_COOLOFF_SECONDS must be at least 1")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "desk:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -182,6 +198,10 @@ EXECDESK = {
     "MARKET_SEED": envint("EXECDESK_MARKET_SEED", 7),
     "DEFAULT_SYMBOL": env("EXECDESK_DEFAULT_SYMBOL", "BTCUSDT"),
     "PROPOSAL_TTL_SECONDS": envint("EXECDESK_PROPOSAL_TTL", 30),
+    # Ownership (roles.may_act_on): a trader acts on their own orders only, unless the desk keeps a shared book
+    "SHARED_BOOK": envbool("EXECDESK_SHARED_BOOK", False),
+    # how often an open websocket re-checks its login (logout and user changes also close it at once)
+    "WS_RECHECK_SECONDS": envfloat("EXECDESK_WS_RECHECK_SECONDS", 2.0),
     # Four-eyes: a proposal (or override) whose notional exceeds this needs a supervisor's approval (USDT)
     "FOUR_EYES_NOTIONAL": envfloat("EXECDESK_FOUR_EYES_NOTIONAL", 250_000.0),
     "DEFAULT_INTERVAL_SECONDS": envint("EXECDESK_DEFAULT_INTERVAL", 10),
