@@ -73,6 +73,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "execdesk.desk.middleware.NoStoreMiddleware",
+    "execdesk.desk.middleware.SessionIdleMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
@@ -157,6 +160,47 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the page's JS reads it for fetch() POSTs
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Idle timeout: a session unused for EXECDESK_SESSION_IDLE_SECONDS ends (sliding: every request renews it, at
+# most once a minute — execdesk.desk.middleware.SessionIdleMiddleware); its websockets close at their next check.
+SESSION_IDLE_SECONDS = envint("EXECDESK_SESSION_IDLE_SECONDS", 30 * 60)
+if SESSION_IDLE_SECONDS < 60:
+    raise ConfigError(f"EXECDESK_SESSION_IDLE_SECONDS={SESSION_IDLE_SECONDS} must be at least 60")
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Production behind TLS (EXECDESK_HTTPS=1): HTTPS only, secure cookies, HSTS. `manage.py check --deploy` is
+# clean with it (tests/desk/test_http_hardening.py). EXECDESK_BEHIND_PROXY=1 trusts X-Forwarded-Proto from the
+# TLS-terminating proxy in front of Daphne (only set it when that proxy overwrites the header).
+HTTPS = envbool("EXECDESK_HTTPS", False)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = envint("EXECDESK_HSTS_SECONDS", 365 * 24 * 3600) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("EXECDESK_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = envbool("EXECDESK_HSTS_PRELOAD", False)
+if envbool("EXECDESK_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS preload is a commitment to the browsers' preload list for the whole domain: opt-in only
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Content-Security-Policy (django-csp): scripts only from our own static files (no inline script, no eval).
+# style-src allows 'unsafe-inline' because plotly.js sets style attributes and injects <style> rules at run
+# time (its modebar, hover labels, drag layers); styles cannot run code, scripts stay strict.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],  # plotly's modebar icons and the Swagger UI's are data: URIs
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],  # fetch() and the dashboard's websocket (CSP 3: 'self' covers ws/wss)
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 
 def _redis_db(url: str, offset: int) -> str:
