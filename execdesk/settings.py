@@ -281,6 +281,7 @@ LOGGING = {
         # the embedded worker shares the web process's console; a worker process logs its tasks
         "celery": {"level": env("EXECDESK_CELERY_LOG_LEVEL", "WARNING" if EMBEDDED else "INFO")},
         "daphne": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # every login is in the audit trail already; lockouts still log
         "django.channels.server": {"level": "WARNING"},
     },
 }

@@ -80,6 +80,7 @@ def test_an_anonymous_admin_visit_goes_to_the_desk_login(client):
 
 def test_the_demo_logins_are_not_staff_and_the_demo_trader_has_no_admin(settings, tmp_path):
     settings.DATA_DIR = tmp_path
+    settings.EMBEDDED = True  # the command makes demo logins in embedded mode only; the database may be PostgreSQL
     call_command("desk_demo", stdout=open(tmp_path / "out.txt", "w"))
     from django.contrib.auth import get_user_model
 

@@ -34,6 +34,7 @@ async def _assert_closed_after_error(communicator: WebsocketCommunicator) -> Non
     assert "login ended" in message["data"]["error"]
     closed = await communicator.receive_output(timeout=10)
     assert closed == {"type": "websocket.close", "code": ENDED}
+    await communicator.disconnect()  # let the consumer finish on this test's event loop
 
 
 async def _assert_open(communicator: WebsocketCommunicator) -> None:
