@@ -80,9 +80,9 @@ async def test_a_session_that_is_gone_closes_the_socket_at_the_next_check(alice,
 @pytest.mark.parametrize("frame", [
     {"bytes_data": b"\x00\x01binary"},
     {"text_data": "[" * 100_000 + "]" * 100_000},
-    {"text_data": "{" + '"a":' * 2000},
-    {"text_data": " " * 10_000},
-])
+    {"text_data": '{"a":' * 5000 + "1" + "}" * 5000},  # valid JSON, nested past Python's recursion limit
+    {"text_data": '{"type": "ping", "pad": "' + "x" * 10_000 + '"}'},  # valid but far larger than a ping
+], ids=["binary", "nested-array", "nested-object", "oversized"])
 async def test_a_bad_frame_gets_an_error_and_the_socket_stays_open(alice, frame):
     communicator, _ = await _socket(alice)
     await communicator.send_to(**frame)
