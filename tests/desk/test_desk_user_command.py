@@ -1,5 +1,5 @@
-"""manage.py desk_user applies the desk's password validators before writing anything, refuses usernames
-that are not plain identifiers, and never makes a user staff."""
+"""manage.py desk_user (and desk_demo) apply the desk's password validators before writing anything;
+desk_user refuses usernames that are not plain identifiers and never makes a user staff."""
 
 from __future__ import annotations
 
@@ -51,3 +51,11 @@ def test_a_refused_new_password_leaves_the_existing_one(monkeypatch, alice):
     alice.refresh_from_db()
     assert alice.check_password("alice-pw-123!")
     assert list(alice.groups.values_list("name", flat=True)) == ["trader"]
+
+
+def test_a_weak_demo_password_is_refused_and_creates_no_login(monkeypatch, settings, tmp_path):
+    settings.DATA_DIR, settings.EMBEDDED = tmp_path, True
+    monkeypatch.setenv("EXECDESK_DEMO_PASSWORD", "12345678")
+    with pytest.raises(CommandError, match="EXECDESK_DEMO_PASSWORD refused: .*entirely numeric"):
+        call_command("desk_demo", stdout=io.StringIO())
+    assert not get_user_model().objects.exists()
