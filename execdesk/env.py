@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -59,3 +60,33 @@ def envsecret(name: str) -> str | None:
         return Path(path).read_text().strip()
     except OSError as exc:
         raise ConfigError(f"{name}_FILE={path!r} cannot be read: {exc.strerror}") from None
+
+
+def secret_values(names: tuple[str, ...]) -> list[str]:
+    """The values of these secrets as envsecret reads them (NAME, else NAME_FILE's contents), for redaction:
+    a file that cannot be read is skipped here (envsecret reports it where the secret is used)."""
+    found = []
+    for name in names:
+        value = env(name)
+        if value is None and (path := env(f"{name}_FILE")) is not None:
+            value = _secret_file(path)
+        if value:
+            found.append(value)
+    return found
+
+
+def _secret_file(path: str) -> str | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return _read_secret_file(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=32)
+def _read_secret_file(path: str, mtime_ns: int, size: int) -> str | None:
+    # keyed by modification time and size: a rotated secret file is read again, an unchanged one never
+    try:
+        return Path(path).read_text().strip()
+    except OSError:
+        return None

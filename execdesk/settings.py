@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -51,7 +52,7 @@ CSRF_TRUSTED_ORIGINS = [o for o in (env("EXECDESK_CSRF_TRUSTED_ORIGINS", "") or 
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "execdesk.desk.admin_apps.DeskAdminConfig",  # the admin under the desk's roles, not `is_staff`
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "axes",  # brute-force protection of the login (its own tables: manage.py migrate)
     "ninja",  # the API docs' Swagger UI from ninja's bundled static files (offline)
     "execdesk.desk",
 ]
@@ -73,6 +75,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "execdesk.desk.middleware.NoStoreMiddleware",
+    "execdesk.desk.middleware.SessionIdleMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "execdesk.urls"
@@ -114,9 +120,24 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes): after EXECDESK_LOGIN_FAILURE_LIMIT failed logins for one username from one
+# address, that pair is refused (429, said on the login page) until EXECDESK_LOGIN_COOLOFF_SECONDS pass
+# without another attempt. The attempts live in the database, so every web process shares them.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = envint("EXECDESK_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(seconds=envint("EXECDESK_LOGIN_COOLOFF_SECONDS", 15 * 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "execdesk.desk.views_auth.login_locked_out"
+AXES_VERBOSE = False
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME.total_seconds() < 1:
+    raise ConfigError("EXECDESK_LOGIN_FAILURE_LIMIT and EXECDESK_LOGIN_COOLOFF_SECONDS must be at least 1")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "desk:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -141,6 +162,47 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the page's JS reads it for fetch() POSTs
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Idle timeout: a session unused for EXECDESK_SESSION_IDLE_SECONDS ends (sliding: every request renews it, at
+# most once a minute — execdesk.desk.middleware.SessionIdleMiddleware); its websockets close at their next check.
+SESSION_IDLE_SECONDS = envint("EXECDESK_SESSION_IDLE_SECONDS", 30 * 60)
+if SESSION_IDLE_SECONDS < 60:
+    raise ConfigError(f"EXECDESK_SESSION_IDLE_SECONDS={SESSION_IDLE_SECONDS} must be at least 60")
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Production behind TLS (EXECDESK_HTTPS=1): HTTPS only, secure cookies, HSTS. `manage.py check --deploy` is
+# clean with it (tests/desk/test_http_hardening.py). EXECDESK_BEHIND_PROXY=1 trusts X-Forwarded-Proto from the
+# TLS-terminating proxy in front of Daphne (only set it when that proxy overwrites the header).
+HTTPS = envbool("EXECDESK_HTTPS", False)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = envint("EXECDESK_HSTS_SECONDS", 365 * 24 * 3600) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("EXECDESK_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = envbool("EXECDESK_HSTS_PRELOAD", False)
+if envbool("EXECDESK_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS preload is a commitment to the browsers' preload list for the whole domain: opt-in only
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Content-Security-Policy (django-csp): scripts only from our own static files (no inline script, no eval).
+# style-src allows 'unsafe-inline' because plotly.js sets style attributes and injects <style> rules at run
+# time (its modebar, hover labels, drag layers); styles cannot run code, scripts stay strict.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],  # plotly's modebar icons and the Swagger UI's are data: URIs
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],  # fetch() and the dashboard's websocket (CSP 3: 'self' covers ws/wss)
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 
 def _redis_db(url: str, offset: int) -> str:
@@ -182,6 +244,10 @@ EXECDESK = {
     "MARKET_SEED": envint("EXECDESK_MARKET_SEED", 7),
     "DEFAULT_SYMBOL": env("EXECDESK_DEFAULT_SYMBOL", "BTCUSDT"),
     "PROPOSAL_TTL_SECONDS": envint("EXECDESK_PROPOSAL_TTL", 30),
+    # Ownership (roles.may_act_on): a trader acts on their own orders only, unless the desk keeps a shared book
+    "SHARED_BOOK": envbool("EXECDESK_SHARED_BOOK", False),
+    # how often an open websocket re-checks its login (logout and user changes also close it at once)
+    "WS_RECHECK_SECONDS": envfloat("EXECDESK_WS_RECHECK_SECONDS", 2.0),
     # Four-eyes: a proposal (or override) whose notional exceeds this needs a supervisor's approval (USDT)
     "FOUR_EYES_NOTIONAL": envfloat("EXECDESK_FOUR_EYES_NOTIONAL", 250_000.0),
     "DEFAULT_INTERVAL_SECONDS": envint("EXECDESK_DEFAULT_INTERVAL", 10),
@@ -247,6 +313,7 @@ LOGGING = {
         # the embedded worker shares the web process's console; a worker process logs its tasks
         "celery": {"level": env("EXECDESK_CELERY_LOG_LEVEL", "WARNING" if EMBEDDED else "INFO")},
         "daphne": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # every login is in the audit trail already; lockouts still log
         "django.channels.server": {"level": "WARNING"},
     },
 }

@@ -4,9 +4,6 @@ from django.urls import include, path
 
 from execdesk.desk.api import api
 
-admin.site.site_header = "ExecDesk administration"
-admin.site.site_title = "ExecDesk"
-
 # Only the auth views a desk needs: no self-service password reset by e-mail.
 auth_urls = [
     path("login/", auth_views.LoginView.as_view(), name="login"),

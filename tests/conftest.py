@@ -39,9 +39,8 @@ def _user(django_user_model, username: str, role: str):
     from execdesk.desk.setup_roles import ensure_roles
 
     ensure_roles()
+    # no is_staff: the role alone decides what a user may see, the admin included (execdesk/desk/roles.py)
     user = django_user_model.objects.create_user(username=username, password=f"{username}-pw-123!")
-    user.is_staff = True
-    user.save()
     user.groups.add(Group.objects.get(name=role))
     return user
 

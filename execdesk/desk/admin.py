@@ -1,4 +1,5 @@
-"""Admin: the audit trail and the desk's records, read-only for everyone."""
+"""Admin: the audit trail and the desk's records, read-only for everyone; each page only for the roles that
+may see that record (roles.may_see), the site itself only for roles.can_use_admin (admin_site.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,17 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from execdesk.desk.models import AuditEvent, ChildOrder, Fill, MarketState, ParentOrder, Proposal
+from execdesk.desk.roles import can_use_admin, may_see
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Records change only through the desk's services, never through the admin."""
+
+    def has_module_permission(self, request) -> bool:
+        return can_use_admin(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return can_use_admin(request.user) and may_see(request.user, self.model._meta.model_name)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

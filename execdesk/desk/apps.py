@@ -12,6 +12,8 @@ class DeskConfig(AppConfig):
         from execdesk.desk.setup_roles import ensure_roles
 
         post_migrate.connect(ensure_roles, sender=self)
+        from execdesk.desk import signals_auth  # noqa: F401  (audit logins; close a socket whose login ended)
+
         # Refuse to start any process (web, worker, beat, commands) on an unsafe or malformed Bybit setting,
         # mainnet without EXECDESK_ALLOW_MAINNET=1 above all: better no desk than one trading real money
         # by accident.

@@ -1,4 +1,4 @@
-from execdesk.desk.roles import SUPERVISOR, can_trade, role_of
+from execdesk.desk.roles import SUPERVISOR, can_trade, can_use_admin, role_of
 
 
 def venue_banner() -> dict:
@@ -22,7 +22,8 @@ def venue_banner() -> dict:
 def desk_context(request):
     user = getattr(request, "user", None)
     context = {"desk_role": role_of(user), "desk_can_trade": can_trade(user),
-               "desk_is_supervisor": role_of(user) == SUPERVISOR, **venue_banner()}
+               "desk_is_supervisor": role_of(user) == SUPERVISOR, "desk_can_use_admin": can_use_admin(user),
+               **venue_banner()}
     if user is not None and user.is_authenticated:
         from execdesk.desk.services.desk_state import desk_state
 

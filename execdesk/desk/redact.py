@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
+from execdesk.env import secret_values
+
 # "token" only as the whole name or its last part (api_token, access-token): "input_tokens" is a count
 _SECRET_KEY_NAMES = re.compile(r"(secret|password|passwd|api[_-]?key|authorization|signature|(^|[_-])token$)", re.I)
-_SECRET_ENV = ("ANTHROPIC_API_KEY", "EXECDESK_BYBIT_API_KEY", "EXECDESK_BYBIT_API_SECRET", "EXECDESK_SECRET_KEY")
+# each is read as execdesk.env.envsecret reads it: NAME, else the file named by NAME_FILE
+_SECRET_ENV = ("ANTHROPIC_API_KEY", "EXECDESK_BYBIT_API_KEY", "EXECDESK_BYBIT_API_SECRET", "EXECDESK_SECRET_KEY",
+               "EXECDESK_AUDIT_KEY", "EXECDESK_DEMO_PASSWORD")
 REDACTED = "[redacted]"
 
 
 def _secret_values() -> list[str]:
-    return [v for name in _SECRET_ENV if (v := os.environ.get(name)) and len(v) >= 8]
+    return [v for v in secret_values(_SECRET_ENV) if len(v) >= 8]
 
 
 def redact(value: Any, _secrets: list[str] | None = None) -> Any:

@@ -1,23 +1,20 @@
-"""The desk's roles as Django groups with their permissions; kept in step after every migrate."""
+"""The desk's roles as Django groups with their permissions, derived from roles.SEES (the same table the
+pages, the API and the admin follow); kept in step after every migrate."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
 
-from execdesk.desk.roles import AUDITOR, SUPERVISOR, TRADER
+from execdesk.desk.roles import ADMIN_ACCESS, AUDITOR, SEES, SUPERVISOR, TRADER
 
-_VIEW_MODELS = ("parentorder", "proposal", "childorder", "fill", "auditevent", "marketstate")
+_ACTIONS = {TRADER: ("trade",), SUPERVISOR: ("trade", "supervise", "audit"), AUDITOR: ("audit",)}
 
 
 def ensure_roles(**_: object) -> None:
-    view = list(Permission.objects.filter(content_type__app_label="desk", codename__in=[f"view_{m}" for m in _VIEW_MODELS]))
-    perms = {p.codename: p for p in Permission.objects.filter(content_type__app_label="desk",
-                                                               codename__in=["trade", "supervise", "audit"])}
-    spec = {
-        TRADER: [perms.get("trade")],
-        SUPERVISOR: [perms.get("trade"), perms.get("supervise")],
-        AUDITOR: [perms.get("audit")],
-    }
-    for name, extra in spec.items():
+    perms = {p.codename: p for p in Permission.objects.filter(content_type__app_label="desk")}
+    for name, actions in _ACTIONS.items():
+        wanted = [f"view_{model}" for model in sorted(SEES[name])] + list(actions)
         group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.set(view + [p for p in extra if p is not None])
+        group.permissions.set([perms[c] for c in wanted if c in perms])
+    # no permission of its own: roles.can_use_admin opens the admin to a trader in it
+    Group.objects.get_or_create(name=ADMIN_ACCESS)

@@ -15,7 +15,7 @@ from execdesk.desk import selectors
 from execdesk.desk.forms import OverrideForm, ParentOrderForm, RejectForm
 from execdesk.desk.models import ParentOrder, Proposal
 from execdesk.desk.payloads import progress_payload, proposal_payload
-from execdesk.desk.roles import SUPERVISOR, can_view, require_trader, role_of
+from execdesk.desk.roles import SUPERVISOR, can_view, may_act_on, require_trader, role_of
 from execdesk.desk.services import desk_state, parent_approval, parent_orders, proposals
 from execdesk.desk.services.errors import DeskError, InvalidInput
 from execdesk.desk.services.four_eyes import four_eyes_threshold, parent_needs_four_eyes, parent_notional
@@ -113,10 +113,12 @@ def trading_state_set(request: HttpRequest) -> HttpResponse:
 @require_GET
 @desk_view
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
-    parent = get_object_or_404(ParentOrder, pk=order_id)
+    parent = get_object_or_404(ParentOrder.objects.select_related("created_by"), pk=order_id)
+    # the buttons follow the same rule as the services: another trader's order is shown read-only
     return render(request, "desk/order.html", {"order": parent, "state": selectors.order_state(parent),
                                                "impact": selectors.impact_report(parent.symbol),
-                                               "four_eyes": _four_eyes(parent, request.user)})
+                                               "four_eyes": _four_eyes(parent, request.user),
+                                               "may_act": may_act_on(request.user, parent)})
 
 
 def _four_eyes(parent: ParentOrder, user) -> dict:

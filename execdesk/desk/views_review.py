@@ -20,11 +20,10 @@ from django.views.decorators.http import require_GET
 from execdesk.desk.audit_export import audit_csv, audit_json, audit_rows
 from execdesk.desk.forms_review import ExportForm, ReviewFilterForm, form_errors
 from execdesk.desk.models import ParentOrder
-from execdesk.desk.roles import AUDITOR, SUPERVISOR, role_of
+from execdesk.desk.roles import can_oversee, role_of
 from execdesk.desk.selectors_audit import OUTCOMES, order_timeline, outcome_counts, review_orders
 from execdesk.desk.services.errors import InvalidInput
 
-REVIEW_ROLES = frozenset({AUDITOR, SUPERVISOR})
 PAGE_SIZE = 50
 _EXPORTS = {
     "csv": (audit_csv, "text/csv; charset=utf-8"),
@@ -38,9 +37,9 @@ def review_view(view):
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
-        role = role_of(request.user)
-        if role not in REVIEW_ROLES:
-            raise PermissionDenied(f"the audit review needs the auditor or supervisor role (you are {role})")
+        if not can_oversee(request.user):
+            raise PermissionDenied("the audit review needs the auditor or supervisor role "
+                                   f"(you are {role_of(request.user)})")
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -149,11 +149,11 @@ def test_bad_ranges_are_refused_before_the_first_row(orders):
 
 
 def test_cells_that_a_spreadsheet_would_run_are_neutralised(client, charlie, orders):
+    client.force_login(charlie)  # first: the login is audited too, and the event below must be the last
     with desk_atomic():
         audit_record(actor=Actor(label='=HYPERLINK("http://evil.example","x")', role="system"),
                      action="+cmd|' /C calc'!A0", object_type="@SUM(1+1)", object_id="-2+3",
                      payload={"note": "=1+1"})
-    client.force_login(charlie)
     text = _body(client.get(CSV_URL, {"since": "2000-01-01"}))
     last = list(csv.reader(io.StringIO(text)))[-1]
     assert last[2:7] == ["'=HYPERLINK(\"http://evil.example\",\"x\")", "system", "'+cmd|' /C calc'!A0",

@@ -108,9 +108,12 @@ def test_an_override_above_the_threshold_waits_for_a_supervisor_who_did_not_writ
     assert actions[-2:] == ["proposal.override_submitted", "proposal.override_approved"]
 
 
-def test_another_trader_cannot_approve_an_override(alice, threshold, make_order, proposal_for, django_user_model):
+def test_another_trader_cannot_approve_an_override(alice, threshold, make_order, proposal_for, django_user_model,
+                                                   settings):
     from tests.conftest import _user
 
+    # with a shared book erin may act on alice's order (else ownership refuses her first): four-eyes still holds
+    settings.EXECDESK = {**settings.EXECDESK, "SHARED_BOOK": True}
     erin = _user(django_user_model, "erin", "trader")
     proposal = _sending(make_order(), proposal_for)
     _override(proposal, alice)

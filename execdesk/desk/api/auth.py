@@ -2,7 +2,8 @@
 (CSRF checked on unsafe methods), and then the desk role the operation needs.
 
 The role is checked here, before the request body is read, so an auditor's write is a 403 whatever it
-sends; the services check it again (require_trader / require_supervisor), so no path skips it.
+sends; the services check it again (require_trader / require_supervisor, and require_owner for an order that
+is not the caller's), so no path skips it. Every check is a function of execdesk/desk/roles.py.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.security import HttpBearer, SessionAuth
 
 from execdesk.desk.api.errors import HOW_TO_AUTHENTICATE
-from execdesk.desk.roles import AUDITOR, SUPERVISOR, can_trade, can_view, role_of
+from execdesk.desk.roles import SUPERVISOR, can_oversee, can_trade, can_view, role_of
 from execdesk.desk.services.api_tokens import TokenRefused, api_token_authenticate
 
 
@@ -33,7 +34,7 @@ def _allowed(user, need: Need) -> bool:
     if need is Need.SUPERVISE:
         return role_of(user) == SUPERVISOR
     if need is Need.AUDIT:
-        return role_of(user) in (AUDITOR, SUPERVISOR)
+        return can_oversee(user)
     return can_trade(user) if need is Need.TRADE else can_view(user)
 
 

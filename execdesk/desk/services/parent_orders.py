@@ -14,7 +14,7 @@ from execdesk.advisors.anthropic import NAME as CLAUDE
 from execdesk.desk.models import ApprovalMode, ParentOrder, Proposal, ProposalStatus, Strategy
 from execdesk.desk.payloads import progress_payload, proposal_payload
 from execdesk.desk.push import push_order
-from execdesk.desk.roles import Actor, require_supervisor, require_trader
+from execdesk.desk.roles import Actor, require_owner, require_supervisor, require_trader
 from execdesk.desk.services.advice import claude_available, impact_question
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, audit_record_now, market_ref
@@ -171,6 +171,7 @@ def _change(parent_id: int, *, user, target: ParentStatus, verb: str, reason: st
     try:
         with desk_atomic():
             parent = _locked(parent_id)
+            require_owner(actor, parent, f"have it {verb}")
             if only_from is not None and parent.state not in only_from:
                 hint = "; start it instead" if parent.state == ParentStatus.INITIALIZED else ""
                 raise InvalidInput(f"order {parent.pk} is {parent.status}: only a "
@@ -200,6 +201,7 @@ def parent_order_start(*, parent_id: int, user) -> ParentOrder:
     try:
         with desk_atomic():
             parent = _locked(parent_id)
+            require_owner(actor, parent, "start it")
             if parent.state != ParentStatus.INITIALIZED:  # a start resets the clock: only once, never a resume
                 raise IllegalTransition(parent.state, ParentStatus.ACTIVE)
             parent_start_check(parent)
@@ -275,6 +277,7 @@ def parent_order_mode_set(*, parent_id: int, user, approval_mode: str, auto_cap_
     actor = Actor.of(user)
     with desk_atomic():
         parent = _locked(parent_id)
+        require_owner(actor, parent, "change its approval mode")
         _open_for_change(parent, "changing its approval mode")
         before = {"approval_mode": parent.approval_mode, "auto_cap_notional": parent.auto_cap_notional}
         parent.approval_mode = approval_mode
@@ -306,6 +309,7 @@ def parent_order_amend(*, parent_id: int, user, quantity: object | None = None, 
     actor = Actor.of(user)
     with desk_atomic():
         parent = _locked(parent_id)
+        require_owner(actor, parent, "amend it")
         _open_for_change(parent, "amending it")
         before = {"quantity": parent.quantity, "deadline": parent.deadline}
         if quantity not in (None, ""):

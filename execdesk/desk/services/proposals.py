@@ -13,7 +13,7 @@ from django.utils import timezone
 from execdesk.desk.models import ChildOrder, ParentOrder, Proposal, ProposalStatus
 from execdesk.desk.payloads import child_payload, proposal_payload
 from execdesk.desk.push import push_order
-from execdesk.desk.roles import Actor, require_trader
+from execdesk.desk.roles import Actor, require_owner, require_trader
 from execdesk.desk.services.advice import advice_push
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, audit_record_now
@@ -137,6 +137,7 @@ def proposal_approve(*, proposal_id: int, user=None, actor: Actor | None = None)
         actor = Actor.of(user)
     with desk_atomic():
         proposal, parent = _lock_pending(proposal_id, "approve")
+        require_owner(actor, parent, "approve its proposals")
         if proposal.overridden_by_id is not None:
             return _approve_override(proposal, parent, actor)
         if proposal.risk_blocked:
@@ -185,6 +186,7 @@ def proposal_reject(*, proposal_id: int, user, reason: str) -> Proposal:
     actor = Actor.of(user)
     with desk_atomic():
         proposal, parent = _lock_pending(proposal_id, "reject")
+        require_owner(actor, parent, "reject its proposals")
         _decide(proposal, status=ProposalStatus.REJECTED, actor=actor, reason=reason[:2000])
         audit_record(actor=actor, action="proposal.rejected", obj=proposal, parent_order_id=parent.pk,
                      payload={"seq": proposal.seq, "action": proposal.action, "reason": proposal.decision_reason})
@@ -239,6 +241,7 @@ def proposal_override(*, proposal_id: int, user, quantity: object, order_type: s
     try:
         with desk_atomic():
             proposal, parent = _lock_pending(proposal_id, "override")
+            require_owner(actor, parent, "override its proposals")
             qty, otype, price, time_in_force = _override_terms(parent, quantity, order_type, limit_price, tif)
             checks = _recheck(proposal, parent, _override_draft(proposal, qty, otype, price, time_in_force))
             terms = {"final_quantity": qty, "final_order_type": otype.value, "final_limit_price": price,

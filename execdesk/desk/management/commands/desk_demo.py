@@ -7,8 +7,9 @@ import os
 import secrets
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from execdesk.desk.roles import AUDITOR, SUPERVISOR, TRADER
@@ -32,7 +33,8 @@ class Command(BaseCommand):
             # Only touch the hash when it differs: a new hash would log out every open session.
             if not user.check_password(passwords[username]):
                 user.set_password(passwords[username])
-            user.is_staff = True  # the admin is where the audit trail is reviewed (read-only)
+            # the role alone decides what a login may see (roles.py), the admin included
+            user.is_staff = False
             user.is_superuser = False
             user.save()
             user.groups.set([Group.objects.get(name=role)])
@@ -43,6 +45,11 @@ class Command(BaseCommand):
         """EXECDESK_DEMO_PASSWORD for all three, or random ones made once and kept beside the database."""
         shared = os.environ.get("EXECDESK_DEMO_PASSWORD")
         if shared:
+            for username, _ in DEMO_USERS:  # the same validators as every other password of the desk
+                try:
+                    password_validation.validate_password(shared, get_user_model()(username=username))
+                except ValidationError as exc:
+                    raise CommandError("EXECDESK_DEMO_PASSWORD refused: " + " ".join(exc.messages)) from None
             return {username: shared for username, _ in DEMO_USERS}
         path = settings.DATA_DIR / "demo_logins.json"
         try:
