@@ -17,7 +17,7 @@ from execdesk.desk.push import push_order
 from execdesk.desk.roles import Actor, require_trader
 from execdesk.desk.services.advice import claude_available, impact_question
 from execdesk.desk.services.atomic import desk_atomic
-from execdesk.desk.services.audit import audit_record, market_ref
+from execdesk.desk.services.audit import audit_record, market_ref, refusals_audited
 from execdesk.desk.services.child_orders import child_orders_cancel_open, market_apply_reports
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.inputs import decimal_input, quantity_input
@@ -68,6 +68,7 @@ def _validate(symbol: str, side: str, quantity: object, horizon_seconds: int, in
     return qty
 
 
+@refusals_audited("parent.create_refused")
 def parent_order_create(*, user, symbol: str, side: str, quantity: object, horizon_seconds: int,
                         interval_seconds: int | None = None, strategy: str = Strategy.TWAP,
                         approval_mode: str = ApprovalMode.MANUAL, notes: str = "",
@@ -166,6 +167,7 @@ def _change(parent_id: int, *, user, target: ParentStatus, verb: str, reason: st
         raise
 
 
+@refusals_audited("parent.start_refused")
 def parent_order_start(*, parent_id: int, user) -> ParentOrder:
     require_trader(user, "starting a parent order")
     actor = Actor.of(user)
@@ -207,16 +209,19 @@ def parent_order_start(*, parent_id: int, user) -> ParentOrder:
     return parent
 
 
+@refusals_audited("parent.pause_refused")
 def parent_order_pause(*, parent_id: int, user, reason: str = "") -> ParentOrder:
     return _change(parent_id, user=user, target=ParentStatus.PAUSED, verb="paused", reason=reason, stop_work=True)
 
 
+@refusals_audited("parent.resume_refused")
 def parent_order_resume(*, parent_id: int, user, reason: str = "") -> ParentOrder:
     # INITIALIZED → ACTIVE is a start (deadline, frozen strategy inputs), never a resume
     return _change(parent_id, user=user, target=ParentStatus.ACTIVE, verb="resumed", reason=reason, stop_work=False,
                    only_from=frozenset({ParentStatus.PAUSED, ParentStatus.HALTED}))
 
 
+@refusals_audited("parent.cancel_refused")
 def parent_order_cancel(*, parent_id: int, user, reason: str = "") -> ParentOrder:
     return _change(parent_id, user=user, target=ParentStatus.CANCELLED, verb="cancelled", reason=reason,
                    stop_work=True)
@@ -234,6 +239,7 @@ def _open_for_change(parent: ParentOrder, what: str) -> None:
         raise InvalidInput(f"order {parent.pk} is {parent.status}: {what} is no longer possible")
 
 
+@refusals_audited("parent.mode_set_refused")
 def parent_order_mode_set(*, parent_id: int, user, approval_mode: str, auto_cap_notional: object | None = None,
                           reason: str) -> ParentOrder:
     """Change how proposals are approved, also while the order runs; audited with the reason. Switching to an
@@ -270,6 +276,7 @@ def parent_order_mode_set(*, parent_id: int, user, approval_mode: str, auto_cap_
     return parent
 
 
+@refusals_audited("parent.amend_refused")
 def parent_order_amend(*, parent_id: int, user, quantity: object | None = None, deadline: datetime | None = None,
                        reason: str) -> ParentOrder:
     """Reduce the quantity (never below what is executed or working) and/or move the deadline (started
