@@ -8,7 +8,8 @@ from typing import Any
 
 # "token" only as the whole name or its last part (api_token, access-token): "input_tokens" is a count
 _SECRET_KEY_NAMES = re.compile(r"(secret|password|passwd|api[_-]?key|authorization|signature|(^|[_-])token$)", re.I)
-_SECRET_ENV = ("ANTHROPIC_API_KEY", "EXECDESK_BYBIT_API_KEY", "EXECDESK_BYBIT_API_SECRET", "EXECDESK_SECRET_KEY")
+_SECRET_ENV = ("ANTHROPIC_API_KEY", "EXECDESK_BYBIT_API_KEY", "EXECDESK_BYBIT_API_SECRET", "EXECDESK_SECRET_KEY",
+               "EXECDESK_AUDIT_KEY")
 REDACTED = "[redacted]"
 
 
