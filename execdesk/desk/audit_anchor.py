@@ -53,12 +53,12 @@ class _Writer:
     def note(self, event_id: int, digest: str, ts: str) -> None:
         with self.lock:
             if self.path != anchor_path():  # another file (a test's), another trail: start afresh
-                self.path, self.pending, self.written_id = anchor_path(), None, 0
+                self.path, self.pending, self.written_id, self.last_write = anchor_path(), None, 0, 0.0
             if event_id <= self.written_id or (self.pending and event_id <= self.pending[0]):
                 return
             self.pending = (event_id, digest, ts)
             interval = settings.AUDIT_ANCHOR_FSYNC_SECONDS
-            wait = self.last_write + interval - time.monotonic()
+            wait = self.last_write + interval - time.monotonic() if self.last_write else 0.0
             if wait <= 0:
                 self._write_locked()
             elif self.timer is None:
