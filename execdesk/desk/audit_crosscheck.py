@@ -218,7 +218,8 @@ def _compare(result: CrossCheck, table: str, rows: Any, recorded: dict[int, _Rec
                 continue
             value, eid = rec.values[name]
             if not _same(value, row[column]):
-                result.mismatches.append(Mismatch(table, row["pk"], name, value, row[column], eid))
+                shown = _dec(value) if isinstance(row[column], Decimal) and _dec(value) is not None else value
+                result.mismatches.append(Mismatch(table, row["pk"], name, shown, row[column], eid))
     for row_id, rec in sorted(recorded.items()):
         if rec.values:
             first = min(eid for _, eid in rec.values.values())

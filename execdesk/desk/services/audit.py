@@ -133,6 +133,16 @@ def _record_refusal(action: str, object_type: str, exc: Exception, kwargs: dict[
         log.exception("could not record the refusal %s", action)
 
 
+def audit_access_refused(*, user: Any, method: str, path: str, needed: str) -> None:
+    """A write refused before any service ran (the API's role check): recorded as `access.refused`."""
+    try:
+        audit_record_now(actor=_actor_of(user), action="access.refused", object_type="endpoint",
+                         object_id=f"{method} {path}"[:64],
+                         payload={"method": method, "path": path[:500], "needed": needed})
+    except Exception:  # noqa: BLE001 - the 403 must reach the caller whatever happens here
+        log.exception("could not record the refused %s %s", method, path)
+
+
 def _actor_of(user: Any) -> Actor:
     if user is None or not getattr(user, "is_authenticated", False):
         return Actor(label="anonymous", role="anonymous")

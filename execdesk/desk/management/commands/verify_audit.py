@@ -49,7 +49,9 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps({**verdict.to_dict(), "ok": verdict.ok and cross.ok,
                                           "anchor_file": str(anchor_path()), "crosscheck": cross.to_dict()},
                                          sort_keys=True))
-        problems = ([verdict.describe()] if not verdict.ok else []) + [m.describe() for m in cross.mismatches]
+        problems = [verdict.describe()] if not verdict.ok else []
+        if not cross.ok:
+            problems += [cross.describe(), *(m.describe() for m in cross.mismatches)]
         if problems:
             raise CommandError("\n".join([*problems, _anchor_line(verdict)]), returncode=1)
         if not as_json:
