@@ -22,7 +22,8 @@ pytestmark = pytest.mark.django_db
 def _sign_legacy_trail():
     [path] = Path(desk_migrations.__file__).parent.glob("*_audit_keyed.py")
     migration = importlib.import_module(f"execdesk.desk.migrations.{path.stem}")
-    return lambda: migration.sign_legacy_trail(MigrationLoader(connection).project_state().apps, None)
+    return lambda: migration.sign_legacy_trail(MigrationLoader(connection).project_state().apps,
+                                               connection.schema_editor())
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import sys
 
-from django.db import migrations, models
+from django.db import migrations, models, transaction
 from django.utils import timezone
 
+from execdesk.desk.audit_anchor import anchor_note
 from execdesk.desk.models.audit import audit_mac, event_canonical
 
 GENESIS = "0" * 64
@@ -54,6 +55,7 @@ def sign_legacy_trail(apps, schema_editor) -> None:
     keyed.hash = hashlib.sha256((keyed.prev_hash + event_canonical(keyed)).encode()).hexdigest()
     keyed.mac = audit_mac(keyed.hash)
     keyed.save()
+    transaction.on_commit(lambda: anchor_note(keyed.pk, keyed.hash, keyed.ts), using=schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):
