@@ -120,51 +120,83 @@ def audit_verify(*, progress: Callable[[int], None] | None = None, anchor: str =
     """Walk the whole trail in id order and return the first broken event, if any.
 
     `progress(checked)` is called after every chunk; `anchor` is a head hash noted earlier that the
-    chain must still contain; `anchors` are the heads from the anchor file: each named event must still
-    be there with the same hash."""
-    noted: dict[int, Anchor] = {}
-    for a in anchors:
-        noted[a.event_id] = a
-    latest = noted[max(noted)] if noted else None
-    count = len(noted)
+    chain must still contain; `anchors` are the heads from the anchor file: once the chain is intact, each
+    named event must still be there with the same hash (checked in batches: the file may be long)."""
     prev_id: int | None = None
     prev_hash = GENESIS
     prev_ts: datetime | None = None
     checked = 0
     anchor_seen = not anchor
-
-    def verdict(broken: BrokenEvent | None = None) -> AuditVerdict:
-        return AuditVerdict(ok=broken is None, checked=checked, head=prev_hash, broken=broken, anchor=latest,
-                            anchors=count)
-
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=chunk_size):
         checked += 1
         broken = event_problem(event, prev_id=prev_id, prev_hash=prev_hash, prev_ts=prev_ts)
-        noted_here = noted.pop(event.pk, None)
-        if broken is None and noted_here is not None and noted_here.hash != event.hash:
-            broken = _broken(event, ANCHOR_MISMATCH,
-                             f"its hash {event.hash} differs from the one anchored for it ({noted_here.hash}, "
-                             f"anchor file line {noted_here.line}) — rewritten after it was anchored")
         if broken is not None:
             _report(progress, checked)
-            return verdict(broken)
+            latest, count = _latest(anchors)
+            return AuditVerdict(ok=False, checked=checked, head=prev_hash, broken=broken, anchor=latest,
+                                anchors=count)
         anchor_seen = anchor_seen or event.hash == anchor
         prev_id, prev_hash, prev_ts = event.pk, event.hash, event.ts
         if checked % chunk_size == 0:
             _report(progress, checked)
     _report(progress, checked)
-    if not anchor_seen:
-        return verdict(BrokenEvent(id=None, action="", ts=None, kind=ANCHOR_MISSING,
-                                   problem=f"anchor {anchor} is not in the chain — events up to it were deleted "
-                                           "or rewritten"))
-    if noted:  # anchored events the walk never met
-        gone = noted[max(noted)]
-        end = f"the trail ends at event #{prev_id}" if prev_id is not None else "the trail is empty"
-        return verdict(BrokenEvent(id=gone.event_id, action="", ts=None, kind=TRUNCATED,
-                                   problem=f"event #{gone.event_id} (hash {gone.hash}, {gone.ts}) was anchored "
-                                           f"(anchor file line {gone.line}) but is gone and {end} — the tail "
-                                           "was cut off or events deleted"))
-    return verdict()
+    broken, latest, count = _anchors_problem(anchors, last_id=prev_id, chunk_size=chunk_size)
+    if broken is None and not anchor_seen:
+        broken = BrokenEvent(id=None, action="", ts=None, kind=ANCHOR_MISSING,
+                             problem=f"anchor {anchor} is not in the chain — events up to it were deleted or "
+                                     "rewritten")
+    return AuditVerdict(ok=broken is None, checked=checked, head=prev_hash, broken=broken, anchor=latest,
+                        anchors=count)
+
+
+def _latest(anchors: Iterable[Anchor]) -> tuple[Anchor | None, int]:
+    latest, count = None, 0
+    for a in anchors:
+        count += 1
+        latest = a if latest is None or a.event_id >= latest.event_id else latest
+    return latest, count
+
+
+def _anchors_problem(anchors: Iterable[Anchor], *, last_id: int | None,
+                     chunk_size: int) -> tuple[BrokenEvent | None, Anchor | None, int]:
+    """(the first anchored event rewritten, else the last one gone; the latest anchor; how many were read)."""
+    latest: Anchor | None = None
+    rewritten: tuple[AuditEvent, Anchor] | None = None
+    gone: Anchor | None = None
+    count = 0
+    batch: list[Anchor] = []
+
+    def check(batch: list[Anchor]) -> None:
+        nonlocal rewritten, gone
+        events = AuditEvent.objects.in_bulk([a.event_id for a in batch])
+        for a in batch:
+            event = events.get(a.event_id)
+            if event is None:
+                gone = a if gone is None or a.event_id > gone.event_id else gone
+            elif event.hash != a.hash and (rewritten is None or event.pk < rewritten[0].pk):
+                rewritten = (event, a)
+
+    for a in anchors:
+        count += 1
+        latest = a if latest is None or a.event_id >= latest.event_id else latest
+        batch.append(a)
+        if len(batch) >= chunk_size:
+            check(batch)
+            batch = []
+    if batch:
+        check(batch)
+    if rewritten is not None:
+        event, a = rewritten
+        return _broken(event, ANCHOR_MISMATCH, f"its hash {event.hash} differs from the one anchored for it "
+                                               f"({a.hash}, anchor file line {a.line}) — rewritten after it was "
+                                               "anchored"), latest, count
+    if gone is not None:
+        end = f"the trail ends at event #{last_id}" if last_id is not None else "the trail is empty"
+        return BrokenEvent(id=gone.event_id, action="", ts=None, kind=TRUNCATED,
+                           problem=f"event #{gone.event_id} (hash {gone.hash}, {gone.ts}) was anchored (anchor file "
+                                   f"line {gone.line}) but is gone and {end} — the tail was cut off or events "
+                                   "deleted"), latest, count
+    return None, latest, count
 
 
 def _report(progress: Callable[[int], None] | None, checked: int) -> None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from execdesk.desk.audit_anchor import AnchorFileError, anchor_flush, anchor_path, anchors_read
+from execdesk.desk.audit_anchor import Anchor, AnchorFileError, anchor_flush, anchor_path, anchors_read
 from execdesk.desk.audit_crosscheck import CrossCheck, audit_crosscheck
 from execdesk.desk.audit_verify import CHUNK_SIZE, AuditVerdict, audit_verify
 from execdesk.desk.models import AuditEvent
@@ -37,14 +38,13 @@ class Command(BaseCommand):
         if anchor and (len(anchor) != 64 or any(c not in "0123456789abcdef" for c in anchor)):
             raise CommandError("--anchor must be a 64-character hex sha256 hash")
         anchor_flush()  # a head this process noted but has not written yet
-        try:
-            anchors = list(anchors_read())
-        except AnchorFileError as exc:
-            raise CommandError(f"anchor file unreadable: {exc}", returncode=1) from None
         console = Console(file=sys.stderr)
         show = not no_progress and console.is_terminal
-        verdict, cross = self._verify(console if show else None, anchor=anchor, chunk_size=chunk_size,
-                                      anchors=anchors)
+        try:
+            verdict, cross = self._verify(console if show else None, anchor=anchor, chunk_size=chunk_size,
+                                          anchors=anchors_read())  # streamed: the file may be long
+        except AnchorFileError as exc:
+            raise CommandError(f"anchor file unreadable: {exc}", returncode=1) from None
         if as_json:
             self.stdout.write(json.dumps({**verdict.to_dict(), "ok": verdict.ok and cross.ok,
                                           "anchor_file": str(anchor_path()), "crosscheck": cross.to_dict()},
@@ -60,7 +60,7 @@ class Command(BaseCommand):
             self.stdout.write(cross.describe())
 
     def _verify(self, console: Console | None, *, anchor: str, chunk_size: int,
-                anchors: list) -> tuple[AuditVerdict, CrossCheck]:
+                anchors: Iterable[Anchor]) -> tuple[AuditVerdict, CrossCheck]:
         if console is None:
             return (audit_verify(anchor=anchor, chunk_size=chunk_size, anchors=anchors), audit_crosscheck())
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
