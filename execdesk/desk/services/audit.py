@@ -37,7 +37,9 @@ def audit_record(*, actor: Actor, action: str, obj: Any = None, object_type: str
         object_type = object_type or obj._meta.model_name
         object_id = object_id or str(obj.pk)
     # The head is read inside the writer's transaction, which today holds the desk lock (services/atomic.py):
-    # appends are serial, so the chain follows commit order.
+    # appends are serial, so the chain follows commit order. Without that lock two writers would read the same
+    # head and fork the chain: appends must then take a lock of their own (a one-row chain head locked FOR
+    # UPDATE, held from the first append to commit — or events buffered and appended just before commit).
     last = AuditEvent.objects.order_by("-id").only("hash").first()
     event = AuditEvent(
         ts=timezone.now(),
