@@ -47,6 +47,33 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _audit_key() -> bytes:
+    """The HMAC key that signs the audit chain: from the environment, never the database (a database writer
+    must not be able to re-sign a rewritten trail). Embedded mode keeps a generated one beside its database."""
+    key = envsecret("EXECDESK_AUDIT_KEY")
+    if key:
+        if len(key) < 32:
+            raise ConfigError("EXECDESK_AUDIT_KEY must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return key.encode()
+    if TESTING:
+        return b"execdesk-tests-only-audit-key-0123456789"
+    if not EMBEDDED:
+        raise ConfigError("distributed mode needs EXECDESK_AUDIT_KEY (or EXECDESK_AUDIT_KEY_FILE): the key that "
+                          "signs the audit trail, the same for every process of the desk")
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = DATA_DIR / "audit_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+AUDIT_KEY = _audit_key()
+# Chain heads noted after each audit-writing commit, outside the database (see desk/audit_anchor.py)
+AUDIT_ANCHOR_FILE = Path(env("EXECDESK_AUDIT_ANCHOR_FILE", str(DATA_DIR / "audit_anchors.log"))).resolve()
+AUDIT_ANCHOR_FSYNC_SECONDS = envfloat("EXECDESK_AUDIT_ANCHOR_FSYNC_SECONDS", 0.2)
 ALLOWED_HOSTS = [h.strip() for h in env("EXECDESK_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")]
 CSRF_TRUSTED_ORIGINS = [o for o in (env("EXECDESK_CSRF_TRUSTED_ORIGINS", "") or "").split(",") if o]
 

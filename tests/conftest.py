@@ -86,3 +86,10 @@ def _close_stray_connections(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+@pytest.fixture(autouse=True)
+def _audit_anchor_file(settings, tmp_path_factory):
+    """Each test's audit chain heads go to a file of its own: the anchors of one test's trail must not
+    meet another test's database."""
+    settings.AUDIT_ANCHOR_FILE = tmp_path_factory.mktemp("anchors") / "audit_anchors.log"

@@ -1,17 +1,22 @@
-"""Checking the audit hash chain: is every event still what was recorded, in the order it was recorded?
+"""Checking the audit trail: is every event still what was recorded, in the order it was recorded, signed with
+the desk's audit key, and is the head noted outside the database still there?
 
-Each event's hash covers its content and the previous event's hash, so
+Each event's hash covers its content and the previous event's hash, and its mac is HMAC(audit key, hash), so
 * a row changed behind the desk's back (raw SQL) no longer matches its own hash — "altered";
 * a deleted row leaves the next event pointing at a hash that is no longer its predecessor's — "unlinked";
 * a row slipped in out of order points at the wrong predecessor, or claims a time before the events ahead
-  of it — "unlinked" / "out of order".
-What a chain alone cannot show is a row forged *correctly* at the end, or the last rows deleted: anyone
-who can write the table can extend a hash chain. Note the head hash somewhere else (`verify_audit --json`
-prints it) and pass it back as an anchor (`--anchor HASH`): the chain must still contain it.
+  of it — "unlinked" / "out of order";
+* a trail re-chained after an update or a delete, or a row appended at the end, has hashes anyone can
+  recompute but no valid mac: only the key (from the environment, never in the database) makes one — "forged".
+What the table alone cannot show is its last rows deleted: what is left still links and is signed. The
+anchors (chain heads noted in a file outside the database after each commit, see audit_anchor.py) show it:
+an anchored event that is gone, or whose hash differs, is "truncated" / "anchor mismatch". A head noted by
+hand works too (`--anchor HASH`): the chain must still contain it.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -19,6 +24,7 @@ from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from execdesk.desk.audit_anchor import Anchor
 from execdesk.desk.models import AuditEvent
 from execdesk.desk.services.audit import GENESIS
 
@@ -31,6 +37,9 @@ ALTERED = "altered"
 UNLINKED = "unlinked"
 OUT_OF_ORDER = "out_of_order"
 ANCHOR_MISSING = "anchor_missing"
+FORGED = "forged"
+TRUNCATED = "truncated"
+ANCHOR_MISMATCH = "anchor_mismatch"
 
 
 @dataclass(frozen=True)
@@ -38,11 +47,11 @@ class BrokenEvent:
     id: int | None
     action: str
     ts: datetime | None
-    kind: str  # ALTERED, UNLINKED, OUT_OF_ORDER, ANCHOR_MISSING
+    kind: str  # ALTERED, UNLINKED, OUT_OF_ORDER, FORGED, ANCHOR_MISSING, TRUNCATED, ANCHOR_MISMATCH
     problem: str  # what is wrong, in words
 
     def describe(self) -> str:
-        if self.id is None:
+        if self.id is None or not self.action:
             return self.problem
         return f"event #{self.id} ({self.action}, {self.ts.isoformat() if self.ts else '?'}): {self.problem}"
 
@@ -56,6 +65,8 @@ class AuditVerdict:
     checked: int  # events read (up to and including the first broken one)
     head: str  # the hash of the last event read; GENESIS for an empty trail
     broken: BrokenEvent | None = None
+    anchor: Anchor | None = None  # the latest anchor from the anchor file (highest event id)
+    anchors: int = 0  # anchors read from the file
 
     def describe(self) -> str:
         if self.ok:
@@ -65,7 +76,14 @@ class AuditVerdict:
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "checked": self.checked, "head": self.head,
-                "broken": self.broken.to_dict() if self.broken else None}
+                "broken": self.broken.to_dict() if self.broken else None, "anchors": self.anchors,
+                "anchor": _anchor_dict(self.anchor)}
+
+
+def _anchor_dict(anchor: Anchor | None) -> dict[str, Any] | None:
+    if anchor is None:
+        return None
+    return {"event": anchor.event_id, "hash": anchor.hash, "ts": anchor.ts, "noted": anchor.noted, "line": anchor.line}
 
 
 def event_problem(event: AuditEvent, *, prev_id: int | None, prev_hash: str,
@@ -84,6 +102,12 @@ def event_problem(event: AuditEvent, *, prev_id: int | None, prev_hash: str,
         return _broken(event, OUT_OF_ORDER,
                        f"recorded {(prev_ts - event.ts).total_seconds():.3f} s before the event ahead of it "
                        f"(#{prev_id}, {prev_ts.isoformat()}) — inserted out of order or back-dated")
+    if not event.mac:
+        return _broken(event, FORGED, "it carries no keyed signature (every event since the audit key carries one) "
+                                      "— written past the desk")
+    if not hmac.compare_digest(event.compute_mac(), event.mac):
+        return _broken(event, FORGED, "its keyed signature (HMAC) does not match — rewritten, re-chained or forged "
+                                      "by someone without the audit key")
     return None
 
 
@@ -92,11 +116,12 @@ def _broken(event: AuditEvent, kind: str, problem: str) -> BrokenEvent:
 
 
 def audit_verify(*, progress: Callable[[int], None] | None = None, anchor: str = "",
-                 chunk_size: int = CHUNK_SIZE) -> AuditVerdict:
+                 chunk_size: int = CHUNK_SIZE, anchors: Iterable[Anchor] = ()) -> AuditVerdict:
     """Walk the whole trail in id order and return the first broken event, if any.
 
     `progress(checked)` is called after every chunk; `anchor` is a head hash noted earlier that the
-    chain must still contain."""
+    chain must still contain; `anchors` are the heads from the anchor file: once the chain is intact, each
+    named event must still be there with the same hash (checked in batches: the file may be long)."""
     prev_id: int | None = None
     prev_hash = GENESIS
     prev_ts: datetime | None = None
@@ -107,18 +132,71 @@ def audit_verify(*, progress: Callable[[int], None] | None = None, anchor: str =
         broken = event_problem(event, prev_id=prev_id, prev_hash=prev_hash, prev_ts=prev_ts)
         if broken is not None:
             _report(progress, checked)
-            return AuditVerdict(ok=False, checked=checked, head=prev_hash, broken=broken)
+            latest, count = _latest(anchors)
+            return AuditVerdict(ok=False, checked=checked, head=prev_hash, broken=broken, anchor=latest,
+                                anchors=count)
         anchor_seen = anchor_seen or event.hash == anchor
         prev_id, prev_hash, prev_ts = event.pk, event.hash, event.ts
         if checked % chunk_size == 0:
             _report(progress, checked)
     _report(progress, checked)
-    if not anchor_seen:
-        missing = BrokenEvent(id=None, action="", ts=None, kind=ANCHOR_MISSING,
-                              problem=f"anchor {anchor} is not in the chain — events up to it were deleted "
-                                      "or rewritten")
-        return AuditVerdict(ok=False, checked=checked, head=prev_hash, broken=missing)
-    return AuditVerdict(ok=True, checked=checked, head=prev_hash)
+    broken, latest, count = _anchors_problem(anchors, last_id=prev_id, chunk_size=chunk_size)
+    if broken is None and not anchor_seen:
+        broken = BrokenEvent(id=None, action="", ts=None, kind=ANCHOR_MISSING,
+                             problem=f"anchor {anchor} is not in the chain — events up to it were deleted or "
+                                     "rewritten")
+    return AuditVerdict(ok=broken is None, checked=checked, head=prev_hash, broken=broken, anchor=latest,
+                        anchors=count)
+
+
+def _latest(anchors: Iterable[Anchor]) -> tuple[Anchor | None, int]:
+    latest, count = None, 0
+    for a in anchors:
+        count += 1
+        latest = a if latest is None or a.event_id >= latest.event_id else latest
+    return latest, count
+
+
+def _anchors_problem(anchors: Iterable[Anchor], *, last_id: int | None,
+                     chunk_size: int) -> tuple[BrokenEvent | None, Anchor | None, int]:
+    """(the first anchored event rewritten, else the last one gone; the latest anchor; how many were read)."""
+    latest: Anchor | None = None
+    rewritten: tuple[AuditEvent, Anchor] | None = None
+    gone: Anchor | None = None
+    count = 0
+    batch: list[Anchor] = []
+
+    def check(batch: list[Anchor]) -> None:
+        nonlocal rewritten, gone
+        events = AuditEvent.objects.in_bulk([a.event_id for a in batch])
+        for a in batch:
+            event = events.get(a.event_id)
+            if event is None:
+                gone = a if gone is None or a.event_id > gone.event_id else gone
+            elif event.hash != a.hash and (rewritten is None or event.pk < rewritten[0].pk):
+                rewritten = (event, a)
+
+    for a in anchors:
+        count += 1
+        latest = a if latest is None or a.event_id >= latest.event_id else latest
+        batch.append(a)
+        if len(batch) >= chunk_size:
+            check(batch)
+            batch = []
+    if batch:
+        check(batch)
+    if rewritten is not None:
+        event, a = rewritten
+        return _broken(event, ANCHOR_MISMATCH, f"its hash {event.hash} differs from the one anchored for it "
+                                               f"({a.hash}, anchor file line {a.line}) — rewritten after it was "
+                                               "anchored"), latest, count
+    if gone is not None:
+        end = f"the trail ends at event #{last_id}" if last_id is not None else "the trail is empty"
+        return BrokenEvent(id=gone.event_id, action="", ts=None, kind=TRUNCATED,
+                           problem=f"event #{gone.event_id} (hash {gone.hash}, {gone.ts}) was anchored (anchor file "
+                                   f"line {gone.line}) but is gone and {end} — the tail was cut off or events "
+                                   "deleted"), latest, count
+    return None, latest, count
 
 
 def _report(progress: Callable[[int], None] | None, checked: int) -> None:

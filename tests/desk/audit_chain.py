@@ -9,6 +9,8 @@ from django.db import connection
 from django.utils import timezone
 
 from execdesk.desk.models import AuditEvent, ChildOrder, ParentOrder, Proposal
+from execdesk.desk.models.audit import audit_mac
+from execdesk.desk.services.audit import GENESIS
 from execdesk.desk.services.execution import proposal_expire_due
 from execdesk.desk.services.proposals import proposal_approve, proposal_override, proposal_reject
 from tests.desk.conftest import age_proposals
@@ -62,11 +64,41 @@ def sql_delete(event_id: int) -> None:
 def sql_insert(event) -> int:
     """Insert an unsaved AuditEvent's fields as a new row (whatever its hashes say); returns its id."""
     columns = ["ts", "actor_label", "role", "action", "object_type", "object_id", "parent_order_id", "payload",
-               "market_ref", "prev_hash", "hash"]
+               "market_ref", "prev_hash", "hash", "mac"]
     values = [connection.ops.adapt_datetimefield_value(event.ts), event.actor_label, event.role, event.action,
               event.object_type, event.object_id, event.parent_order_id, _json("payload", event.payload),
-              _json("market_ref", event.market_ref), event.prev_hash, event.hash]
+              _json("market_ref", event.market_ref), event.prev_hash, event.hash, event.mac]
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {_table()} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
                        values)
     return AuditEvent.objects.get(hash=event.hash).pk
+
+
+def sql_rechain(*, mac_key: bytes | None = None) -> None:
+    """What a database writer does after changing or deleting rows: recompute every hash from genesis so the
+    chain links again — and, given `mac_key` (a key of their own; they do not have the desk's), re-sign each
+    event with it. Without it the old signatures stay."""
+    prev = GENESIS
+    for event in AuditEvent.objects.order_by("id"):
+        event.prev_hash = prev
+        event.hash = event.compute_hash()
+        mac = audit_mac(event.hash, mac_key) if mac_key is not None else event.mac
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {_table()} SET prev_hash = %s, hash = %s, mac = %s WHERE id = %s",
+                           [event.prev_hash, event.hash, mac, event.pk])
+        prev = event.hash
+
+
+def sql_update(model, pk: int, **values: object) -> None:
+    """Change a desk row (fill, child order, proposal, parent order) past the services, as raw SQL would."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = [model._meta.get_field(name) for name in values]
+    sets = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in columns)
+    params = [f.get_db_prep_save(v, connection) for f, v in zip(columns, values.values(), strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {sets} WHERE id = %s", [*params, pk])
+
+
+def sql_delete_row(model, pk: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)} WHERE id = %s", [pk])

@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from execdesk.desk.models import AuditEvent, ChildOrder, Fill, Proposal
@@ -48,7 +49,8 @@ def test_reconciliation_adopts_an_order_whose_worker_died_before_the_answer(alic
 
     env = {**os.environ, "EXECDESK_BYBIT_API_KEY": bybit_desk.api_key,
            "EXECDESK_BYBIT_API_SECRET": bybit_desk.api_secret, "EXECDESK_BYBIT_REST_URL": bybit_desk.url,
-           "EXECDESK_BYBIT_FEED_IN_PROCESS": "0", "EXECDESK_BYBIT_TIMEOUT": "120"}
+           "EXECDESK_BYBIT_FEED_IN_PROCESS": "0", "EXECDESK_BYBIT_TIMEOUT": "120",
+           "EXECDESK_AUDIT_KEY": settings.AUDIT_KEY.decode()}
     worker = subprocess.Popen([sys.executable, "-c", WORKER, str(connection.settings_dict["NAME"]),
                                str(proposal.pk)], cwd=REPO, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, start_new_session=True)

@@ -105,7 +105,7 @@ def test_an_override_above_the_threshold_waits_for_a_supervisor_who_did_not_writ
     child = ChildOrder.objects.get(proposal=proposal)
     assert str(child.quantity.normalize()) == "0.02" and child.order_type == "limit"
     actions = list(AuditEvent.objects.filter(object_type="proposal", object_id=str(proposal.pk)).values_list("action", flat=True))
-    assert actions[-2:] == ["proposal.override_submitted", "proposal.override_approved"]
+    assert actions[-3:] == ["proposal.override_submitted", "proposal.approve_refused", "proposal.override_approved"]
 
 
 def test_another_trader_cannot_approve_an_override(alice, threshold, make_order, proposal_for, django_user_model,

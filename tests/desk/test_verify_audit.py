@@ -14,6 +14,7 @@ from django.db import transaction
 from execdesk.desk.audit_verify import ALTERED, ANCHOR_MISSING, OUT_OF_ORDER, UNLINKED, audit_verify
 from execdesk.desk.models import AuditEvent, AuditTamperError
 from execdesk.desk.services.audit import GENESIS
+from execdesk.desk.services.desk_state import desk_trading_state_set
 from tests.desk.audit_chain import build_chain, sql_delete, sql_insert, sql_set_payload
 
 pytestmark = pytest.mark.django_db
@@ -44,17 +45,24 @@ def test_an_intact_chain_exits_zero_with_its_length_and_head(chain):
     assert len(chain) > 15
     status, out = verify()
     assert status == 0
-    assert out.strip() == f"audit chain intact: {len(chain)} events, head {chain[-1].hash}"
+    lines = out.strip().splitlines()
+    assert lines[0] == f"audit chain intact: {len(chain)} events, head {chain[-1].hash}"
+    assert lines[2] == "tables match the trail: 1 fills, 1 child orders, 4 proposals, 1 parent orders"
 
 
 def test_json_output_gives_the_verdict_to_machines(chain):
     status, out = verify("--json")
     assert status == 0
-    assert json.loads(out) == {"ok": True, "checked": len(chain), "head": chain[-1].hash, "broken": None}
+    verdict = json.loads(out)
+    assert {k: verdict[k] for k in ("ok", "checked", "head", "broken")} == {
+        "ok": True, "checked": len(chain), "head": chain[-1].hash, "broken": None}
+    assert verdict["crosscheck"] == {"ok": True, "mismatches": [],
+                                     "checked": {"fill": 1, "childorder": 1, "proposal": 4, "parentorder": 1}}
 
 
 def test_an_empty_trail_is_intact_at_the_genesis_hash():
-    assert verify() == (0, f"audit chain intact: 0 events, head {GENESIS}\n")
+    status, out = verify()
+    assert status == 0 and out.startswith(f"audit chain intact: 0 events, head {GENESIS}\n")
 
 
 def test_a_payload_changed_by_raw_sql_is_reported_as_altered_naming_the_event(chain):
@@ -121,14 +129,18 @@ def test_a_row_appended_with_a_made_up_hash_is_altered(chain):
     assert (verdict.broken.id, verdict.broken.kind) == (forged_id, ALTERED)
 
 
-def test_cutting_off_the_last_rows_is_caught_by_the_head_noted_earlier(chain):
+def test_cutting_off_the_last_rows_is_caught_by_a_head_noted_by_hand(chain, bob, settings):
+    desk_trading_state_set(user=bob, state="REDUCING", reason="end of quarter")  # an event no table row mirrors
+    last = AuditEvent.objects.order_by("id").last()
     head = json.loads(verify("--json")[1])["head"]
-    sql_delete(chain[-1].pk)
-    assert verify()[0] == 0, "a truncated chain still links: only an anchor kept elsewhere shows the cut"
+    assert head == last.hash
+    sql_delete(last.pk)
+    settings.AUDIT_ANCHOR_FILE.unlink()  # no anchor file (see test_verify_audit_anchors.py for the file)
+    assert verify()[0] == 0, "a truncated chain still links and is signed: only a head kept elsewhere shows the cut"
     status, out = verify("--anchor", head)
     assert status == 1 and f"anchor {head} is not in the chain" in out
     assert audit_verify(anchor=head).broken.kind == ANCHOR_MISSING
-    assert verify("--anchor", chain[-2].hash)[0] == 0
+    assert verify("--anchor", chain[-1].hash)[0] == 0
 
 
 def test_a_malformed_anchor_is_refused_with_a_clear_message(chain):

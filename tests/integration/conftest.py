@@ -208,6 +208,7 @@ def desk_processes(request, transactional_db, tmp_path, settings) -> Iterator[De
         "EXECDESK_DATABASE_URL": worker_database_url(),
         "EXECDESK_TICK_SECONDS": "1",
         "EXECDESK_SECRET_KEY": env.get("EXECDESK_SECRET_KEY") or settings.SECRET_KEY,
+        "EXECDESK_AUDIT_KEY": settings.AUDIT_KEY.decode(),  # one key for every process of the desk
         "DJANGO_SETTINGS_MODULE": "execdesk.settings",
         "PYTHONUNBUFFERED": "1",
     })

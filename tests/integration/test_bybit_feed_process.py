@@ -45,6 +45,7 @@ def test_the_feed_process_publishes_snapshots_and_records_streamed_fills(alice, 
     log = tmp_path / "bybit_feed.log"
     env = {**os.environ, **bybit_env, "EXECDESK_DATABASE_URL": worker_database_url(),
            "EXECDESK_SECRET_KEY": os.environ.get("EXECDESK_SECRET_KEY") or settings.SECRET_KEY,
+           "EXECDESK_AUDIT_KEY": settings.AUDIT_KEY.decode(),
            "PYTHONUNBUFFERED": "1"}
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "manage.py", "bybit_feed", "--symbol", "BTCUSDT", "--private",

@@ -21,6 +21,7 @@ from ninja.security import HttpBearer, SessionAuth
 from execdesk.desk.api.errors import HOW_TO_AUTHENTICATE
 from execdesk.desk.roles import SUPERVISOR, can_oversee, can_trade, can_view, role_of
 from execdesk.desk.services.api_tokens import TokenRefused, api_token_authenticate
+from execdesk.desk.services.audit import audit_access_refused
 
 
 class Need(Enum):
@@ -44,6 +45,8 @@ def admit(request: HttpRequest, user, need: Need):
         raise AuthorizationError(message=f"your account ({user.get_username()}) has no desk role; ask a "
                                          "supervisor to give you one")
     if not _allowed(user, need):
+        if request.method not in ("GET", "HEAD", "OPTIONS"):  # a refused write is audited (reads are not)
+            audit_access_refused(user=user, method=request.method or "", path=request.path, needed=need.value)
         raise AuthorizationError(message=f"{request.method} {request.path} needs {need.value} "
                                          f"(you are {role_of(user)})")
     return user

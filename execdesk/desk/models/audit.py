@@ -1,8 +1,13 @@
-"""The append-only, hash-chained audit trail."""
+"""The append-only, hash-chained, keyed audit trail.
+
+`hash` chains the events: sha256(prev_hash + canonical JSON), which anyone can recompute from an export.
+`mac` signs each link: HMAC-SHA256(audit key, hash). The key comes from the environment and is never in
+the database, so whoever can write the table can recompute hashes but cannot sign them."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -36,6 +41,7 @@ class AuditEvent(models.Model):
     market_ref = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    mac = models.CharField(max_length=64, blank=True, default="")
 
     objects = AuditQuerySet.as_manager()
 
@@ -55,18 +61,31 @@ class AuditEvent(models.Model):
         raise AuditTamperError(f"audit event #{self.pk} is append-only: delete refused")
 
     def canonical(self) -> str:
-        body = {
-            "ts": self.ts.isoformat(),
-            "actor": self.actor_label,
-            "role": self.role,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "parent_order_id": self.parent_order_id,
-            "payload": self.payload,
-            "market_ref": self.market_ref,
-        }
-        return json.dumps(body, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+        return event_canonical(self)
 
     def compute_hash(self) -> str:
         return hashlib.sha256((self.prev_hash + self.canonical()).encode()).hexdigest()
+
+    def compute_mac(self, key: bytes | None = None) -> str:
+        return audit_mac(self.hash, key)
+
+
+def event_canonical(event: Any) -> str:
+    """The JSON the hash covers (also used by the migration that signed the trail recorded before keys)."""
+    body = {
+        "ts": event.ts.isoformat(),
+        "actor": event.actor_label,
+        "role": event.role,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "parent_order_id": event.parent_order_id,
+        "payload": event.payload,
+        "market_ref": event.market_ref,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+
+
+def audit_mac(digest: str, key: bytes | None = None) -> str:
+    """HMAC-SHA256 of an event's chain hash under the desk's audit key (settings.AUDIT_KEY by default)."""
+    return hmac.new(settings.AUDIT_KEY if key is None else key, digest.encode(), hashlib.sha256).hexdigest()

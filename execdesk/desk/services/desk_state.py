@@ -12,7 +12,7 @@ from execdesk.desk.payloads import proposal_payload
 from execdesk.desk.push import push_batch, push_desk, push_order
 from execdesk.desk.roles import Actor, require_supervisor
 from execdesk.desk.services.atomic import desk_atomic
-from execdesk.desk.services.audit import audit_record
+from execdesk.desk.services.audit import audit_record, refusals_audited
 from execdesk.desk.services.child_orders import child_orders_cancel_open
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.parent_orders import supersede_pending
@@ -38,6 +38,7 @@ def desk_state_payload(state: DeskState) -> dict[str, object]:
             "changed_at": state.changed_at.isoformat() if state.changed_at else None}
 
 
+@refusals_audited("desk.trading_state_refused", object_type="deskstate")
 def desk_trading_state_set(*, user, state: str, reason: str) -> DeskState:
     """Supervisor only, reason required. HALTED also cancels every open child order on the venue."""
     with push_batch():  # a halt pushes for every order it touches: one hop for all of them

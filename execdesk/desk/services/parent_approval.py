@@ -11,32 +11,28 @@ from execdesk.desk.payloads import progress_payload
 from execdesk.desk.push import push_order
 from execdesk.desk.roles import SUPERVISOR, Actor, require_trader, role_of
 from execdesk.desk.services.atomic import desk_atomic
-from execdesk.desk.services.audit import audit_record, audit_record_now
-from execdesk.desk.services.errors import DeskError, FourEyesRequired, InvalidInput
+from execdesk.desk.services.audit import audit_record, refusals_audited
+from execdesk.desk.services.errors import FourEyesRequired, InvalidInput
 from execdesk.desk.services.four_eyes import four_eyes_threshold, parent_needs_four_eyes, parent_notional
 from execdesk.domain.states import ParentStatus
 
 
+@refusals_audited("parent.approve_refused")
 def parent_order_approve(*, parent_id: int, user, reason: str = "") -> ParentOrder:
     """A supervisor's four-eyes approval of an INITIALIZED order above the threshold (exactly once)."""
     require_trader(user, "approving an order")
     actor = Actor.of(user)
-    try:
-        with desk_atomic():
-            parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
-            _check(parent, actor)
-            parent.start_approved_by, parent.start_approved_at = user, timezone.now()
-            parent.save(update_fields=["start_approved_by", "start_approved_at"])
-            audit_record(actor=actor, action="parent.four_eyes_approved", obj=parent, parent_order_id=parent.pk,
-                         payload={"notional": parent_notional(parent), "four_eyes_threshold": four_eyes_threshold(),
-                                  "created_by": parent.created_by.get_username(),
-                                  "reason": (reason or "").strip()[:2000]})
-            push_order(parent.pk, "progress", progress_payload(parent))
-            return parent
-    except (DeskError, PermissionDenied) as exc:
-        audit_record_now(actor=actor, action="parent.approve_refused", object_type="parentorder",
-                         object_id=str(parent_id), parent_order_id=parent_id, payload={"error": str(exc)})
-        raise
+    with desk_atomic():
+        parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
+        _check(parent, actor)
+        parent.start_approved_by, parent.start_approved_at = user, timezone.now()
+        parent.save(update_fields=["start_approved_by", "start_approved_at"])
+        audit_record(actor=actor, action="parent.four_eyes_approved", obj=parent, parent_order_id=parent.pk,
+                     payload={"notional": parent_notional(parent), "four_eyes_threshold": four_eyes_threshold(),
+                              "created_by": parent.created_by.get_username(),
+                              "reason": (reason or "").strip()[:2000]})
+        push_order(parent.pk, "progress", progress_payload(parent))
+        return parent
 
 
 def _check(parent: ParentOrder, actor: Actor) -> None:

@@ -17,9 +17,9 @@ from execdesk.desk.push import push_order
 from execdesk.desk.roles import Actor, require_owner, require_supervisor, require_trader
 from execdesk.desk.services.advice import claude_available, impact_question
 from execdesk.desk.services.atomic import desk_atomic
-from execdesk.desk.services.audit import audit_record, audit_record_now, market_ref
+from execdesk.desk.services.audit import audit_record, market_ref, refusals_audited
 from execdesk.desk.services.child_orders import child_orders_cancel_open, market_apply_reports
-from execdesk.desk.services.errors import FourEyesRequired, InvalidInput
+from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.four_eyes import parent_start_check
 from execdesk.desk.services.inputs import decimal_input, int_input, quantity_input
 from execdesk.desk.services.market import (
@@ -71,6 +71,7 @@ def _validate(symbol: str, side: str, quantity: object, horizon_seconds: int, in
     return qty, horizon_seconds, interval_seconds
 
 
+@refusals_audited("parent.create_refused")
 def parent_order_create(*, user, symbol: str, side: str, quantity: object, horizon_seconds: int,
                         interval_seconds: int | None = None, strategy: str = Strategy.TWAP,
                         approval_mode: str = ApprovalMode.MANUAL, notes: str = "",
@@ -186,6 +187,7 @@ def _change(parent_id: int, *, user, target: ParentStatus, verb: str, reason: st
         raise
 
 
+@refusals_audited("parent.start_refused")
 def parent_order_start(*, parent_id: int, user) -> ParentOrder:
     require_trader(user, "starting a parent order")
     trading_gate_new_order(what=f"starting order {parent_id}", parent_id=parent_id)
@@ -226,26 +228,25 @@ def parent_order_start(*, parent_id: int, user) -> ParentOrder:
     except IllegalTransition as exc:
         audit_refused_transition(parent_id, exc, actor=actor, requested="start")
         raise
-    except FourEyesRequired as exc:
-        audit_record_now(actor=actor, action="parent.start_refused", object_type="parentorder",
-                         object_id=str(parent_id), parent_order_id=parent_id, payload={"error": str(exc)})
-        raise
     from execdesk.desk.tasks import parent_order_step
 
     transaction.on_commit(lambda: parent_order_step.delay(parent_id))
     return parent
 
 
+@refusals_audited("parent.pause_refused")
 def parent_order_pause(*, parent_id: int, user, reason: str = "") -> ParentOrder:
     return _change(parent_id, user=user, target=ParentStatus.PAUSED, verb="paused", reason=reason, stop_work=True)
 
 
+@refusals_audited("parent.resume_refused")
 def parent_order_resume(*, parent_id: int, user, reason: str = "") -> ParentOrder:
     # INITIALIZED → ACTIVE is a start (deadline, frozen strategy inputs), never a resume
     return _change(parent_id, user=user, target=ParentStatus.ACTIVE, verb="resumed", reason=reason, stop_work=False,
                    only_from=frozenset({ParentStatus.PAUSED, ParentStatus.HALTED}))
 
 
+@refusals_audited("parent.cancel_refused")
 def parent_order_cancel(*, parent_id: int, user, reason: str = "") -> ParentOrder:
     return _change(parent_id, user=user, target=ParentStatus.CANCELLED, verb="cancelled", reason=reason,
                    stop_work=True)
@@ -263,6 +264,7 @@ def _open_for_change(parent: ParentOrder, what: str) -> None:
         raise InvalidInput(f"order {parent.pk} is {parent.status}: {what} is no longer possible")
 
 
+@refusals_audited("parent.mode_set_refused")
 def parent_order_mode_set(*, parent_id: int, user, approval_mode: str, auto_cap_notional: object | None = None,
                           reason: str) -> ParentOrder:
     """Change how proposals are approved, also while the order runs; audited with the reason. Switching to an
@@ -298,6 +300,7 @@ def parent_order_mode_set(*, parent_id: int, user, approval_mode: str, auto_cap_
     return parent
 
 
+@refusals_audited("parent.amend_refused")
 def parent_order_amend(*, parent_id: int, user, quantity: object | None = None, deadline: datetime | None = None,
                        reason: str) -> ParentOrder:
     """Reduce the quantity (never below what is executed or working) and/or move the deadline (started

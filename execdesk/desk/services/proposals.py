@@ -16,7 +16,7 @@ from execdesk.desk.push import push_order
 from execdesk.desk.roles import Actor, require_owner, require_trader
 from execdesk.desk.services.advice import advice_push
 from execdesk.desk.services.atomic import desk_atomic
-from execdesk.desk.services.audit import audit_record, audit_record_now
+from execdesk.desk.services.audit import audit_record, audit_record_now, refusals_audited
 from execdesk.desk.services.child_orders import child_orders_cancel_open
 from execdesk.desk.services.context import order_progress
 from execdesk.desk.services.errors import InvalidInput, ProposalNotPending, RiskBlocked
@@ -130,6 +130,7 @@ def _final_terms(proposal: Proposal) -> dict[str, object]:
             "final_limit_price": proposal.limit_price, "final_tif": proposal.tif}
 
 
+@refusals_audited("proposal.approve_refused")
 def proposal_approve(*, proposal_id: int, user=None, actor: Actor | None = None) -> Proposal:
     """Approve a pending proposal, or the override waiting on it (four-eyes), exactly once."""
     if actor is None:
@@ -178,6 +179,7 @@ def _approve_override(proposal: Proposal, parent: ParentOrder, actor: Actor) -> 
     return proposal
 
 
+@refusals_audited("proposal.reject_refused")
 def proposal_reject(*, proposal_id: int, user, reason: str) -> Proposal:
     require_trader(user, "rejecting a proposal")
     reason = (reason or "").strip()
@@ -229,6 +231,7 @@ def _override_draft(proposal: Proposal, qty: Decimal, otype: OrderType, price: D
         quantity=float(qty), order_type=otype, limit_price=float(price) if price is not None else None, tif=tif)
 
 
+@refusals_audited("proposal.override_refused", recorded_by_service=(RiskBlocked,))
 def proposal_override(*, proposal_id: int, user, quantity: object, order_type: str, limit_price: object = None,
                       tif: str = "", reason: str) -> Proposal:
     """Replace a proposal's terms (reason required; the risk gate re-checks them). Above the desk's four-eyes
