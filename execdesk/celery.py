@@ -20,6 +20,8 @@ def _schedule(sender: Celery, **_: object) -> None:
 
     sender.add_periodic_task(settings.EXECDESK["TICK_SECONDS"], sender.signature("desk.tick"),
                              name="desk tick: advance markets, expire proposals, step orders")
+    sender.add_periodic_task(settings.EXECDESK["OUTBOX_SWEEP_SECONDS"], sender.signature("desk.outbox_sweep"),
+                             name="outbox sweeper: re-drive unsent child orders, expire those past send-by")
     sender.add_periodic_task(settings.EXECDESK["RECONCILE_SECONDS"], sender.signature("desk.venue_reconcile"),
                              name="reconcile child orders with Bybit by orderLinkId")
 

@@ -255,12 +255,28 @@ else:
     }
     CELERY_BROKER_URL = _redis_db(REDIS_URL, 0)
     CELERY_RESULT_BACKEND = _redis_db(REDIS_URL, 1)
+    # Chosen, not defaulted (docs/failure-model.md): a message a dead worker held comes back after
+    # visibility_timeout (Redis' default is an hour). Recovery of sends does not wait for it — the outbox
+    # sweeper re-drives a NEW child within a second or two, and a send's message expires at its send-by time —
+    # so it only has to exceed the longest task run plus a retry's countdown (a shorter one would hand a
+    # running task to a second worker). Sockets time out in 2 s so a publish during an outage fails fast.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": envint("EXECDESK_BROKER_VISIBILITY_TIMEOUT", 60),
+        "socket_connect_timeout": 2, "socket_timeout": 2,
+    }
 
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Acked after the task ran (a worker that dies mid-task leaves its message to be redelivered) and
+# requeued, not failed, when a prefork child is killed: every task is idempotent, so running twice is safe
+# and never running is not. One message reserved per worker process: a dying worker strands at most one.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A publish that cannot reach the broker gives up after ~1 s (two quick retries): the work is recorded in the
+# database already and the sweeper re-drives it; the request that committed it answers normally.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
@@ -293,6 +309,12 @@ EXECDESK = {
     "BYBIT_POLL_SECONDS": envfloat("EXECDESK_BYBIT_POLL_SECONDS", 3.0),
     "BYBIT_UNSENT_GRACE_SECONDS": envfloat("EXECDESK_BYBIT_UNSENT_GRACE", 30.0),
     "RECONCILE_SECONDS": envfloat("EXECDESK_RECONCILE_SECONDS", 60.0),
+    # A child order not sent within this many seconds of its approval is never sent: it expires and the next
+    # step re-plans at the current market (docs/failure-model.md).
+    "SEND_BY_SECONDS": envfloat("EXECDESK_SEND_BY_SECONDS", 5.0),
+    # How often beat runs the outbox sweeper, and how old an unsent child must be before it re-drives it.
+    "OUTBOX_SWEEP_SECONDS": envfloat("EXECDESK_OUTBOX_SWEEP_SECONDS", 1.0),
+    "OUTBOX_REDRIVE_AFTER_SECONDS": envfloat("EXECDESK_OUTBOX_REDRIVE_AFTER", 1.0),
 }
 
 # Desk-wide limits on parent orders, checked at creation by one service (execdesk.desk.services.order_limits)

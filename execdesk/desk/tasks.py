@@ -9,13 +9,21 @@ from execdesk.desk.services.advice import advisor_query_run
 from execdesk.desk.services.child_orders import child_order_submit
 from execdesk.desk.services.execution import desk_tick, execution_step
 from execdesk.desk.services.live_orders import live_child_cancel
+from execdesk.desk.services.outbox import outbox_sweep
 from execdesk.desk.services.reconcile import venue_cancel_all, venue_reconcile
 
 
+# Expiries: a tick, a step or a sweep that waited longer than this is stale — the next one (beat) replaces it.
+# A send's message expires at its child's send-by time (execdesk.desk.dispatch).
 @shared_task(name="desk.tick", ignore_result=True, expires=5)
 def desk_tick_task() -> None:
     for parent_id in desk_tick():
         parent_order_step.delay(parent_id)
+
+
+@shared_task(name="desk.outbox_sweep", ignore_result=True, expires=5)
+def outbox_sweep_task() -> None:
+    outbox_sweep()
 
 
 @shared_task(name="desk.parent_order_step", ignore_result=True, expires=10)
@@ -26,7 +34,8 @@ def parent_order_step(parent_id: int) -> None:
 @shared_task(name="desk.child_order_submit", ignore_result=True, bind=True,
              autoretry_for=(OperationalError,), retry_backoff=1, max_retries=5)
 def child_order_submit_task(self, child_id: int) -> None:
-    # Safe to retry: the service only sends a NEW child, and the venue deduplicates by orderLinkId.
+    # Safe to retry and to redeliver: the service sends a NEW child once, under its row lock, and never after its
+    # send-by time; the venue deduplicates by orderLinkId.
     child_order_submit(child_id=child_id)
 
 

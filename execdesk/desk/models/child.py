@@ -32,11 +32,15 @@ class ChildOrder(models.Model):
     # Set, under the row lock, just before a live venue is called: exactly one sender, and a child still NEW
     # with this set was maybe sent (the worker died before the answer) until reconciliation settles it.
     send_started_at = models.DateTimeField(null=True, blank=True)
+    # The outbox: a NEW child is work recorded in the transaction that approved it. Past send_by it is never
+    # sent (checked under the row lock by the sender); the sweeper expires it and the next step re-plans.
+    send_by = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "send_by"], name="child_outbox")]
 
     def __str__(self) -> str:
         return f"{self.order_link_id} {self.side} {self.quantity.normalize():f} {self.order_type} ({self.status})"

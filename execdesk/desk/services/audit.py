@@ -20,27 +20,25 @@ from execdesk.desk.audit_anchor import anchor_note
 from execdesk.desk.models import AuditEvent, Proposal
 from execdesk.desk.redact import redact
 from execdesk.desk.roles import Actor
-from execdesk.desk.services.atomic import desk_atomic
+from execdesk.desk.services.atomic import before_commit, desk_atomic, in_desk_atomic
 from execdesk.desk.services.errors import DeskError, InvalidInput
 
 GENESIS = "0" * 64
+# The audit chain head's transaction-level advisory lock (PostgreSQL; SQLite serialises writers anyway).
+_CHAIN_HEAD_LOCK = 0x41554454  # "AUDT"
 log = logging.getLogger(__name__)
 
 
 def audit_record(*, actor: Actor, action: str, obj: Any = None, object_type: str = "", object_id: str = "",
                  parent_order_id: int | None = None, payload: dict[str, Any] | None = None,
                  market_ref: dict[str, Any] | None = None) -> AuditEvent:
-    """Append one event to the chain; must run inside the caller's desk transaction."""
+    """Record one event in the caller's desk transaction. It joins the chain just before that transaction
+    commits (see _append): its id, time, prev_hash, hash and mac are set then."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside desk_atomic()")
     if obj is not None:
         object_type = object_type or obj._meta.model_name
         object_id = object_id or str(obj.pk)
-    # The head is read inside the writer's transaction, which today holds the desk lock (services/atomic.py):
-    # appends are serial, so the chain follows commit order. Without that lock two writers would read the same
-    # head and fork the chain: appends must then take a lock of their own (a one-row chain head locked FOR
-    # UPDATE, held from the first append to commit — or events buffered and appended just before commit).
-    last = AuditEvent.objects.order_by("-id").only("hash").first()
     event = AuditEvent(
         ts=timezone.now(),
         actor=actor.user if actor.user is not None else None,
@@ -50,19 +48,45 @@ def audit_record(*, actor: Actor, action: str, obj: Any = None, object_type: str
         object_type=object_type,
         object_id=object_id,
         parent_order_id=parent_order_id,
-        payload=redact(payload or {}),
-        market_ref=market_ref or {},
-        prev_hash=last.hash if last else GENESIS,
+        # hash what the database will give back: JSON round-trip (Decimal → str, etc.)
+        payload=_json_roundtrip(redact(payload or {})),
+        market_ref=_json_roundtrip(market_ref or {}),
     )
-    # hash what the database will give back: JSON round-trip (Decimal → str, etc.)
-    event.payload = _json_roundtrip(event.payload)
-    event.market_ref = _json_roundtrip(event.market_ref)
-    event.hash = event.compute_hash()
-    event.mac = event.compute_mac()
-    event.save()
-    pk, digest, ts = event.pk, event.hash, event.ts
-    transaction.on_commit(lambda: anchor_note(pk, digest, ts), robust=True)
+    if in_desk_atomic():
+        before_commit("audit", _append_buffered).append(event)
+    else:  # a plain transaction.atomic() (a management command): appended now, the head locked until commit
+        _append([event])
     return event
+
+
+def _append_buffered() -> None:
+    events = before_commit("audit", _append_buffered)
+    if events:
+        _append(events)
+
+
+def _append(events: list[AuditEvent]) -> None:
+    """Chain and sign the transaction's events under the chain head's lock, held from here to commit: the
+    only desk-wide serialisation left, a few inserts long. Appends are therefore serial and the chain (and the
+    id order verify_audit walks) follows commit order; each event is stamped with the time it joins the chain,
+    so times never go backwards along it."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_HEAD_LOCK])
+    last = AuditEvent.objects.order_by("-id").only("hash").first()
+    prev = last.hash if last else GENESIS
+    now = timezone.now()
+    for event in events:
+        event.ts = max(event.ts, now)
+        event.prev_hash = prev
+        event.hash = event.compute_hash()
+        event.mac = event.compute_mac()
+        event.save()
+        prev = event.hash
+    head = events[-1]
+    pk, digest, ts = head.pk, head.hash, head.ts
+    transaction.on_commit(lambda: anchor_note(pk, digest, ts), robust=True)
 
 
 def audit_record_now(**kwargs: Any) -> AuditEvent:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Sum
@@ -26,21 +26,28 @@ from execdesk.domain.tca import FillPoint, implementation_shortfall_bps
 VENUE_ACTOR = Actor(label="system:paper-venue", role="system")
 
 
-def child_order_submit(*, child_id: int, now: float | None = None) -> ChildOrder:
-    """Send a NEW child order to the venue once; a second call finds it sent and does nothing."""
-    if ChildOrder.objects.filter(pk=child_id, venue="bybit").exists():
+def child_order_submit(*, child_id: int, now: float | None = None) -> ChildOrder | None:
+    """Send a NEW child order to the venue once, if before its send-by time; a second call finds it sent (or
+    expired) and does nothing. Locks in the desk's order (services/atomic.py): market, parent, child."""
+    row = ChildOrder.objects.filter(pk=child_id).values_list("venue", "symbol", "parent_id").first()
+    if row is None:
+        return None
+    venue, symbol, parent_id = row
+    if venue == "bybit":
         from execdesk.desk.services.live_orders import live_child_submit
 
         return live_child_submit(child_id=child_id)
     now = now or time.time()
     with desk_atomic():
-        loaded = market_load(ChildOrder.objects.only("symbol").get(pk=child_id).symbol)
-        child = ChildOrder.objects.select_for_update().select_related("parent").get(pk=child_id)
+        loaded = market_load(symbol)
+        parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
+        child = ChildOrder.objects.select_for_update().get(pk=child_id)
         if child.status != ChildStatus.NEW:
             return child
-        parent = ParentOrder.objects.select_for_update().get(pk=child.parent_id)
         if not parent.state.is_working:
             _finish_unsent(child, f"parent order is {parent.status}; not sent")
+            return child
+        if child_send_expired(child):  # decided on the row we hold: nobody sends it after this
             return child
         market_apply_reports(market_advance(loaded, now))
         request = OrderRequest(
@@ -49,20 +56,45 @@ def child_order_submit(*, child_id: int, now: float | None = None) -> ChildOrder
             tif=TimeInForce(child.tif),
         )
         child.mid_at_send = loaded.instrument.price(loaded.market.snapshot().mid)
-        child.save(update_fields=["mid_at_send"])
+        child.send_started_at = timezone.now()
+        child.save(update_fields=["mid_at_send", "send_started_at"])
         report = loaded.venue.place(loaded.market, request, loaded.instrument, now)
         audit_record(actor=VENUE_ACTOR, action="child.sent", obj=child, parent_order_id=parent.pk,
                      payload={"order_link_id": child.order_link_id, "venue": child.venue, "side": child.side,
                               "order_type": child.order_type, "tif": child.tif, "quantity": child.quantity,
-                              "price": child.price},
+                              "price": child.price, "send_by": child.send_by},
                      market_ref=market_ref(loaded.market.snapshot().to_dict()))
         child_order_apply_report(child, report)
         child.refresh_from_db()
         return child
 
 
+def child_send_expired(child: ChildOrder) -> bool:
+    """With the child row locked and the child NEW: past its send-by time it is never sent — it ends CANCELLED
+    (audited `child.expired`, pushed) and its quantity returns to the schedule, re-planned at the next step."""
+    if child.send_by is None or timezone.now() <= child.send_by:
+        return False
+    late = (timezone.now() - child.send_by).total_seconds()
+    reason = f"not sent by its send-by time {child.send_by:%H:%M:%S.%f} UTC ({late:.1f} s late); never sent"
+    child.status = ChildStatus.CANCELLED
+    child.reject_reason = reason
+    child.save(update_fields=["status", "reject_reason", "updated_at"])
+    audit_record(actor=SYSTEM, action="child.expired", obj=child, parent_order_id=child.parent_id,
+                 payload={"order_link_id": child.order_link_id, "from": ChildStatus.NEW, "to": child.status,
+                          "send_by": child.send_by, "reason": reason})
+    push_order(child.parent_id, "child", child_payload(child))
+    _parent_settle(child, had_new_fills=False)
+    return True
+
+
 def market_apply_reports(reports: list[OrderReport]) -> None:
     for report in reports:
+        parent_id = (ChildOrder.objects.filter(order_link_id=report.order_link_id)
+                     .values_list("parent_id", flat=True).first())
+        if parent_id is None:
+            continue
+        # the parent before the child: the lock order every service follows (services/atomic.py)
+        ParentOrder.objects.select_for_update().filter(pk=parent_id).values_list("pk").first()
         child = ChildOrder.objects.select_for_update().filter(order_link_id=report.order_link_id).first()
         if child is not None:
             child_order_apply_report(child, report)
@@ -173,6 +205,26 @@ def child_orders_cancel_open(parent: ParentOrder, *, actor: Actor, reason: str) 
         if report is not None:
             child_order_apply_report(child, report)
     return len(open_children)
+
+
+def stale_market_lock(parent_id: int) -> None:
+    """Before the parent's lock: a paper order with a slice to cancel needs its market (the market comes before
+    the parent in the lock order); one without takes no market lock and steps beside the others."""
+    row = ParentOrder.objects.filter(pk=parent_id).values_list("venue", "symbol", "interval_seconds").first()
+    if row is None or row[0] != "paper":
+        return
+    cutoff = timezone.now() - timedelta(seconds=row[2])
+    if ChildOrder.objects.filter(parent_id=parent_id, created_at__lte=cutoff,
+                                 status__in=[ChildStatus.SUBMITTED, ChildStatus.PARTIALLY_FILLED]).exists():
+        market_load(row[1])
+
+
+def open_market_lock(parent_id: int) -> None:
+    """Before the parent's lock, for a service that cancels every open slice of a paper order: its market."""
+    row = ParentOrder.objects.filter(pk=parent_id).values_list("venue", "symbol").first()
+    if row is not None and row[0] == "paper" and ChildOrder.objects.filter(
+            parent_id=parent_id, status__in=[ChildStatus.SUBMITTED, ChildStatus.PARTIALLY_FILLED]).exists():
+        market_load(row[1])
 
 
 def child_order_cancel_stale(*, parent: ParentOrder, older_than_s: float) -> None:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
 from django.utils import timezone
 
+from execdesk.desk.dispatch import dispatch_venue_cancel_all
 from execdesk.desk.models import ChildOrder, DeskState, ParentOrder, Proposal, ProposalStatus
 from execdesk.desk.payloads import proposal_payload
 from execdesk.desk.push import push_batch, push_desk, push_order
 from execdesk.desk.roles import Actor, require_supervisor
-from execdesk.desk.services.atomic import desk_atomic
+from execdesk.desk.services.atomic import desk_atomic, desk_savepoint
 from execdesk.desk.services.audit import audit_record, refusals_audited
 from execdesk.desk.services.child_orders import child_orders_cancel_open
 from execdesk.desk.services.errors import InvalidInput
+from execdesk.desk.services.market import market_load
 from execdesk.desk.services.parent_orders import supersede_pending
 from execdesk.desk.services.schedule_clock import clocks_run_all, clocks_stop_all
 from execdesk.desk.services.trading_gate import desk_state_row, net_position  # noqa: F401  (its old home)
@@ -67,13 +68,14 @@ def _trading_state_set(*, user, state: str, reason: str) -> DeskState:
         push_desk(desk_state_payload(row), markets=markets)
         cancelled, failed = 0, []
         if target is TradingState.HALTED:
+            # the paper markets before the orders (the lock order, services/atomic.py): cancels need them
+            for symbol in sorted({s for s, v in markets if v == "paper"}):
+                market_load(symbol)
             clocks_stop_all(now)  # no schedule backlog accrues while halted
             cancelled, failed = _halt_orders(actor)
             # Every open ExecDesk order on Bybit too, orphans included: a sweep after commit, off the locks.
             if ChildOrder.objects.filter(venue="bybit").exists():
-                from execdesk.desk.tasks import venue_cancel_all_task
-
-                transaction.on_commit(lambda: venue_cancel_all_task.delay("desk halted"))
+                dispatch_venue_cancel_all("desk halted")
         if before == TradingState.HALTED.value and target is not TradingState.HALTED:
             clocks_run_all(now)  # schedules continue from where they stopped
             # proposals still pending and blocked (made before the halt): withdrawn, so fresh ones follow at once
@@ -107,7 +109,7 @@ def _settle_one(pk: int, actor: Actor, *, stop: bool, reason: str) -> tuple[int,
     read (a number the driver cannot convert) or whose cancel fails is rolled back alone, reported and
     audited, and the change goes on for every other order. Its pending proposals are still withdrawn."""
     try:
-        with transaction.atomic():
+        with desk_savepoint():
             parent = ParentOrder.objects.select_for_update().get(pk=pk)
             done = child_orders_cancel_open(parent, actor=actor, reason=reason) if stop else 0
             supersede_pending(parent, actor, reason)
@@ -130,7 +132,7 @@ def _withdraw_pending(pk: int, actor: Actor, reason: str) -> list[int]:
     withdrawn = []
     for proposal_id in Proposal.objects.filter(parent_id=pk, status=ProposalStatus.PENDING).values_list("pk", flat=True):
         try:
-            with transaction.atomic():
+            with desk_savepoint():
                 if Proposal.objects.filter(pk=proposal_id, status=ProposalStatus.PENDING).update(
                         status=ProposalStatus.SUPERSEDED, decided_at=timezone.now(), decision_reason=reason) != 1:
                     continue

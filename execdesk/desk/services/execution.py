@@ -31,7 +31,11 @@ from execdesk.desk.services.advice import (
 from execdesk.desk.services.advice_context import decision_context
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref
-from execdesk.desk.services.child_orders import child_order_cancel_stale, market_apply_reports
+from execdesk.desk.services.child_orders import (
+    child_order_cancel_stale,
+    market_apply_reports,
+    stale_market_lock,
+)
 from execdesk.desk.services.context import DEFAULT_LIMITS
 from execdesk.desk.services.errors import DeskError
 from execdesk.desk.services.four_eyes import needs_supervisor
@@ -46,7 +50,7 @@ from execdesk.desk.services.market import (
 )
 from execdesk.desk.services.proposals import proposal_approve
 from execdesk.desk.services.strategy import impact_observe_due, slice_impact_bps
-from execdesk.desk.services.trading_gate import desk_halted
+from execdesk.desk.services.trading_gate import desk_halted, desk_state_share_lock
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.proposals import Action, ProposalDraft
@@ -106,12 +110,14 @@ def execution_step(*, parent_id: int) -> Proposal | None:
         push_order(parent_id, "error", {"error": f"no proposal this step: {exc}"})
         return None
     with desk_atomic():
+        # Locks in the desk's order (services/atomic.py): the desk state row shared (a halt waits for this step
+        # and withdraws what it makes, or this step sees HALTED), the market if a slice is to be cancelled, the order.
+        desk_state_share_lock()
+        stale_market_lock(parent_id)
         parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
         if not parent.state.is_working:
             return None
         child_order_cancel_stale(parent=parent, older_than_s=parent.interval_seconds)  # cancels: halted or not
-        # Read under the desk lock, in the transaction that would record the proposal: a halt committed
-        # before this point is seen; one committed after it withdraws what this step makes.
         if desk_halted() is not None:
             return None  # HALTED: no proposal at all (nor a question to Claude) until the desk resumes
         parent.refresh_from_db()

@@ -20,14 +20,18 @@ import time
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
+from execdesk.desk.dispatch import dispatch_child_cancel
 from execdesk.desk.models import ChildOrder, ParentOrder, Proposal
 from execdesk.desk.roles import Actor
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref
-from execdesk.desk.services.child_orders import child_finish_unsent, child_order_apply_report
+from execdesk.desk.services.child_orders import (
+    child_finish_unsent,
+    child_order_apply_report,
+    child_send_expired,
+)
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import (
     ChildStatus,
@@ -56,12 +60,15 @@ def _link():
 def live_child_submit(*, child_id: int) -> ChildOrder:
     """Send a NEW Bybit child order once and record Bybit's answer."""
     with desk_atomic():
+        parent_id = ChildOrder.objects.filter(pk=child_id).values_list("parent_id", flat=True).get()
+        parent = ParentOrder.objects.select_for_update().get(pk=parent_id)  # parent, then child: the lock order
         child = ChildOrder.objects.select_for_update().get(pk=child_id)
         if child.status != ChildStatus.NEW or child.send_started_at is not None:
             return child  # sent already (or being sent by another worker)
-        parent = ParentOrder.objects.select_for_update().get(pk=child.parent_id)
         if not parent.state.is_working:
             child_finish_unsent(child, f"parent order is {parent.status}; not sent")
+            return child
+        if child_send_expired(child):  # past its send-by time: never sent
             return child
         mid = _mid_for(child)
         child.send_started_at = timezone.now()
@@ -207,16 +214,13 @@ def live_poll_due(*, now: float | None = None, force: bool = False) -> int:
 def live_children_cancel(children: list[ChildOrder], *, actor: Actor, reason: str) -> None:
     """Inside the caller's transaction: unsent children end at once; sent ones get a cancel request that a
     task sends to Bybit after commit (never a network call under the row locks)."""
-    from execdesk.desk.tasks import child_order_cancel_task
-
     for child in children:
         if child.status == ChildStatus.NEW and child.send_started_at is None:
             child_finish_unsent(child, reason)
             continue
         audit_record(actor=actor, action="child.cancel_requested", obj=child, parent_order_id=child.parent_id,
                      payload={"order_link_id": child.order_link_id, "reason": reason})
-        pk = child.pk
-        transaction.on_commit(lambda pk=pk: child_order_cancel_task.delay(pk, reason))
+        dispatch_child_cancel(child.pk, reason)
 
 
 def live_child_cancel(*, child_id: int, reason: str) -> ChildOrder | None:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from execdesk.advisors.anthropic import NAME as CLAUDE
+from execdesk.desk.dispatch import dispatch_parent_step
 from execdesk.desk.models import ApprovalMode, ParentOrder, Proposal, ProposalStatus, Strategy
 from execdesk.desk.payloads import progress_payload, proposal_payload
 from execdesk.desk.push import push_order
@@ -18,7 +19,11 @@ from execdesk.desk.roles import Actor, require_owner, require_supervisor, requir
 from execdesk.desk.services.advice import claude_available, impact_question
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref, refusals_audited
-from execdesk.desk.services.child_orders import child_orders_cancel_open, market_apply_reports
+from execdesk.desk.services.child_orders import (
+    child_orders_cancel_open,
+    market_apply_reports,
+    open_market_lock,
+)
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.four_eyes import parent_start_check
 from execdesk.desk.services.inputs import decimal_input, int_input, quantity_input
@@ -171,6 +176,8 @@ def _change(parent_id: int, *, user, target: ParentStatus, verb: str, reason: st
     actor = Actor.of(user)
     try:
         with desk_atomic():
+            if stop_work:
+                open_market_lock(parent_id)  # the market before the order: the lock order (services/atomic.py)
             parent = _locked(parent_id)
             require_owner(actor, parent, f"have it {verb}")
             if only_from is not None and parent.state not in only_from:
@@ -228,9 +235,7 @@ def parent_order_start(*, parent_id: int, user) -> ParentOrder:
     except IllegalTransition as exc:
         audit_refused_transition(parent_id, exc, actor=actor, requested="start")
         raise
-    from execdesk.desk.tasks import parent_order_step
-
-    transaction.on_commit(lambda: parent_order_step.delay(parent_id))
+    dispatch_parent_step(parent_id)  # the first step at once; the tick steps it anyway if this is lost
     return parent
 
 

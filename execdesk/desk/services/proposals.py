@@ -7,9 +7,10 @@ from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.conf import settings
 from django.utils import timezone
 
+from execdesk.desk.dispatch import dispatch_child_send
 from execdesk.desk.models import ChildOrder, ParentOrder, Proposal, ProposalStatus
 from execdesk.desk.payloads import child_payload, proposal_payload
 from execdesk.desk.push import push_order
@@ -23,7 +24,7 @@ from execdesk.desk.services.errors import InvalidInput, ProposalNotPending, Risk
 from execdesk.desk.services.four_eyes import four_eyes_check, four_eyes_threshold, notional
 from execdesk.desk.services.gate import risk_gate
 from execdesk.desk.services.inputs import decimal_input, quantity_input
-from execdesk.desk.services.market import instrument_for, market_snapshot
+from execdesk.desk.services.market import instrument_for, market_load, market_snapshot
 from execdesk.desk.services.order_limits import price_collar_check
 from execdesk.desk.services.transitions import parent_transition
 from execdesk.domain.orders import OrderType, TimeInForce
@@ -41,10 +42,13 @@ def order_link_id(proposal: Proposal) -> str:
 
 
 def _lock_pending(proposal_id: int, verb: str) -> tuple[Proposal, ParentOrder]:
-    proposal = Proposal.objects.select_for_update().select_related("parent").filter(pk=proposal_id).first()
-    if proposal is None:
+    parent_id = _parent_id(proposal_id)
+    if parent_id is None:
         raise InvalidInput(f"proposal {proposal_id} does not exist")
-    parent = ParentOrder.objects.select_for_update().get(pk=proposal.parent_id)
+    # the parent, then its proposal: the lock order of every service (services/atomic.py), so an approval
+    # and the order's step never wait on each other in a circle
+    parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
+    proposal = Proposal.objects.select_for_update().select_related("parent").get(pk=proposal_id)
     if proposal.status != ProposalStatus.PENDING:
         who = f" by {proposal.decided_by.get_username()}" if proposal.decided_by_id else ""
         raise ProposalNotPending(f"proposal #{proposal.seq} of order {parent.pk} is already {proposal.status}{who}; "
@@ -95,20 +99,21 @@ def _act(proposal: Proposal, parent: ParentOrder, actor: Actor) -> ChildOrder | 
         _rate_change(parent, proposal, actor)
     if not action.sends_order and not proposal.final_order_type:
         return None
+    # The child order is the outbox entry: recorded NEW with its send-by time in the approval's transaction,
+    # handed to a worker after commit, re-driven by the sweeper if that hand-off or its worker is lost.
     child = ChildOrder.objects.create(
         parent=parent, proposal=proposal, order_link_id=order_link_id(proposal), venue=parent.venue,
         symbol=parent.symbol, side=parent.side, order_type=proposal.final_order_type,
         tif=proposal.final_tif or "GTC", quantity=proposal.final_quantity, price=proposal.final_limit_price,
+        send_by=timezone.now() + timedelta(seconds=settings.EXECDESK["SEND_BY_SECONDS"]),
     )
     audit_record(actor=actor, action="child.created", obj=child, parent_order_id=parent.pk,
                  payload={"order_link_id": child.order_link_id, "proposal_seq": proposal.seq, "side": child.side,
                           "order_type": child.order_type, "tif": child.tif, "quantity": child.quantity,
-                          "price": child.price})
+                          "price": child.price, "send_by": child.send_by})
     parent_transition(parent, ParentStatus.EXECUTING, actor=actor, reason=f"child {child.order_link_id} placed")
     push_order(parent.pk, "child", child_payload(child))
-    from execdesk.desk.tasks import child_order_submit_task
-
-    transaction.on_commit(lambda: child_order_submit_task.delay(child.pk))
+    dispatch_child_send(child.pk, send_by=child.send_by)
     return child
 
 
@@ -137,6 +142,7 @@ def proposal_approve(*, proposal_id: int, user=None, actor: Actor | None = None)
         require_trader(user, "approving a proposal")
         actor = Actor.of(user)
     with desk_atomic():
+        _cancel_market_lock(proposal_id)
         proposal, parent = _lock_pending(proposal_id, "approve")
         require_owner(actor, parent, "approve its proposals")
         if proposal.overridden_by_id is not None:
@@ -293,6 +299,15 @@ def _override_submit(proposal: Proposal, parent: ParentOrder, actor: Actor, reas
                           "checks": checks})
     push_order(parent.pk, "proposal", proposal_payload(proposal))
     return proposal
+
+
+def _cancel_market_lock(proposal_id: int) -> None:
+    """An approved CANCEL cancels the order's resting slices on its paper market: lock that market before the
+    order (the lock order of services/atomic.py). Other approvals take no market lock."""
+    row = (Proposal.objects.filter(pk=proposal_id, action=Action.CANCEL, parent__venue="paper")
+           .values_list("parent__symbol", flat=True).first())
+    if row is not None:
+        market_load(row)
 
 
 def _parent_id(proposal_id: int) -> int | None:

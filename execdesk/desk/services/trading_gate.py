@@ -3,8 +3,8 @@ parent order is created or started; while it is REDUCING only a parent order tha
 position in its symbol may be created or started.
 
 Imports only models (and the error types), so every service can call it without an import cycle
-(desk_state → parent_orders → here). Each call reads the state afresh: inside a desk transaction that
-read comes after the desk lock, so it cannot miss a halt that committed before it.
+(desk_state → parent_orders → here). Each call reads the state afresh; a step reads it after
+desk_state_share_lock(), so it cannot miss a halt that committed before it nor race one being made.
 """
 
 from __future__ import annotations
@@ -22,6 +22,20 @@ class TradingRefused(DeskError):
 
 def desk_state_row() -> DeskState | None:
     return DeskState.objects.filter(pk=DeskState.SINGLETON).first()
+
+
+def desk_state_share_lock() -> None:
+    """Share-lock the desk state row, first thing in a transaction that may record new work (a step): a halt
+    (which locks it FOR UPDATE) then waits for the work already being recorded and withdraws it, and the
+    work that comes after the halt reads HALTED. Steps share the lock, so they never wait on each other."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return  # SQLite serialises writers: nothing can commit between this read and the write
+    if not DeskState.objects.filter(pk=DeskState.SINGLETON).exists():  # a halt must find a row to lock
+        DeskState.objects.bulk_create([DeskState(pk=DeskState.SINGLETON)], ignore_conflicts=True)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {DeskState._meta.db_table} WHERE id = %s FOR SHARE", [DeskState.SINGLETON])
 
 
 def desk_halted() -> DeskState | None:
