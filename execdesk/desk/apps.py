@@ -9,10 +9,10 @@ class DeskConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from execdesk.desk.setup_roles import ensure_roles
+        from execdesk.desk.access.setup_roles import ensure_roles
 
         post_migrate.connect(ensure_roles, sender=self)
-        from execdesk.desk import signals_auth  # noqa: F401  (audit logins; close a socket whose login ended)
+        from execdesk.desk.access import signals_auth  # noqa: F401  (audit logins; close a socket whose login ended)
 
         # Refuse to start any process (web, worker, beat, commands) on an unsafe or malformed Bybit setting,
         # mainnet without EXECDESK_ALLOW_MAINNET=1 above all: better no desk than one trading real money

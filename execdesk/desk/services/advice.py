@@ -35,9 +35,9 @@ from execdesk.advisors.base import AdvisorContext
 from execdesk.advisors.claude_client import ClaudeAnswer
 from execdesk.advisors.claude_config import ClaudeConfig
 from execdesk.advisors.fallback import fallback_draft
+from execdesk.desk.access.roles import Actor
 from execdesk.desk.models import AdvisorQuery, ParentOrder, Proposal, QueryKind, QueryStatus
-from execdesk.desk.push import push_order
-from execdesk.desk.roles import Actor
+from execdesk.desk.realtime.push import push_order
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record
 from execdesk.desk.services.trading_gate import desk_halted
@@ -137,7 +137,7 @@ def advice_gate(ctx: AdvisorContext, draft: ProposalDraft, verdict: RiskVerdict,
 def advice_push(parent_id: int, advisor: str) -> None:
     """The advisor panel's figures change when a step uses an answer and when a human decides: push them."""
     if advisor == CLAUDE:
-        from execdesk.desk.selectors_advisor import advisor_metrics
+        from execdesk.desk.selectors.advisor import advisor_metrics
 
         push_order(parent_id, "advisor", advisor_metrics(parent_id))
 
@@ -232,7 +232,7 @@ def advisor_query_run(*, query_id: int, advisor: ClaudeAdvisor | None = None) ->
 
                 impact_apply(query.parent_id, impact)
     if updated:
-        from execdesk.desk.selectors_advisor import advisor_metrics
+        from execdesk.desk.selectors.advisor import advisor_metrics
 
         push_order(query.parent_id, "advisor", advisor_metrics(query.parent_id))
     return query

@@ -7,10 +7,10 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from execdesk.desk.access.roles import Actor, require_supervisor
 from execdesk.desk.models import ChildOrder, DeskState, ParentOrder, Proposal, ProposalStatus
-from execdesk.desk.payloads import proposal_payload
-from execdesk.desk.push import push_batch, push_desk, push_order
-from execdesk.desk.roles import Actor, require_supervisor
+from execdesk.desk.realtime.payloads import proposal_payload
+from execdesk.desk.realtime.push import push_batch, push_desk, push_order
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, refusals_audited
 from execdesk.desk.services.child_orders import child_orders_cancel_open

@@ -23,8 +23,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from execdesk.desk.access.roles import Actor
 from execdesk.desk.models import ChildOrder, ParentOrder, Proposal
-from execdesk.desk.roles import Actor
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref
 from execdesk.desk.services.child_orders import child_finish_unsent, child_order_apply_report
@@ -48,7 +48,7 @@ _last_poll = 0.0
 
 
 def _link():
-    from execdesk.desk import bybit_link
+    from execdesk.desk.bybit import link as bybit_link
 
     return bybit_link
 

@@ -11,16 +11,16 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from execdesk.desk import selectors
-from execdesk.desk.forms import OverrideForm, ParentOrderForm, RejectForm
+from execdesk.desk.access.roles import SUPERVISOR, can_view, may_act_on, require_trader, role_of
 from execdesk.desk.models import ParentOrder, Proposal
-from execdesk.desk.payloads import progress_payload, proposal_payload
-from execdesk.desk.roles import SUPERVISOR, can_view, may_act_on, require_trader, role_of
+from execdesk.desk.realtime.payloads import progress_payload, proposal_payload
+from execdesk.desk.selectors import orders as selectors
 from execdesk.desk.services import desk_state, parent_approval, parent_orders, proposals
 from execdesk.desk.services.errors import DeskError, InvalidInput
 from execdesk.desk.services.four_eyes import four_eyes_threshold, parent_needs_four_eyes, parent_notional
 from execdesk.desk.services.inputs import utc_datetime_input
 from execdesk.desk.services.order_limits import desk_limits
+from execdesk.desk.web.forms import OverrideForm, ParentOrderForm, RejectForm
 from execdesk.domain.states import IllegalTransition
 
 

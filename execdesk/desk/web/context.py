@@ -1,10 +1,10 @@
-from execdesk.desk.roles import SUPERVISOR, can_trade, can_use_admin, role_of
+from execdesk.desk.access.roles import SUPERVISOR, can_trade, can_use_admin, role_of
 
 
 def venue_banner() -> dict:
     """What the banner on every page says: the live venue and its environment when Bybit is configured
     (mainnet in red), else the paper venue on the simulated market."""
-    from execdesk.desk.bybit_link import bybit_config, bybit_status
+    from execdesk.desk.bybit.link import bybit_config, bybit_status
     from execdesk.venues.bybit_config import BybitConfigError
 
     ok, text = bybit_status()

@@ -9,7 +9,7 @@ Each event's hash covers its content and the previous event's hash, and its mac 
 * a trail re-chained after an update or a delete, or a row appended at the end, has hashes anyone can
   recompute but no valid mac: only the key (from the environment, never in the database) makes one — "forged".
 What the table alone cannot show is its last rows deleted: what is left still links and is signed. The
-anchors (chain heads noted in a file outside the database after each commit, see audit_anchor.py) show it:
+anchors (chain heads noted in a file outside the database after each commit, see audit/anchor.py) show it:
 an anchored event that is gone, or whose hash differs, is "truncated" / "anchor mismatch". A head noted by
 hand works too (`--anchor HASH`): the chain must still contain it.
 """
@@ -24,7 +24,7 @@ from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from execdesk.desk.audit_anchor import Anchor
+from execdesk.desk.audit.anchor import Anchor
 from execdesk.desk.models import AuditEvent
 from execdesk.desk.services.audit import GENESIS
 

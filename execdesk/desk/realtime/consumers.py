@@ -14,9 +14,9 @@ from django.conf import settings
 from django.contrib import auth
 from django.utils.module_loading import import_string
 
+from execdesk.desk.access.roles import can_view
 from execdesk.desk.models import ParentOrder
-from execdesk.desk.push import DESK_GROUP, market_group, order_group
-from execdesk.desk.roles import can_view
+from execdesk.desk.realtime.push import DESK_GROUP, market_group, order_group
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         self.user_id = user.pk
         session = self.scope.get("session")
         self.session_key = getattr(session, "session_key", None)
-        # a logout, a user change or a group change signals this group (signals_auth.py); the watch below
+        # a logout, a user change or a group change signals this group (access/signals_auth.py); the watch below
         # also catches what sends no signal (a session that expired, a session row deleted)
         self.groups_joined.append(user_group(user.pk))
         for group in self.groups_joined:

@@ -11,7 +11,7 @@ from execdesk.domain.instrument import SIM_INSTRUMENTS
 
 def venue_choices() -> list[tuple[str, str]]:
     """The paper venue always; Bybit when the desk has credentials (labelled with its environment)."""
-    from execdesk.desk.bybit_link import bybit_status
+    from execdesk.desk.bybit.link import bybit_status
 
     choices = [("paper", "Paper venue · simulated market")]
     ok, banner = bybit_status()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
 
-from execdesk.desk.roles import ADMIN_ACCESS, AUDITOR, SEES, SUPERVISOR, TRADER
+from execdesk.desk.access.roles import ADMIN_ACCESS, AUDITOR, SEES, SUPERVISOR, TRADER
 
 _ACTIONS = {TRADER: ("trade",), SUPERVISOR: ("trade", "supervise", "audit"), AUDITOR: ("audit",)}
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from execdesk.advisors.anthropic import NAME as CLAUDE
 from execdesk.desk.models import ParentOrder, Proposal, ProposalStatus
-from execdesk.desk.payloads import child_payload, fill_payload, progress_payload, proposal_payload
-from execdesk.desk.selectors_advisor import advisor_metrics
+from execdesk.desk.realtime.payloads import child_payload, fill_payload, progress_payload, proposal_payload
+from execdesk.desk.selectors.advisor import advisor_metrics
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.market import VenueUnavailable, market_snapshot
 from execdesk.domain.instrument import SIM_INSTRUMENTS

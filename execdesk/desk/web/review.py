@@ -17,12 +17,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from execdesk.desk.audit_export import audit_csv, audit_json, audit_rows
-from execdesk.desk.forms_review import ExportForm, ReviewFilterForm, form_errors
+from execdesk.desk.access.roles import can_oversee, role_of
+from execdesk.desk.audit.export import audit_csv, audit_json, audit_rows
 from execdesk.desk.models import ParentOrder
-from execdesk.desk.roles import can_oversee, role_of
-from execdesk.desk.selectors_audit import OUTCOMES, order_timeline, outcome_counts, review_orders
+from execdesk.desk.selectors.audit import OUTCOMES, order_timeline, outcome_counts, review_orders
 from execdesk.desk.services.errors import InvalidInput
+from execdesk.desk.web.forms_review import ExportForm, ReviewFilterForm, form_errors
 
 PAGE_SIZE = 50
 _EXPORTS = {

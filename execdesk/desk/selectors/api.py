@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from execdesk.desk.models import ApiToken, ParentOrder, Proposal
-from execdesk.desk.selectors import readable_rows
+from execdesk.desk.selectors.orders import readable_rows
 
 
 def parent_order_page(*, status: str | None = None, symbol: str | None = None, limit: int = 50,

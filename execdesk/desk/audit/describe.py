@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from execdesk.desk.audit_verify import BrokenEvent
+from execdesk.desk.audit.verify import BrokenEvent
 from execdesk.desk.models import AdvisorQuery, AuditEvent, ChildOrder, Fill, ParentOrder, Proposal
 
 

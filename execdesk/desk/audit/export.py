@@ -19,8 +19,8 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from execdesk.desk.audit.redact import redact
 from execdesk.desk.models import AuditEvent, ParentOrder
-from execdesk.desk.redact import redact
 from execdesk.desk.services.errors import InvalidInput
 
 COLUMNS = ("id", "ts", "actor", "role", "action", "object_type", "object_id", "parent_order_id", "payload",

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from django import forms
 from django.contrib.auth import get_user_model
 
-from execdesk.desk.selectors_audit import OUTCOMES, ReviewFilters
+from execdesk.desk.selectors.audit import OUTCOMES, ReviewFilters
 from execdesk.desk.services.parent_orders import ADVISORS
 
 _DAY = "%Y-%m-%d"

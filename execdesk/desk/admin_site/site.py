@@ -8,7 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from execdesk.desk.roles import can_use_admin, role_of
+from execdesk.desk.access.roles import can_use_admin, role_of
 
 
 class DeskAdminSite(admin.AdminSite):

@@ -184,7 +184,7 @@ def bybit_hourly_volumes(symbol: str) -> list[tuple[float, float]]:
 
 def snapshot_publish(snapshot: MarketSnapshot) -> None:
     """What a feed does with each snapshot: store it for the workers and push it to the dashboards."""
-    from execdesk.desk.push import push_market
+    from execdesk.desk.realtime.push import push_market
 
     link().store.put(snapshot)
     push_market(snapshot.symbol, snapshot.to_dict(), venue=VENUE)
@@ -216,7 +216,7 @@ def bybit_feed_ensure(symbol: str) -> None:
 
 def private_stream_ensure(current: _Link) -> None:
     """The private execution/order streams, in this process (embedded) or the `bybit_feed --private` one."""
-    from execdesk.desk.bybit_streams import private_stream_start
+    from execdesk.desk.bybit.streams import private_stream_start
 
     try:
         current.private_stream = private_stream_start(current.config, category=bybit_category())

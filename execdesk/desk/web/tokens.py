@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from execdesk.desk.roles import can_view
-from execdesk.desk.selectors_api import api_token_list
+from execdesk.desk.access.roles import can_view
+from execdesk.desk.selectors.api import api_token_list
 from execdesk.desk.services.api_tokens import NAME_MAX, api_token_create, api_token_revoke
 from execdesk.desk.services.errors import DeskError
 

@@ -14,8 +14,8 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from execdesk.desk.consumers import user_group
-from execdesk.desk.roles import Actor, role_of
+from execdesk.desk.access.roles import Actor, role_of
+from execdesk.desk.realtime.consumers import user_group
 from execdesk.desk.services.audit import audit_record_now
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from execdesk.desk.consumers import DeskConsumer
+from execdesk.desk.realtime.consumers import DeskConsumer
 
 websocket_urlpatterns = [
     path("ws/desk/", DeskConsumer.as_asgi()),

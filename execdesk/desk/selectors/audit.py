@@ -14,8 +14,8 @@ from typing import Any
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 
-from execdesk.desk.audit_describe import TimelineEntry, TimelineRows, describe, market_figures
-from execdesk.desk.audit_verify import BrokenEvent, EventsVerdict, audit_verify_events
+from execdesk.desk.audit.describe import TimelineEntry, TimelineRows, describe, market_figures
+from execdesk.desk.audit.verify import BrokenEvent, EventsVerdict, audit_verify_events
 from execdesk.desk.models import AuditEvent, ParentOrder, Proposal
 from execdesk.desk.services.errors import InvalidInput
 
