@@ -13,6 +13,8 @@ class DeskConfig(AppConfig):
 
         post_migrate.connect(ensure_roles, sender=self)
         from execdesk.desk.access import signals_auth  # noqa: F401  (audit logins; close a socket whose login ended)
+        # the tasks dispatch.py sends by name, registered in every process: their options and eager mode apply
+        from execdesk.desk import tasks  # noqa: F401
 
         # Refuse to start any process (web, worker, beat, commands) on an unsafe or malformed Bybit setting,
         # mainnet without EXECDESK_ALLOW_MAINNET=1 above all: better no desk than one trading real money

@@ -36,6 +36,7 @@ from execdesk.advisors.claude_client import ClaudeAnswer
 from execdesk.advisors.claude_config import ClaudeConfig
 from execdesk.advisors.fallback import fallback_draft
 from execdesk.desk.access.roles import Actor
+from execdesk.desk.dispatch import dispatch_advisor_query, tasks_run_inline
 from execdesk.desk.models import AdvisorQuery, ParentOrder, Proposal, QueryKind, QueryStatus
 from execdesk.desk.realtime.push import push_order
 from execdesk.desk.services.atomic import desk_atomic
@@ -165,13 +166,9 @@ _POOL: ThreadPoolExecutor | None = None
 def advisor_dispatch(query_id: int) -> None:
     """Run the question off the caller's thread: an in-process pool (embedded mode) or the `advisor`
     Celery queue (distributed mode), per EXECDESK_ADVISOR_RUNNER."""
-    from execdesk.celery import app
-
     # eager Celery (headless `execute`) would ask inline, inside the step: the pool keeps it off the loop
-    if settings.EXECDESK["ADVISOR_RUNNER"] == "celery" and not app.conf.task_always_eager:
-        from execdesk.desk.tasks import advisor_query_task
-
-        advisor_query_task.apply_async((query_id,), queue="advisor")
+    if settings.EXECDESK["ADVISOR_RUNNER"] == "celery" and not tasks_run_inline():
+        dispatch_advisor_query(query_id)
         return
     global _POOL
     if _POOL is None:
