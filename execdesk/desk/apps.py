@@ -9,12 +9,15 @@ class DeskConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # The Celery app first (the shared tasks bind to it), then the tasks dispatch.py sends by name,
+        # registered in every process so their options and eager mode apply. `import execdesk` loads
+        # neither: the pure domain must not pay for them.
+        import execdesk.celery  # noqa: F401
+        from execdesk.desk import tasks  # noqa: F401
+        from execdesk.desk.access import signals_auth  # noqa: F401  (audit logins; close a socket whose login ended)
         from execdesk.desk.access.setup_roles import ensure_roles
 
         post_migrate.connect(ensure_roles, sender=self)
-        from execdesk.desk.access import signals_auth  # noqa: F401  (audit logins; close a socket whose login ended)
-        # the tasks dispatch.py sends by name, registered in every process: their options and eager mode apply
-        from execdesk.desk import tasks  # noqa: F401
 
         # Refuse to start any process (web, worker, beat, commands) on an unsafe or malformed Bybit setting,
         # mainnet without EXECDESK_ALLOW_MAINNET=1 above all: better no desk than one trading real money
