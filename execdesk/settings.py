@@ -284,7 +284,7 @@ EXECDESK = {
     "ADVISOR_RUNNER": env("EXECDESK_ADVISOR_RUNNER", "threads" if EMBEDDED else "celery"),
     "ADVISOR_THREADS": envint("EXECDESK_ADVISOR_THREADS", 4),
     "LLM_DEFAULT_INTERVAL_SECONDS": envint("EXECDESK_LLM_DEFAULT_INTERVAL", 60),
-    # Bybit (credentials and endpoints: execdesk.venues.bybit_config reads EXECDESK_BYBIT_* itself)
+    # Bybit (credentials and endpoints: execdesk.bybit.config reads EXECDESK_BYBIT_* itself)
     "BYBIT_CATEGORY": env("EXECDESK_BYBIT_CATEGORY", "linear"),
     "BYBIT_TIMEOUT_SECONDS": envfloat("EXECDESK_BYBIT_TIMEOUT", 10.0),
     "BYBIT_STALE_SECONDS": envfloat("EXECDESK_BYBIT_STALE_SECONDS", 10.0),

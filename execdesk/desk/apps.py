@@ -22,7 +22,7 @@ class DeskConfig(AppConfig):
         # Refuse to start any process (web, worker, beat, commands) on an unsafe or malformed Bybit setting,
         # mainnet without EXECDESK_ALLOW_MAINNET=1 above all: better no desk than one trading real money
         # by accident.
-        from execdesk.venues.bybit_config import BybitConfig
+        from execdesk.bybit.config import BybitConfig
 
         BybitConfig.from_env()
         # A malformed Claude setting (timeout, retries, price, unreadable key file) stops every process too.

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from execdesk.bybit.config import BybitConfig, BybitConfigError
+from execdesk.bybit.parse import instrument_from_info, instrument_limits_from_info
+from execdesk.bybit.rest import http_client
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
-from execdesk.market.bybit import BybitMarketData, http_client
-from execdesk.market.bybit_parse import instrument_from_info, instrument_limits_from_info
+from execdesk.market.bybit import BybitMarketData
 from execdesk.market.snapshot_store import LocalSnapshotStore, RedisSnapshotStore, SnapshotStore
 from execdesk.venues.bybit import BybitVenue
-from execdesk.venues.bybit_config import BybitConfig, BybitConfigError
 from execdesk.venues.rate_limit import rate_limiter_from_settings
 
 log = logging.getLogger(__name__)

@@ -4,8 +4,8 @@ from execdesk.desk.access.roles import SUPERVISOR, can_trade, can_use_admin, rol
 def venue_banner() -> dict:
     """What the banner on every page says: the live venue and its environment when Bybit is configured
     (mainnet in red), else the paper venue on the simulated market."""
+    from execdesk.bybit.config import BybitConfigError
     from execdesk.desk.bybit.link import bybit_config, bybit_status
-    from execdesk.venues.bybit_config import BybitConfigError
 
     ok, text = bybit_status()
     if ok:

@@ -6,7 +6,7 @@ import socket
 import pytest
 import requests
 
-from execdesk.venues.bybit_errors import ErrorClass, backoff_s, classify, classify_pybit_error
+from execdesk.bybit.errors import ErrorClass, backoff_s, classify, classify_pybit_error
 
 NOW = 1_672_738_134.0  # Unix seconds
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from execdesk.bybit.config import BybitConfig, BybitConfigError
 from execdesk.env import ConfigError
-from execdesk.venues.bybit_config import BybitConfig, BybitConfigError
 
 
 def test_defaults_to_testnet_with_bybits_documented_hosts() -> None:

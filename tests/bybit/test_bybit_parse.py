@@ -7,9 +7,7 @@ from typing import Any
 
 import pytest
 
-from execdesk.domain.instrument import InstrumentRuleError
-from execdesk.domain.strategies.vwap import VolumeCurve
-from execdesk.market.bybit_parse import (
+from execdesk.bybit.parse import (
     BybitPayloadError,
     book_levels,
     hourly_volumes_from_klines,
@@ -19,6 +17,8 @@ from execdesk.market.bybit_parse import (
     snapshot_from_rest,
     trades_from_recent,
 )
+from execdesk.domain.instrument import InstrumentRuleError
+from execdesk.domain.strategies.vwap import VolumeCurve
 
 # Shapes and values from Bybit's v5 docs (docs/v5/market/*): instruments-info, orderbook, recent-trade,
 # kline, tickers, open-interest.
