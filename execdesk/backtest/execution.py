@@ -21,13 +21,13 @@ from execdesk.advisors.drafts import draft_from_decision
 from execdesk.backtest.spec import RunSpec
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
+from execdesk.domain.matchable import MatchableMarket
 from execdesk.domain.orders import OrderReport, OrderRequest
 from execdesk.domain.progress import OrderProgress
 from execdesk.domain.proposals import ProposalDraft
 from execdesk.domain.risk import RiskVerdict, evaluate
 from execdesk.domain.strategies.base import StepInput, Strategy, StrategyDecision
 from execdesk.domain.tca import TCAReport
-from execdesk.market.base import MatchableMarket
 from execdesk.venues.paper import PaperVenue
 
 _EPS = 1e-9

@@ -1,10 +1,15 @@
-"""Handing work to Celery: the one place services enqueue from (they never import tasks).
+"""Work handed to the Celery workers, named for the work, by task name, after the caller's commit.
 
-Every hand-off happens after the transaction that decided the work commits, and a broker that is down
-only costs latency: the failure is logged, never raised to the caller — the work is already recorded in
-the database (a NEW child order is its own outbox entry, a working parent order is stepped by every tick)
-and the outbox sweeper (services/outbox.py, from beat) re-drives it. So an action committed in the
-database never answers 5xx because the broker was down."""
+Services decide work inside their transaction and call these; they never import the tasks module (the
+tasks import the services). Enqueued on commit: a rolled-back decision sends nothing, and a worker
+never loads a row that is not there yet. The task behind each name is in tasks.py; DeskConfig.ready()
+registers it, so its options (expiry, retries) and eager mode (`execute`) apply to what is sent here.
+
+A broker that is down only costs latency: the failure is logged, never raised to the caller — the work is
+recorded in the database already (a NEW child order is its own outbox entry, a working parent order is
+stepped by every tick) and the outbox sweeper (services/outbox.py, from beat) re-drives it. So an action
+committed in the database never answers 5xx because the broker was down (docs/failure-model.md).
+"""
 
 from __future__ import annotations
 
@@ -14,43 +19,62 @@ from typing import Any
 
 from django.db import transaction
 
+from execdesk.celery import app
+
 log = logging.getLogger(__name__)
 
-
-def _enqueue(name: str, args: tuple[Any, ...], **options: Any) -> None:
-    import execdesk.desk.tasks  # noqa: F401 - registers the tasks (dispatch is the one module that may)
-    from execdesk.celery import app
-
-    try:
-        app.tasks[name].apply_async(args, **options)
-    except Exception:  # noqa: BLE001 - a broker outage must not undo or fail what already committed
-        if app.conf.task_always_eager:
-            raise  # eager (tests, headless execute): the task ran inline and its error is the caller's
-        log.warning("could not enqueue %s%s; left to the outbox sweeper", name, args, exc_info=True)
+ORDER_STEP = "desk.parent_order_step"
+CHILD_SEND = "desk.child_order_submit"
+CHILD_CANCEL = "desk.child_order_cancel"
+VENUE_CANCEL_ALL = "desk.venue_cancel_all"
+ADVISOR_QUERY = "desk.advisor_query"
 
 
-def _after_commit(name: str, args: tuple[Any, ...], **options: Any) -> None:
-    transaction.on_commit(lambda: _enqueue(name, args, **options))
+def dispatch_order_step(parent_id: int) -> None:
+    """Step the order now (its first step after a start)."""
+    _on_commit(ORDER_STEP, parent_id)
 
 
 def dispatch_child_send(child_id: int, *, send_by: datetime | None = None) -> None:
-    """Send a NEW child order. The message expires at the child's send-by time: a copy the broker redelivers
-    later (a worker died holding it) is dropped unrun, and the sweeper expires the child."""
-    _after_commit("desk.child_order_submit", (child_id,), expires=send_by)
+    """Send an approved child order to its venue. The message expires at the child's send-by time: a copy the
+    broker hands out later (a worker died holding it) is dropped unrun; the sweeper expires the child."""
+    _on_commit(CHILD_SEND, child_id, expires=send_by)
 
 
 def dispatch_child_send_now(child_id: int, *, send_by: datetime | None = None) -> None:
-    """The sweeper's re-drive (outside any transaction)."""
-    _enqueue("desk.child_order_submit", (child_id,), expires=send_by)
+    """The outbox sweeper's re-drive of an unsent child (outside any transaction)."""
+    _send(CHILD_SEND, (child_id,), {"expires": send_by})
 
 
-def dispatch_child_cancel(child_id: int, reason: str) -> None:
-    _after_commit("desk.child_order_cancel", (child_id, reason))
+def dispatch_child_cancel(child_id: int, *, reason: str) -> None:
+    """Ask the venue to cancel a child order that was sent."""
+    _on_commit(CHILD_CANCEL, child_id, reason)
 
 
-def dispatch_parent_step(parent_id: int) -> None:
-    _after_commit("desk.parent_order_step", (parent_id,))
+def dispatch_venue_cancel_all(*, reason: str) -> None:
+    """Cancel every open desk order on the live venue, orphans included (after a halt)."""
+    _on_commit(VENUE_CANCEL_ALL, reason)
 
 
-def dispatch_venue_cancel_all(reason: str) -> None:
-    _after_commit("desk.venue_cancel_all", (reason,))
+def dispatch_advisor_query(query_id: int) -> None:
+    """Ask the advisor one question, on the `advisor` queue (a slow answer never holds an execution worker)."""
+    _on_commit(ADVISOR_QUERY, query_id, queue="advisor")
+
+
+def tasks_run_inline() -> bool:
+    """True while Celery runs tasks eagerly, in the caller's thread (headless `execute`)."""
+    return bool(app.conf.task_always_eager)
+
+
+def _on_commit(name: str, *args: Any, **options: Any) -> None:
+    # Outside a transaction on_commit runs the send at once.
+    transaction.on_commit(lambda: _send(name, args, options))
+
+
+def _send(name: str, args: tuple[Any, ...], options: dict[str, Any]) -> None:
+    try:
+        app.signature(name, args=args, **options).apply_async()
+    except Exception:  # noqa: BLE001 - a broker outage must not undo or fail what already committed
+        if tasks_run_inline():
+            raise  # eager (tests, headless execute): the task ran inline and its error is the caller's
+        log.warning("could not enqueue %s%s; left to the tick and the outbox sweeper", name, args, exc_info=True)

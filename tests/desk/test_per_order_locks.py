@@ -9,9 +9,9 @@ import threading
 import pytest
 from django.db import connection
 
-from execdesk.desk.audit_verify import audit_verify
+from execdesk.desk.access.roles import SYSTEM
+from execdesk.desk.audit.verify import audit_verify
 from execdesk.desk.models import ChildOrder, ParentOrder, Proposal, ProposalStatus
-from execdesk.desk.roles import SYSTEM
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record
 from execdesk.desk.services.errors import DeskError

@@ -199,7 +199,7 @@ def where(ids) -> str:
 
 def assert_invariants(orders) -> dict[str, int]:
     """No child sent after its send-by time, none sent twice, every fill once, the audit chain intact."""
-    from execdesk.desk.audit_verify import audit_verify
+    from execdesk.desk.audit.verify import audit_verify
     from execdesk.desk.models import AuditEvent, ChildOrder, Fill, MarketState, ParentOrder
 
     ids = [o.pk for o in orders]

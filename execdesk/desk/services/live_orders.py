@@ -22,9 +22,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
+from execdesk.desk.access.roles import Actor
 from execdesk.desk.dispatch import dispatch_child_cancel
 from execdesk.desk.models import ChildOrder, ParentOrder, Proposal
-from execdesk.desk.roles import Actor
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref
 from execdesk.desk.services.child_orders import (
@@ -52,7 +52,7 @@ _last_poll = 0.0
 
 
 def _link():
-    from execdesk.desk import bybit_link
+    from execdesk.desk.bybit import link as bybit_link
 
     return bybit_link
 
@@ -220,7 +220,7 @@ def live_children_cancel(children: list[ChildOrder], *, actor: Actor, reason: st
             continue
         audit_record(actor=actor, action="child.cancel_requested", obj=child, parent_order_id=child.parent_id,
                      payload={"order_link_id": child.order_link_id, "reason": reason})
-        dispatch_child_cancel(child.pk, reason)
+        dispatch_child_cancel(child.pk, reason=reason)
 
 
 def live_child_cancel(*, child_id: int, reason: str) -> ChildOrder | None:

@@ -1,5 +1,5 @@
 """Market data and instrument rules per venue: the simulated market and paper venue per symbol (kept in
-one row and advanced under its lock), or Bybit's live market (execdesk.desk.bybit_link)."""
+one row and advanced under its lock), or Bybit's live market (execdesk.desk.bybit.link)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from execdesk.desk.models import MarketState
-from execdesk.desk.push import push_market
+from execdesk.desk.realtime.push import push_market
 from execdesk.desk.services.atomic import desk_atomic, unit_of_work
 from execdesk.domain.instrument import SIM_INSTRUMENTS, Instrument
 from execdesk.domain.market import MarketSnapshot
@@ -41,9 +41,9 @@ def instrument_for(symbol: str, venue: str = "paper") -> Instrument:
 
 def _bybit_call(fn, what: str):
     """Call into the Bybit link, turning its failures into one error the desk shows as it is."""
-    from execdesk.desk import bybit_link
+    from execdesk.bybit.parse import BybitPayloadError
+    from execdesk.desk.bybit import link as bybit_link
     from execdesk.market.bybit import BybitUnknownSymbol
-    from execdesk.market.bybit_parse import BybitPayloadError
 
     try:
         return fn(bybit_link)
@@ -54,7 +54,7 @@ def _bybit_call(fn, what: str):
     except BybitPayloadError as exc:
         raise VenueUnavailable(f"Bybit answered {what} with a malformed payload: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - pybit's and the network's errors, classified for the message
-        from execdesk.venues.bybit_errors import classify_pybit_error
+        from execdesk.bybit.errors import classify_pybit_error
 
         raise VenueUnavailable(f"Bybit failed {what}: {classify_pybit_error(exc).message}") from None
 

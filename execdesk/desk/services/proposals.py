@@ -10,11 +10,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
+from execdesk.desk.access.roles import Actor, require_owner, require_trader
 from execdesk.desk.dispatch import dispatch_child_send
 from execdesk.desk.models import ChildOrder, ParentOrder, Proposal, ProposalStatus
-from execdesk.desk.payloads import child_payload, proposal_payload
-from execdesk.desk.push import push_order
-from execdesk.desk.roles import Actor, require_owner, require_trader
+from execdesk.desk.realtime.payloads import child_payload, proposal_payload
+from execdesk.desk.realtime.push import push_order
 from execdesk.desk.services.advice import advice_push
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, audit_record_now, refusals_audited
