@@ -295,6 +295,11 @@ EXECDESK = {
     "FOUR_EYES_NOTIONAL": envfloat("EXECDESK_FOUR_EYES_NOTIONAL", 250_000.0),
     "DEFAULT_INTERVAL_SECONDS": envint("EXECDESK_DEFAULT_INTERVAL", 10),
     "MIN_INTERVAL_SECONDS": 5,
+    # Autopilot (no human in the loop) may step as often as this; the risk gate's minimum gap between child
+    # orders and orders-per-minute cap still apply (EXECDESK_MIN_ORDER_GAP, EXECDESK_MAX_ORDERS_PER_MINUTE).
+    "MIN_AUTOPILOT_INTERVAL_SECONDS": envint("EXECDESK_MIN_AUTOPILOT_INTERVAL", 1),
+    "MIN_ORDER_GAP_SECONDS": envfloat("EXECDESK_MIN_ORDER_GAP", 5.0),
+    "MAX_ORDERS_PER_MINUTE": envint("EXECDESK_MAX_ORDERS_PER_MINUTE", 20),
     "EMBEDDED_WORKER_THREADS": envint("EXECDESK_WORKER_THREADS", 4),
     # Claude questions run off the step: an in-process thread pool (embedded) or the `advisor` Celery queue
     "ADVISOR_RUNNER": env("EXECDESK_ADVISOR_RUNNER", "threads" if EMBEDDED else "celery"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from execdesk.advisors.base import AdvisorContext, PastDecision
@@ -18,7 +19,8 @@ from execdesk.domain.progress import OrderProgress
 from execdesk.domain.risk import RiskLimits
 from execdesk.domain.strategies.base import StepInput
 
-DEFAULT_LIMITS = RiskLimits()
+DEFAULT_LIMITS = RiskLimits(min_order_interval_s=settings.EXECDESK["MIN_ORDER_GAP_SECONDS"],
+                            max_orders_per_minute=settings.EXECDESK["MAX_ORDERS_PER_MINUTE"])
 
 
 def order_progress(parent: ParentOrder, now: float | None = None) -> OrderProgress:

@@ -64,7 +64,9 @@ def _validate(symbol: str, side: str, quantity: object, horizon_seconds: int, in
     if qty < instrument.min_qty:
         raise InvalidInput(f"quantity {qty} is below {symbol}'s minimum {instrument.min_qty}")
     horizon_seconds = int_input("horizon", horizon_seconds, low=MIN_HORIZON_S, high=MAX_HORIZON_S, unit="s")
-    min_interval = settings.EXECDESK["MIN_INTERVAL_SECONDS"]
+    # no human to keep up with in autopilot: it may decide every second
+    min_interval = settings.EXECDESK["MIN_AUTOPILOT_INTERVAL_SECONDS" if approval_mode == "autopilot"
+                                     else "MIN_INTERVAL_SECONDS"]
     interval_seconds = int_input("decision interval", interval_seconds, low=min_interval, high=MAX_HORIZON_S, unit="s")
     if interval_seconds > horizon_seconds:
         raise InvalidInput(f"decision interval must be between {min_interval} s and the horizon "
@@ -290,6 +292,10 @@ def parent_order_mode_set(*, parent_id: int, user, approval_mode: str, auto_cap_
         parent.approval_mode = approval_mode
         if cap is not None:
             parent.auto_cap_notional = cap
+        human_min = settings.EXECDESK["MIN_INTERVAL_SECONDS"]
+        if approval_mode != ApprovalMode.AUTOPILOT and parent.interval_seconds < human_min:
+            raise InvalidInput(f"order {parent.pk} decides every {parent.interval_seconds} s, which only autopilot "
+                               f"may do; {approval_mode} needs a decision interval of at least {human_min} s")
         if approval_mode == ApprovalMode.AUTO_WITHIN_LIMITS and parent.auto_cap_notional <= 0:
             raise InvalidInput("auto_within_limits needs an auto cap above 0 USDT (proposals under it are approved)")
         parent.save(update_fields=["approval_mode", "auto_cap_notional"])
