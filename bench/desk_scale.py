@@ -42,6 +42,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK  # utime + stime
 
 
+def postgres_backends(db: str) -> set[int]:
+    """The server processes serving the bench's database (their title names it), this process's included."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if title.startswith("postgres:") and f" {db} " in title:
+                found.add(int(proc.name))
+    return found
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -100,7 +114,7 @@ def measure(n: int, args: argparse.Namespace, procs: dict[str, subprocess.Popen]
     django.setup()
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-    from django.db import connection, connections
+    from django.db import connections
 
     from execdesk.celery import app
     from execdesk.desk.access.setup_roles import ensure_roles
@@ -121,19 +135,17 @@ def measure(n: int, args: argparse.Namespace, procs: dict[str, subprocess.Popen]
         parent_order_start(parent_id=parent.pk, user=user)
         ids.append(parent.pk)
     time.sleep(2 * args.interval)  # warm-up: every order has stepped once or twice
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                       [args.db])
-        backends = [row[0] for row in cursor.fetchall()]
+    backends = postgres_backends(args.db)
     pids = {name: p.pid for name, p in procs.items()}
     cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()} | {f"pg{b}": cpu_seconds(b) for b in backends}
     t0 = time.time()
     time.sleep(args.seconds)
     t1 = time.time()
+    backends |= postgres_backends(args.db)  # and those opened during the window (counted from 0)
     cpu1 = {name: cpu_seconds(pid) for name, pid in pids.items()} | {f"pg{b}": cpu_seconds(b) for b in backends}
     wall = t1 - t0
     cpu = {name: (cpu1[name] - cpu0[name]) / wall * 100 for name in pids}
-    cpu["postgres"] = sum(cpu1[k] - cpu0[k] for k in cpu0 if k.startswith("pg")) / wall * 100
+    cpu["postgres"] = sum(cpu1[k] - cpu0.get(k, 0.0) for k in cpu1 if k.startswith("pg")) / wall * 100
 
     from datetime import UTC, datetime
 
