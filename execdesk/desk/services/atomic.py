@@ -33,10 +33,11 @@ def desk_atomic() -> Iterator[None]:
     registered with `before_commit()` run once, just before the outermost block commits (so nested services
     share one in-memory copy of them)."""
     outermost = getattr(_local, "work", None) is None
-    with transaction.atomic():
-        if not outermost:
+    if not outermost:  # a savepoint: if it rolls back, what it buffered goes with its rows
+        with desk_savepoint():
             yield
-            return
+        return
+    with transaction.atomic():
         _local.work, _local.buffers, _local.hooks = {}, {}, {}
         try:
             yield
