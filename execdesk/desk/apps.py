@@ -14,6 +14,9 @@ class DeskConfig(AppConfig):
         post_migrate.connect(ensure_roles, sender=self)
         from execdesk.desk import signals_auth  # noqa: F401  (audit logins; close a socket whose login ended)
 
+        # the venue gateways register themselves (execdesk.desk.services.venues)
+        from execdesk.desk.services import venue_bybit, venue_paper  # noqa: F401
+
         # Refuse to start any process (web, worker, beat, commands) on an unsafe or malformed Bybit setting,
         # mainnet without EXECDESK_ALLOW_MAINNET=1 above all: better no desk than one trading real money
         # by accident.

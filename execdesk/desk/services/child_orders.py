@@ -13,52 +13,29 @@ from execdesk.desk.models import ChildOrder, Fill, ParentOrder
 from execdesk.desk.payloads import child_payload, fill_payload, progress_payload
 from execdesk.desk.push import push_order
 from execdesk.desk.roles import SYSTEM, Actor
-from execdesk.desk.services.atomic import desk_atomic
-from execdesk.desk.services.audit import audit_record, market_ref
-from execdesk.desk.services.market import market_advance, market_load
+from execdesk.desk.services.audit import audit_record
 from execdesk.desk.services.tca import parent_tca
 from execdesk.desk.services.transitions import parent_transition
+from execdesk.desk.services.venues import gateway_for
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import ChildStatus, OrderReport, OrderRequest, OrderType, Side, TimeInForce
 from execdesk.domain.states import ParentStatus
 from execdesk.domain.tca import FillPoint, implementation_shortfall_bps
+from execdesk.engine.pacing import outlived
 
 VENUE_ACTOR = Actor(label="system:paper-venue", role="system")
 
 
 def child_order_submit(*, child_id: int, now: float | None = None) -> ChildOrder:
-    """Send a NEW child order to the venue once; a second call finds it sent and does nothing."""
-    if ChildOrder.objects.filter(pk=child_id, venue="bybit").exists():
-        from execdesk.desk.services.live_orders import live_child_submit
+    """Send a NEW child order to its venue once; a second call finds it sent and does nothing."""
+    venue = ChildOrder.objects.values_list("venue", flat=True).get(pk=child_id)
+    return gateway_for(venue).submit(child_id=child_id, now=now or time.time())
 
-        return live_child_submit(child_id=child_id)
-    now = now or time.time()
-    with desk_atomic():
-        loaded = market_load(ChildOrder.objects.only("symbol").get(pk=child_id).symbol)
-        child = ChildOrder.objects.select_for_update().select_related("parent").get(pk=child_id)
-        if child.status != ChildStatus.NEW:
-            return child
-        parent = ParentOrder.objects.select_for_update().get(pk=child.parent_id)
-        if not parent.state.is_working:
-            _finish_unsent(child, f"parent order is {parent.status}; not sent")
-            return child
-        market_apply_reports(market_advance(loaded, now))
-        request = OrderRequest(
-            order_link_id=child.order_link_id, symbol=child.symbol, side=Side(child.side),
-            order_type=OrderType(child.order_type), qty=child.quantity, price=child.price,
-            tif=TimeInForce(child.tif),
-        )
-        child.mid_at_send = loaded.instrument.price(loaded.market.snapshot().mid)
-        child.save(update_fields=["mid_at_send"])
-        report = loaded.venue.place(loaded.market, request, loaded.instrument, now)
-        audit_record(actor=VENUE_ACTOR, action="child.sent", obj=child, parent_order_id=parent.pk,
-                     payload={"order_link_id": child.order_link_id, "venue": child.venue, "side": child.side,
-                              "order_type": child.order_type, "tif": child.tif, "quantity": child.quantity,
-                              "price": child.price},
-                     market_ref=market_ref(loaded.market.snapshot().to_dict()))
-        child_order_apply_report(child, report)
-        child.refresh_from_db()
-        return child
+
+def child_order_request(child: ChildOrder) -> OrderRequest:
+    return OrderRequest(order_link_id=child.order_link_id, symbol=child.symbol, side=Side(child.side),
+                        order_type=OrderType(child.order_type), qty=child.quantity, price=child.price,
+                        tif=TimeInForce(child.tif))
 
 
 def market_apply_reports(reports: list[OrderReport]) -> None:
@@ -142,67 +119,40 @@ def _parent_settle(child: ChildOrder, *, had_new_fills: bool) -> None:
 
 
 def _settle_snapshot(parent: ParentOrder) -> MarketSnapshot:
-    """The market for the TCA refresh, without a network call inside the transaction: the paper market, or
-    the live feed's latest snapshot (else the one the order's latest proposal saw)."""
-    if parent.venue == "paper":
-        return market_load(parent.symbol).market.snapshot()
-    from execdesk.desk.services.live_orders import live_snapshot_cached
-
-    return live_snapshot_cached(parent)
+    """The market for the TCA refresh, without a network call inside the transaction."""
+    return gateway_for(parent.venue).snapshot_cached(parent)
 
 
 def child_orders_cancel_open(parent: ParentOrder, *, actor: Actor, reason: str) -> int:
-    """Cancel every open child order of the parent at the venue. Call inside desk_atomic()."""
+    """Cancel every open child order of the parent at its venue. Call inside desk_atomic()."""
     open_children = list(ChildOrder.objects.select_for_update().filter(
         parent=parent, status__in=[s.value for s in ChildStatus if s.is_open]))
-    if not open_children:
-        return 0
-    if parent.venue != "paper":
-        from execdesk.desk.services.live_orders import live_children_cancel
-
-        live_children_cancel(open_children, actor=actor, reason=reason)
-        return len(open_children)
-    loaded = market_load(parent.symbol)
-    for child in open_children:
-        if child.status == ChildStatus.NEW:
-            _finish_unsent(child, reason)
-            continue
-        report = loaded.venue.cancel(child.order_link_id)
-        audit_record(actor=actor, action="child.cancel_requested", obj=child, parent_order_id=parent.pk,
-                     payload={"order_link_id": child.order_link_id, "reason": reason})
-        if report is not None:
-            child_order_apply_report(child, report)
+    if open_children:
+        gateway_for(parent.venue).cancel_children(open_children, actor=actor, reason=reason)
     return len(open_children)
 
 
-def child_order_cancel_stale(*, parent: ParentOrder, older_than_s: float) -> None:
-    """A resting slice that outlived its decision interval is cancelled; its remainder returns to the schedule."""
-    cutoff = timezone.now().timestamp() - older_than_s
-    stale = [c for c in parent.child_orders.filter(status__in=[ChildStatus.SUBMITTED, ChildStatus.PARTIALLY_FILLED])
-             if c.created_at.timestamp() <= cutoff]
-    if stale and parent.venue != "paper":
-        from execdesk.desk.services.live_orders import live_children_cancel
-
-        live_children_cancel(stale, actor=SYSTEM, reason=f"unfilled after {older_than_s:.0f} s decision interval")
-    elif stale:
-        loaded = market_load(parent.symbol)
-        for child in stale:
-            report = loaded.venue.cancel(child.order_link_id)
-            audit_record(actor=SYSTEM, action="child.cancel_requested", obj=child, parent_order_id=parent.pk,
-                         payload={"order_link_id": child.order_link_id,
-                                  "reason": f"unfilled after {older_than_s:.0f} s decision interval"})
-            if report is not None:
-                child_order_apply_report(child, report)
+def child_order_cancel_stale(*, parent: ParentOrder, older_than_s: float, now: float | None = None) -> None:
+    """A resting slice that outlived its decision interval is cancelled (the engine's rule); its remainder
+    returns to the schedule."""
+    now = timezone.now().timestamp() if now is None else now
+    resting = list(parent.child_orders.filter(status__in=[ChildStatus.SUBMITTED, ChildStatus.PARTIALLY_FILLED]))
+    due = set(outlived([(c.pk, c.created_at.timestamp()) for c in resting], now=now, interval_s=older_than_s))
+    stale = [c for c in resting if c.pk in due]
+    if stale:
+        gateway_for(parent.venue).cancel_children(
+            stale, actor=SYSTEM, reason=f"unfilled after {older_than_s:.0f} s decision interval")
 
 
 def child_finish_unsent(child: ChildOrder, reason: str) -> None:
     """A NEW child order that was never sent ends CANCELLED with the reason (call with the row locked); its
     quantity returns to the parent's schedule."""
-    _finish_unsent(child, reason)
+    child_unsent_close(child, reason)
     _parent_settle(child, had_new_fills=False)
 
 
-def _finish_unsent(child: ChildOrder, reason: str) -> None:
+def child_unsent_close(child: ChildOrder, reason: str) -> None:
+    """A NEW child order that was never sent ends CANCELLED with the reason; the caller settles the parent."""
     old = child.status
     child.status = ChildStatus.CANCELLED
     child.reject_reason = reason

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
@@ -31,22 +30,18 @@ from execdesk.desk.services.advice import (
 from execdesk.desk.services.advice_context import decision_context
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref
-from execdesk.desk.services.child_orders import child_order_cancel_stale, market_apply_reports
+from execdesk.desk.services.child_orders import child_order_cancel_stale
 from execdesk.desk.services.context import DEFAULT_LIMITS
 from execdesk.desk.services.errors import DeskError
 from execdesk.desk.services.four_eyes import needs_supervisor
 from execdesk.desk.services.gate import risk_gate
-from execdesk.desk.services.live_orders import live_poll_due
 from execdesk.desk.services.market import (
     VenueUnavailable,
-    instrument_for,
-    market_advance,
-    market_load,
-    market_snapshot,
 )
 from execdesk.desk.services.proposals import proposal_approve
 from execdesk.desk.services.strategy import impact_observe_due, slice_impact_bps
 from execdesk.desk.services.trading_gate import desk_halted
+from execdesk.desk.services.venues import gateway_for, venue_gateways
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.proposals import Action, ProposalDraft
@@ -67,15 +62,11 @@ def desk_tick(*, now: float | None = None) -> list[int]:
     """Advance every market with work (and the default one), expire due proposals.
     Returns the ids of the parent orders to step."""
     now = now or time.time()
-    symbols = set(ParentOrder.objects.filter(status__in=WORKING, venue="paper").values_list("symbol", flat=True))
-    symbols.add(settings.EXECDESK["DEFAULT_SYMBOL"])
-    for symbol in sorted(symbols):
-        with desk_atomic():
-            loaded = market_load(symbol, now=now)
-            market_apply_reports(market_advance(loaded, now))
+    working = ParentOrder.objects.filter(status__in=WORKING)
+    for gateway in venue_gateways():
+        gateway.advance(set(working.filter(venue=gateway.name).values_list("symbol", flat=True)), now=now)
     proposal_expire_due()
-    live_poll_due(now=now)
-    return list(ParentOrder.objects.filter(status__in=WORKING).values_list("pk", flat=True))
+    return list(working.values_list("pk", flat=True))
 
 
 def proposal_expire_due() -> int:
@@ -185,10 +176,10 @@ def _live_market(parent_id: int) -> tuple[MarketSnapshot, Instrument] | None:
     """A live venue's market is read before the step's transaction: no network call under a row lock.
     The snapshot says itself when it is stale (the risk gate then refuses aggressive orders)."""
     row = ParentOrder.objects.filter(pk=parent_id, status__in=WORKING).values_list("symbol", "venue").first()
-    if row is None or row[1] == "paper":
+    if row is None:
         return None
     symbol, venue = row
-    return market_snapshot(symbol, venue), instrument_for(symbol, venue)
+    return gateway_for(venue).step_market(symbol)
 
 
 @dataclass
