@@ -28,6 +28,7 @@ from execdesk.desk.services.market import (
     instrument_for,
 )
 from execdesk.desk.services.order_limits import auto_cap_input, order_limit_breaches, order_limits_refuse
+from execdesk.desk.services.step_due import parent_step_soon
 from execdesk.desk.services.strategy import pretrade_for, strategy_of, strategy_params_for
 from execdesk.desk.services.trading_gate import trading_gate_new_order
 from execdesk.desk.services.transitions import audit_refused_transition, parent_transition
@@ -155,6 +156,7 @@ def supersede_pending(parent: ParentOrder, actor: Actor, reason: str) -> None:
         audit_record(actor=actor, action="proposal.superseded", obj=proposal, parent_order_id=parent.pk,
                      payload={"seq": proposal.seq, "reason": reason})
         push_order(parent.pk, "proposal", proposal_payload(proposal))
+    parent_step_soon(parent.pk)  # the withdrawn proposal's replacement is due at once
 
 
 def _change(parent_id: int, *, user, target: ParentStatus, verb: str, reason: str, stop_work: bool,

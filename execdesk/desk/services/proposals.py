@@ -25,6 +25,7 @@ from execdesk.desk.services.gate import risk_gate
 from execdesk.desk.services.inputs import decimal_input, quantity_input
 from execdesk.desk.services.market import instrument_for, market_snapshot
 from execdesk.desk.services.order_limits import price_collar_check
+from execdesk.desk.services.step_due import parent_step_soon
 from execdesk.desk.services.transitions import parent_transition
 from execdesk.domain.orders import OrderType, TimeInForce
 from execdesk.domain.proposals import Action, ProposalDraft
@@ -83,6 +84,7 @@ def _decide(proposal: Proposal, *, status: str, actor: Actor, reason: str, **fin
     if changed != 1:
         raise ProposalNotPending(f"proposal #{proposal.seq} was decided by someone else just now")
     proposal.refresh_from_db()
+    parent_step_soon(proposal.parent_id)  # a decided proposal may make the order's next step due sooner
 
 
 def _act(proposal: Proposal, parent: ParentOrder, actor: Actor) -> ChildOrder | None:
@@ -284,6 +286,7 @@ def _override_submit(proposal: Proposal, parent: ParentOrder, actor: Actor, reas
     if changed != 1:
         raise ProposalNotPending(f"proposal #{proposal.seq} was decided by someone else just now")
     proposal.refresh_from_db()
+    parent_step_soon(proposal.parent_id)  # a decided proposal may make the order's next step due sooner
     audit_record(actor=actor, action="proposal.override_submitted", obj=proposal, parent_order_id=parent.pk,
                  payload={"seq": proposal.seq, "reason": proposal.override_reason, "notional": value,
                           "four_eyes_threshold": four_eyes_threshold(),
