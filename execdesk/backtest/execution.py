@@ -44,6 +44,12 @@ class Fill:
     mid: float  # the market's mid when the child order was sent
 
 
+@dataclass(frozen=True)
+class SentOrder:
+    ts: float
+    request: OrderRequest
+
+
 @dataclass
 class Execution:
     """What happened: fills, the market's prints and mids over the window, decisions and blocks."""
@@ -66,6 +72,7 @@ class Execution:
     seen: set[str] = field(default_factory=set)  # exec ids: reports may repeat an order's earlier fills
     placed_mid: dict[str, float] = field(default_factory=dict)  # mid when each child order was sent
     llm: dict[str, Any] | None = None  # the "llm" strategy's advisor figures (execdesk.backtest.llm)
+    children: list[SentOrder] = field(default_factory=list)  # the child orders sent, in order
 
     @property
     def executed(self) -> float:
@@ -134,8 +141,9 @@ class _Record:
             run.decisions[-1].update(advisor=draft.advisor, fallback=draft.is_fallback,
                                      fallback_reason=draft.fallback_reason)
 
-    def sending(self, request: OrderRequest, market: MarketSnapshot) -> None:
+    def sending(self, request: OrderRequest, market: MarketSnapshot, now: float) -> None:
         self.run.placed_mid[request.order_link_id] = market.mid
+        self.run.children.append(SentOrder(ts=now, request=request))
 
     def reported(self, report: OrderReport) -> None:
         _absorb(self.run, report)
@@ -162,4 +170,4 @@ def decimal_str(value: float | Decimal) -> str:
     return format(Decimal(str(value)).normalize(), "f")
 
 
-__all__ = ["Execution", "Fill", "MarketSnapshot", "Pilot", "execute", "decimal_str"]
+__all__ = ["Execution", "Fill", "SentOrder", "MarketSnapshot", "Pilot", "execute", "decimal_str"]

@@ -43,7 +43,7 @@ class Listener(Protocol):
 
     def decided(self, now: float, market: MarketSnapshot, decision: Decision) -> None: ...
 
-    def sending(self, request: OrderRequest, market: MarketSnapshot) -> None: ...
+    def sending(self, request: OrderRequest, market: MarketSnapshot, now: float) -> None: ...
 
     def reported(self, report: OrderReport) -> None:
         """Every report, in order; a report may repeat fills already reported (identify them by exec id)."""
@@ -121,7 +121,7 @@ class StepEngine:
                                qty=self.instrument.qty(draft.quantity),
                                price=None if draft.limit_price is None else self.instrument.price(draft.limit_price),
                                tif=draft.tif)
-        self.listener.sending(request, snap)
+        self.listener.sending(request, snap, now)
         report = self.gateway.place(request, now=now)
         self.orders += 1
         self._apply(report)
