@@ -19,10 +19,12 @@ class DeskConfig(AppConfig):
 
         post_migrate.connect(ensure_roles, sender=self)
 
+        # the venue gateways register themselves (execdesk.desk.services.venues)
         # Refuse to start any process (web, worker, beat, commands) on an unsafe or malformed Bybit setting,
         # mainnet without EXECDESK_ALLOW_MAINNET=1 above all: better no desk than one trading real money
         # by accident.
         from execdesk.bybit.config import BybitConfig
+        from execdesk.desk.services import venue_bybit, venue_paper  # noqa: F401
 
         BybitConfig.from_env()
         # A malformed Claude setting (timeout, retries, price, unreadable key file) stops every process too.

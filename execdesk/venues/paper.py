@@ -112,6 +112,10 @@ class PaperVenue:
         order = self._orders.get(order_link_id)
         return None if order is None else self._report(order, order.fills)
 
+    @property
+    def has_open_orders(self) -> bool:
+        return any(o.status.is_open for o in self._orders.values())
+
     def open_orders(self) -> list[OrderReport]:
         return [self._report(o, o.fills) for o in self._orders.values() if o.status.is_open]
 
@@ -271,11 +275,16 @@ class PaperVenue:
     # ------------------------------------------------------------------ state
 
     def to_state(self) -> dict[str, Any]:
+        """The open orders only. A closed order's report was handed out when it closed (by ``place``,
+        ``cancel`` or ``on_trades``) and its owner keeps it (the desk's child order and fill rows): a store
+        that kept every order would grow with every order ever sent and be re-read on every tick. A caller
+        re-placing a closed order's link after a restore would place a new order: the desk sends a child
+        order only while it is NEW, under its row lock."""
         return {
             "v": STATE_VERSION,
             "fees": {"maker": str(self.fees.maker), "taker": str(self.fees.taker)},
             "next_seq": self._next_seq,
-            "orders": [_order_to_state(o) for o in self._orders.values()],
+            "orders": [_order_to_state(o) for o in self._orders.values() if o.status.is_open],
         }
 
     @classmethod

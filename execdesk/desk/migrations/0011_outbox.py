@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("desk", "0009_audit_keyed"),
+        ("desk", "0010_engine"),
     ]
 
     operations = [

@@ -71,6 +71,10 @@ class ParentOrder(models.Model):
     deadline = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     last_step_at = models.DateTimeField(null=True, blank=True)
+    # When the order's next step is due (set by each step; None: at the next tick). The tick steps only the
+    # orders that are due, so an order with a 30 s interval costs nothing between its steps; anything that
+    # may make it due sooner (a state change, a decided or withdrawn proposal, an amendment) clears it.
+    next_step_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # The schedule clock stops while the order cannot trade (desk HALTED, order PAUSED): `clock_stopped_at`
     # is when it stopped, `clock_shift_seconds` how long it has stood in all; resuming moves the deadline by
     # the stop, so the schedule continues from where it stopped (services/schedule_clock.py).

@@ -13,65 +13,33 @@ from execdesk.desk.access.roles import SYSTEM, Actor
 from execdesk.desk.models import ChildOrder, Fill, ParentOrder
 from execdesk.desk.realtime.payloads import child_payload, fill_payload, progress_payload
 from execdesk.desk.realtime.push import push_order
-from execdesk.desk.services.atomic import desk_atomic
-from execdesk.desk.services.audit import audit_record, market_ref
-from execdesk.desk.services.market import market_advance, market_load
+from execdesk.desk.services.audit import audit_record
+from execdesk.desk.services.market import market_load
 from execdesk.desk.services.tca import parent_tca
 from execdesk.desk.services.transitions import parent_transition
+from execdesk.desk.services.venues import gateway_for
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import ChildStatus, OrderReport, OrderRequest, OrderType, Side, TimeInForce
 from execdesk.domain.states import ParentStatus
 from execdesk.domain.tca import FillPoint, implementation_shortfall_bps
+from execdesk.engine.pacing import outlived
 
 VENUE_ACTOR = Actor(label="system:paper-venue", role="system")
 
 
 def child_order_submit(*, child_id: int, now: float | None = None) -> ChildOrder | None:
-    """Send a NEW child order to the venue once, if before its send-by time; a second call finds it sent (or
-    expired) and does nothing. Locks in the desk's order (services/atomic.py): market, parent, child."""
-    row = ChildOrder.objects.filter(pk=child_id).values_list("venue", "symbol", "parent_id").first()
-    if row is None:
+    """Send a NEW child order to its venue once, if before its send-by time; a second call finds it sent (or
+    expired) and does nothing."""
+    venue = ChildOrder.objects.filter(pk=child_id).values_list("venue", flat=True).first()
+    if venue is None:
         return None
-    venue, symbol, parent_id = row
-    if venue == "bybit":
-        from execdesk.desk.services.live_orders import live_child_submit
-
-        return live_child_submit(child_id=child_id)
-    now = now or time.time()
-    with desk_atomic():
-        loaded = market_load(symbol)
-        parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
-        child = ChildOrder.objects.select_for_update().get(pk=child_id)
-        if child.status != ChildStatus.NEW:
-            return child
-        if not parent.state.is_working:
-            _finish_unsent(child, f"parent order is {parent.status}; not sent")
-            return child
-        if child_send_expired(child):  # decided on the row we hold: nobody sends it after this
-            return child
-        market_apply_reports(market_advance(loaded, now))
-        request = OrderRequest(
-            order_link_id=child.order_link_id, symbol=child.symbol, side=Side(child.side),
-            order_type=OrderType(child.order_type), qty=child.quantity, price=child.price,
-            tif=TimeInForce(child.tif),
-        )
-        child.mid_at_send = loaded.instrument.price(loaded.market.snapshot().mid)
-        child.send_started_at = timezone.now()
-        child.save(update_fields=["mid_at_send", "send_started_at"])
-        report = loaded.venue.place(loaded.market, request, loaded.instrument, now)
-        audit_record(actor=VENUE_ACTOR, action="child.sent", obj=child, parent_order_id=parent.pk,
-                     payload={"order_link_id": child.order_link_id, "venue": child.venue, "side": child.side,
-                              "order_type": child.order_type, "tif": child.tif, "quantity": child.quantity,
-                              "price": child.price, "send_by": child.send_by},
-                     market_ref=market_ref(loaded.market.snapshot().to_dict()))
-        child_order_apply_report(child, report)
-        child.refresh_from_db()
-        return child
+    return gateway_for(venue).submit(child_id=child_id, now=now or time.time())
 
 
 def child_send_expired(child: ChildOrder) -> bool:
     """With the child row locked and the child NEW: past its send-by time it is never sent — it ends CANCELLED
-    (audited `child.expired`, pushed) and its quantity returns to the schedule, re-planned at the next step."""
+    (audited `child.expired`, pushed) and its quantity returns to the schedule, re-planned at the next step.
+    Every venue's submit calls this under the row lock, at the moment of sending."""
     if child.send_by is None or timezone.now() <= child.send_by:
         return False
     late = (timezone.now() - child.send_by).total_seconds()
@@ -85,6 +53,12 @@ def child_send_expired(child: ChildOrder) -> bool:
     push_order(child.parent_id, "child", child_payload(child))
     _parent_settle(child, had_new_fills=False)
     return True
+
+
+def child_order_request(child: ChildOrder) -> OrderRequest:
+    return OrderRequest(order_link_id=child.order_link_id, symbol=child.symbol, side=Side(child.side),
+                        order_type=OrderType(child.order_type), qty=child.quantity, price=child.price,
+                        tif=TimeInForce(child.tif))
 
 
 def market_apply_reports(reports: list[OrderReport]) -> None:
@@ -174,44 +148,25 @@ def _parent_settle(child: ChildOrder, *, had_new_fills: bool) -> None:
 
 
 def _settle_snapshot(parent: ParentOrder) -> MarketSnapshot:
-    """The market for the TCA refresh, without a network call inside the transaction: the paper market, or
-    the live feed's latest snapshot (else the one the order's latest proposal saw)."""
-    if parent.venue == "paper":
-        return market_load(parent.symbol).market.snapshot()
-    from execdesk.desk.services.live_orders import live_snapshot_cached
-
-    return live_snapshot_cached(parent)
+    """The market for the TCA refresh, without a network call inside the transaction."""
+    return gateway_for(parent.venue).snapshot_cached(parent)
 
 
 def child_orders_cancel_open(parent: ParentOrder, *, actor: Actor, reason: str) -> int:
-    """Cancel every open child order of the parent at the venue. Call inside desk_atomic()."""
+    """Cancel every open child order of the parent at its venue. Call inside desk_atomic()."""
     open_children = list(ChildOrder.objects.select_for_update().filter(
         parent=parent, status__in=[s.value for s in ChildStatus if s.is_open]))
-    if not open_children:
-        return 0
-    if parent.venue != "paper":
-        from execdesk.desk.services.live_orders import live_children_cancel
-
-        live_children_cancel(open_children, actor=actor, reason=reason)
-        return len(open_children)
-    loaded = market_load(parent.symbol)
-    for child in open_children:
-        if child.status == ChildStatus.NEW:
-            _finish_unsent(child, reason)
-            continue
-        report = loaded.venue.cancel(child.order_link_id)
-        audit_record(actor=actor, action="child.cancel_requested", obj=child, parent_order_id=parent.pk,
-                     payload={"order_link_id": child.order_link_id, "reason": reason})
-        if report is not None:
-            child_order_apply_report(child, report)
+    if open_children:
+        gateway_for(parent.venue).cancel_children(open_children, actor=actor, reason=reason)
     return len(open_children)
 
 
 def stale_market_lock(parent_id: int) -> None:
-    """Before the parent's lock: a paper order with a slice to cancel needs its market (the market comes before
-    the parent in the lock order); one without takes no market lock and steps beside the others."""
+    """Before the parent's lock: an order on a venue that answers in-process (the paper venue, whose market row
+    its cancels need) with a slice to cancel locks that market first — the market comes before the parent in
+    the lock order. One without takes no market lock and steps beside the others."""
     row = ParentOrder.objects.filter(pk=parent_id).values_list("venue", "symbol", "interval_seconds").first()
-    if row is None or row[0] != "paper":
+    if row is None or not gateway_for(row[0]).fills_on_advance:
         return
     cutoff = timezone.now() - timedelta(seconds=row[2])
     if ChildOrder.objects.filter(parent_id=parent_id, created_at__lte=cutoff,
@@ -220,41 +175,35 @@ def stale_market_lock(parent_id: int) -> None:
 
 
 def open_market_lock(parent_id: int) -> None:
-    """Before the parent's lock, for a service that cancels every open slice of a paper order: its market."""
+    """Before the parent's lock, for a service that cancels every open slice of an order on an in-process venue:
+    its market."""
     row = ParentOrder.objects.filter(pk=parent_id).values_list("venue", "symbol").first()
-    if row is not None and row[0] == "paper" and ChildOrder.objects.filter(
+    if row is not None and gateway_for(row[0]).fills_on_advance and ChildOrder.objects.filter(
             parent_id=parent_id, status__in=[ChildStatus.SUBMITTED, ChildStatus.PARTIALLY_FILLED]).exists():
         market_load(row[1])
 
 
-def child_order_cancel_stale(*, parent: ParentOrder, older_than_s: float) -> None:
-    """A resting slice that outlived its decision interval is cancelled; its remainder returns to the schedule."""
-    cutoff = timezone.now().timestamp() - older_than_s
-    stale = [c for c in parent.child_orders.filter(status__in=[ChildStatus.SUBMITTED, ChildStatus.PARTIALLY_FILLED])
-             if c.created_at.timestamp() <= cutoff]
-    if stale and parent.venue != "paper":
-        from execdesk.desk.services.live_orders import live_children_cancel
-
-        live_children_cancel(stale, actor=SYSTEM, reason=f"unfilled after {older_than_s:.0f} s decision interval")
-    elif stale:
-        loaded = market_load(parent.symbol)
-        for child in stale:
-            report = loaded.venue.cancel(child.order_link_id)
-            audit_record(actor=SYSTEM, action="child.cancel_requested", obj=child, parent_order_id=parent.pk,
-                         payload={"order_link_id": child.order_link_id,
-                                  "reason": f"unfilled after {older_than_s:.0f} s decision interval"})
-            if report is not None:
-                child_order_apply_report(child, report)
+def child_order_cancel_stale(*, parent: ParentOrder, older_than_s: float, now: float | None = None) -> None:
+    """A resting slice that outlived its decision interval is cancelled (the engine's rule); its remainder
+    returns to the schedule."""
+    now = timezone.now().timestamp() if now is None else now
+    resting = list(parent.child_orders.filter(status__in=[ChildStatus.SUBMITTED, ChildStatus.PARTIALLY_FILLED]))
+    due = set(outlived([(c.pk, c.created_at.timestamp()) for c in resting], now=now, interval_s=older_than_s))
+    stale = [c for c in resting if c.pk in due]
+    if stale:
+        gateway_for(parent.venue).cancel_children(
+            stale, actor=SYSTEM, reason=f"unfilled after {older_than_s:.0f} s decision interval")
 
 
 def child_finish_unsent(child: ChildOrder, reason: str) -> None:
     """A NEW child order that was never sent ends CANCELLED with the reason (call with the row locked); its
     quantity returns to the parent's schedule."""
-    _finish_unsent(child, reason)
+    child_unsent_close(child, reason)
     _parent_settle(child, had_new_fills=False)
 
 
-def _finish_unsent(child: ChildOrder, reason: str) -> None:
+def child_unsent_close(child: ChildOrder, reason: str) -> None:
+    """A NEW child order that was never sent ends CANCELLED with the reason; the caller settles the parent."""
     old = child.status
     child.status = ChildStatus.CANCELLED
     child.reject_reason = reason

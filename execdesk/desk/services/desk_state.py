@@ -19,6 +19,7 @@ from execdesk.desk.services.market import market_load
 from execdesk.desk.services.parent_orders import supersede_pending
 from execdesk.desk.services.schedule_clock import clocks_run_all, clocks_stop_all
 from execdesk.desk.services.trading_gate import desk_state_row, net_position  # noqa: F401  (its old home)
+from execdesk.desk.services.venues import gateway_for
 from execdesk.domain.orders import ChildStatus
 from execdesk.domain.risk import TradingState
 
@@ -69,7 +70,7 @@ def _trading_state_set(*, user, state: str, reason: str) -> DeskState:
         cancelled, failed = 0, []
         if target is TradingState.HALTED:
             # the paper markets before the orders (the lock order, services/atomic.py): cancels need them
-            for symbol in sorted({s for s, v in markets if v == "paper"}):
+            for symbol in sorted({s for s, v in markets if gateway_for(v).fills_on_advance}):
                 market_load(symbol)
             clocks_stop_all(now)  # no schedule backlog accrues while halted
             cancelled, failed = _halt_orders(actor)
@@ -98,7 +99,7 @@ def _halt_orders(actor: Actor) -> tuple[int, list[dict[str, object]]]:
     # The live venues' children first, so their cancel tasks (queued at commit, in order) leave before the
     # paper children's pushes; then in id order.
     cancelled, failed = 0, []
-    for pk in sorted(venues, key=lambda pk: (venues[pk] == "paper", pk)):
+    for pk in sorted(venues, key=lambda pk: (gateway_for(venues[pk]).fills_on_advance, pk)):
         done, broken = _settle_one(pk, actor, stop=True, reason="desk halted")
         cancelled, failed = cancelled + done, failed + broken
     return cancelled, failed

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
-from django.db.models import Max
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from execdesk.advisors.anthropic import NAME as CLAUDE
@@ -20,6 +19,7 @@ from execdesk.desk.access.roles import SYSTEM, Actor
 from execdesk.desk.models import AdvisorQuery, ParentOrder, Proposal, ProposalStatus
 from execdesk.desk.realtime.payloads import proposal_payload
 from execdesk.desk.realtime.push import push_order
+from execdesk.desk.selectors.steps import parent_orders_due
 from execdesk.desk.services.advice import (
     advice_draft,
     advice_gate,
@@ -31,35 +31,31 @@ from execdesk.desk.services.advice import (
 from execdesk.desk.services.advice_context import decision_context
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref
-from execdesk.desk.services.child_orders import (
-    child_order_cancel_stale,
-    market_apply_reports,
-    stale_market_lock,
-)
+from execdesk.desk.services.child_orders import child_order_cancel_stale, stale_market_lock
 from execdesk.desk.services.context import DEFAULT_LIMITS
 from execdesk.desk.services.errors import DeskError
 from execdesk.desk.services.four_eyes import needs_supervisor
 from execdesk.desk.services.gate import risk_gate
-from execdesk.desk.services.live_orders import live_poll_due
 from execdesk.desk.services.market import (
     VenueUnavailable,
-    instrument_for,
-    market_advance,
-    market_load,
-    market_snapshot,
 )
 from execdesk.desk.services.proposals import proposal_approve
+from execdesk.desk.services.step_due import parent_step_at, parent_step_soon
 from execdesk.desk.services.strategy import impact_observe_due, slice_impact_bps
 from execdesk.desk.services.trading_gate import desk_halted, desk_state_share_lock
+from execdesk.desk.services.venues import gateway_for, venue_gateways
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
+from execdesk.domain.orders import ChildStatus
 from execdesk.domain.proposals import Action, ProposalDraft
 from execdesk.domain.risk import RiskVerdict
 from execdesk.domain.states import ParentStatus
+from execdesk.engine.pacing import next_step_due
 
 log = logging.getLogger(__name__)
 WORKING = [s.value for s in ParentStatus if s.is_working]
 AUTO_ACTOR = Actor(label="system:auto-approval", role="system")
+OPEN_CHILD = [s.value for s in ChildStatus if s.is_open]
 
 
 def advisor_for(parent: ParentOrder) -> Advisor:
@@ -68,18 +64,14 @@ def advisor_for(parent: ParentOrder) -> Advisor:
 
 
 def desk_tick(*, now: float | None = None) -> list[int]:
-    """Advance every market with work (and the default one), expire due proposals.
-    Returns the ids of the parent orders to step."""
+    """Bring every venue's reports in (advance the paper markets, poll the live venues), expire due
+    proposals. Returns the ids of the parent orders whose next step is due."""
     now = now or time.time()
-    symbols = set(ParentOrder.objects.filter(status__in=WORKING, venue="paper").values_list("symbol", flat=True))
-    symbols.add(settings.EXECDESK["DEFAULT_SYMBOL"])
-    for symbol in sorted(symbols):
-        with desk_atomic():
-            loaded = market_load(symbol, now=now)
-            market_apply_reports(market_advance(loaded, now))
+    working = ParentOrder.objects.filter(status__in=WORKING)
+    for gateway in venue_gateways():
+        gateway.advance(set(working.filter(venue=gateway.name).values_list("symbol", flat=True)), now=now)
     proposal_expire_due()
-    live_poll_due(now=now)
-    return list(ParentOrder.objects.filter(status__in=WORKING).values_list("pk", flat=True))
+    return parent_orders_due(now=datetime.fromtimestamp(now, tz=UTC))
 
 
 def proposal_expire_due() -> int:
@@ -97,6 +89,7 @@ def proposal_expire_due() -> int:
                          payload={"seq": proposal.seq, "expires_at": proposal.expires_at})
             push_order(proposal.parent_id, "proposal", proposal_payload(proposal))
             advice_push(proposal.parent_id, proposal.parent.advisor)
+            parent_step_soon(proposal.parent_id)  # its replacement is due at once
             expired += 1
     return expired
 
@@ -117,36 +110,57 @@ def execution_step(*, parent_id: int) -> Proposal | None:
         parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
         if not parent.state.is_working:
             return None
-        child_order_cancel_stale(parent=parent, older_than_s=parent.interval_seconds)  # cancels: halted or not
+        now = timezone.now()
+        # cancels: halted or not
+        child_order_cancel_stale(parent=parent, older_than_s=parent.interval_seconds, now=now.timestamp())
         if desk_halted() is not None:
+            parent_step_at(parent.pk, None)  # looked at every tick: a resume may come at any moment
             return None  # HALTED: no proposal at all (nor a question to Claude) until the desk resumes
         parent.refresh_from_db()
         if parent.state != ParentStatus.ACTIVE:
+            parent_step_at(parent.pk, _working_child_due(parent, now))
             return None  # a child order is working; the next proposal waits for it
-        pending = Proposal.objects.filter(parent=parent, status=ProposalStatus.PENDING).first()
-        if pending is not None and pending.action != Action.WAIT:
-            return None  # an order proposal waits for its human until its TTL
         last = Proposal.objects.filter(parent=parent).aggregate(at=Max("created_at"), seq=Max("seq"))
-        now = timezone.now()
         seq = (last["seq"] or 0) + 1
         due_at = _due_at(parent, last["at"]) or now
         replace_at = _replacement_due(parent, seq - 1)
         if replace_at is not None:
             due_at = min(due_at, replace_at)
+        pending = Proposal.objects.filter(parent=parent, status=ProposalStatus.PENDING).first()
+        if pending is not None and pending.action != Action.WAIT:
+            parent_step_at(parent.pk, max(min(due_at, pending.expires_at), now))
+            return None  # an order proposal waits for its human until its TTL
+        ask_at = due_at
         if parent.advisor == CLAUDE:
             advice_prefetch(parent, seq=seq, due_at=due_at, now=now)  # asked ahead: the answer is in when due
+            ask_at = due_at - timedelta(seconds=query_lead_s(parent))
         if now < due_at:
+            parent_step_at(parent.pk, ask_at if now < ask_at else due_at)
             return None
         step = _draft(parent, live, seq=seq, now=now)
         if step is None:
+            parent_step_at(parent.pk, None)
             return None  # Claude is inside its lead time; the next tick looks again
         if pending is not None:
             _supersede_wait(pending)
         proposal = _record(parent, step, seq=seq)
         parent.last_step_at = now
-        parent.save(update_fields=["last_step_at"])
+        parent.next_step_at = now + timedelta(seconds=_interval_s(parent))
+        parent.save(update_fields=["last_step_at", "next_step_at"])
     _auto_approve(parent, proposal)
     return proposal
+
+
+def _interval_s(parent: ParentOrder) -> float:
+    return max(parent.interval_seconds, DEFAULT_LIMITS.min_order_interval_s)
+
+
+def _working_child_due(parent: ParentOrder, now: datetime) -> datetime:
+    """While a child order works, the order is next looked at when its oldest resting child outlives the
+    interval (and is cancelled); a fill or a cancel changes the order's state, which looks at it sooner."""
+    oldest = parent.child_orders.filter(status__in=OPEN_CHILD).aggregate(at=Min("created_at"))["at"]
+    interval = timedelta(seconds=parent.interval_seconds)
+    return max(now, min(oldest + interval, now + interval)) if oldest is not None else now + interval
 
 
 def _due_at(parent: ParentOrder, last_proposal_at):
@@ -155,11 +169,13 @@ def _due_at(parent: ParentOrder, last_proposal_at):
     orders counts from there — measuring from the proposal would make slow approvals self-blocking.
     None: due now (nothing proposed or sent yet)."""
     last_order_at = parent.child_orders.aggregate(at=Max("created_at"))["at"]
-    marks = [t for t in (last_proposal_at, last_order_at) if t is not None]
-    if not marks:
-        return None
-    wait = max(parent.interval_seconds, DEFAULT_LIMITS.min_order_interval_s)
-    return max(marks) + timedelta(seconds=wait)
+    due = next_step_due(last_proposal_at=_ts(last_proposal_at), last_order_at=_ts(last_order_at),
+                        interval_s=parent.interval_seconds, min_order_gap_s=DEFAULT_LIMITS.min_order_interval_s)
+    return None if due is None else datetime.fromtimestamp(due, tz=UTC)
+
+
+def _ts(at: datetime | None) -> float | None:
+    return None if at is None else at.timestamp()
 
 
 def _replacement_due(parent: ParentOrder, last_seq: int):
@@ -191,10 +207,10 @@ def _live_market(parent_id: int) -> tuple[MarketSnapshot, Instrument] | None:
     """A live venue's market is read before the step's transaction: no network call under a row lock.
     The snapshot says itself when it is stale (the risk gate then refuses aggressive orders)."""
     row = ParentOrder.objects.filter(pk=parent_id, status__in=WORKING).values_list("symbol", "venue").first()
-    if row is None or row[1] == "paper":
+    if row is None:
         return None
     symbol, venue = row
-    return market_snapshot(symbol, venue), instrument_for(symbol, venue)
+    return gateway_for(venue).step_market(symbol)
 
 
 @dataclass

@@ -1,5 +1,6 @@
-"""Market data and instrument rules per venue: the simulated market and paper venue per symbol (kept in
-one row and advanced under its lock), or Bybit's live market (execdesk.desk.bybit.link)."""
+"""Market data and instrument rules of a venue, through its gateway (execdesk.desk.services.venues); and
+the paper venue's store: the simulated market and the paper venue's open orders per symbol, kept in one
+row and advanced under its lock."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from django.conf import settings
 from execdesk.desk.models import MarketState
 from execdesk.desk.realtime.push import push_market
 from execdesk.desk.services.atomic import desk_atomic, unit_of_work
+from execdesk.desk.services.venues import gateway_for
 from execdesk.domain.instrument import SIM_INSTRUMENTS, Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import OrderReport
 from execdesk.market.sim import SIM_PRESETS, SimMarket
+from execdesk.venues.gateway import PaperGateway
 from execdesk.venues.paper import PaperVenue
 
 
@@ -22,41 +25,20 @@ class UnknownSymbol(ValueError):
     pass
 
 
-VENUES = ("paper", "bybit")
-
-
 class VenueUnavailable(ValueError):
     pass
 
 
 def instrument_for(symbol: str, venue: str = "paper") -> Instrument:
-    if venue == "bybit":
-        return _bybit_call(lambda link: link.bybit_instrument(symbol), f"reading {symbol}'s instrument rules")
+    return gateway_for(venue).instrument(symbol)
+
+
+def sim_instrument(symbol: str) -> Instrument:
     try:
         return SIM_INSTRUMENTS[symbol]
     except KeyError:
         known = ", ".join(sorted(SIM_INSTRUMENTS))
         raise UnknownSymbol(f"unknown symbol {symbol!r}; the simulated markets are: {known}") from None
-
-
-def _bybit_call(fn, what: str):
-    """Call into the Bybit link, turning its failures into one error the desk shows as it is."""
-    from execdesk.bybit.parse import BybitPayloadError
-    from execdesk.desk.bybit import link as bybit_link
-    from execdesk.market.bybit import BybitUnknownSymbol
-
-    try:
-        return fn(bybit_link)
-    except bybit_link.BybitUnavailable as exc:
-        raise VenueUnavailable(str(exc)) from None
-    except BybitUnknownSymbol as exc:
-        raise UnknownSymbol(f"Bybit does not list it: {exc}") from None
-    except BybitPayloadError as exc:
-        raise VenueUnavailable(f"Bybit answered {what} with a malformed payload: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - pybit's and the network's errors, classified for the message
-        from execdesk.bybit.errors import classify_pybit_error
-
-        raise VenueUnavailable(f"Bybit failed {what}: {classify_pybit_error(exc).message}") from None
 
 
 @dataclass
@@ -65,6 +47,10 @@ class LoadedMarket:
     market: SimMarket
     venue: PaperVenue
     instrument: Instrument
+
+    @property
+    def gateway(self) -> PaperGateway:
+        return PaperGateway(self.market, self.instrument, self.venue)
 
     def save(self) -> None:
         self.row.state = {"market": self.market.to_state(), "venue": self.venue.to_state()}
@@ -87,7 +73,7 @@ def market_load(symbol: str, *, now: float | None = None) -> LoadedMarket:
 
 
 def _load(symbol: str, now: float | None) -> LoadedMarket:
-    instrument = instrument_for(symbol)
+    instrument = sim_instrument(symbol)
     row = MarketState.objects.select_for_update().filter(symbol=symbol).first()
     if row is None:
         start_price, params = SIM_PRESETS[symbol]
@@ -111,22 +97,21 @@ def _load(symbol: str, now: float | None) -> LoadedMarket:
 
 def market_hourly_volumes(symbol: str, venue: str = "paper") -> list[tuple[float, float]]:
     """The last 24 hours' volume per hour: the VWAP strategy's curve."""
-    if venue == "bybit":
-        return _bybit_call(lambda link: link.bybit_hourly_volumes(symbol), f"reading {symbol}'s hourly klines")
-    with desk_atomic():
-        return market_load(symbol).market.hourly_volumes(24)
+    return gateway_for(venue).hourly_volumes(symbol)
 
 
 def market_advance(loaded: LoadedMarket, now: float) -> list[OrderReport]:
     """Step the market to `now`; resting paper orders fill when the market trades through them."""
-    trades = loaded.market.advance_to(now)
-    return loaded.venue.on_trades(loaded.market, trades, loaded.instrument) if trades else []
+    return list(loaded.gateway.advance(now).reports)
 
 
 def market_snapshot(symbol: str, venue: str = "paper") -> MarketSnapshot:
     """The latest snapshot (no lock): what the advisor and the page see."""
-    if venue == "bybit":
-        return _bybit_call(lambda link: link.bybit_snapshot(symbol), f"reading the {symbol} market")
+    return gateway_for(venue).snapshot(symbol)
+
+
+def paper_snapshot(symbol: str) -> MarketSnapshot:
+    """The paper market's latest snapshot, as its last writer left it (no lock)."""
     row = MarketState.objects.filter(symbol=symbol).only("snapshot").first()
     if row is None:
         with desk_atomic():

@@ -19,28 +19,22 @@ from execdesk.desk.realtime.push import push_order
 from execdesk.desk.services.advice import claude_available, impact_question
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref, refusals_audited
-from execdesk.desk.services.child_orders import (
-    child_orders_cancel_open,
-    market_apply_reports,
-    open_market_lock,
-)
+from execdesk.desk.services.child_orders import child_orders_cancel_open, open_market_lock
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.four_eyes import parent_start_check
 from execdesk.desk.services.inputs import decimal_input, int_input, quantity_input
 from execdesk.desk.services.market import (
-    VENUES,
     UnknownSymbol,
     VenueUnavailable,
     instrument_for,
-    market_advance,
-    market_hourly_volumes,
-    market_load,
-    market_snapshot,
 )
 from execdesk.desk.services.order_limits import auto_cap_input, order_limit_breaches, order_limits_refuse
+from execdesk.desk.services.step_due import parent_step_soon
 from execdesk.desk.services.strategy import pretrade_for, strategy_of, strategy_params_for
 from execdesk.desk.services.trading_gate import trading_gate_new_order
 from execdesk.desk.services.transitions import audit_refused_transition, parent_transition
+from execdesk.desk.services.venues import gateway_for, venue_names
+from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import ChildStatus
 from execdesk.domain.states import IllegalTransition, ParentStatus
 
@@ -52,8 +46,8 @@ ADVISORS = ("schedule", "rules", "anthropic")
 
 def _validate(symbol: str, side: str, quantity: object, horizon_seconds: int, interval_seconds: int,
               strategy: str, approval_mode: str, venue: str) -> tuple[Decimal, int, int]:
-    if venue not in VENUES:
-        raise InvalidInput(f"unknown venue {venue!r}; available: {', '.join(VENUES)}")
+    if venue not in venue_names():
+        raise InvalidInput(f"unknown venue {venue!r}; available: {', '.join(venue_names())}")
     try:
         instrument = instrument_for(symbol, venue)
     except (UnknownSymbol, VenueUnavailable) as exc:
@@ -109,16 +103,11 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
     if not Decimal(0) <= jitter <= Decimal("0.5"):
         raise InvalidInput(f"randomisation must be between 0 and 0.5 (50 %), got {jitter}")
     actor = Actor.of(user)
-    if venue == "bybit":
-        try:  # read before the transaction: a network call must not hold the database's write lock
-            snap, volumes = market_snapshot(symbol, venue), market_hourly_volumes(symbol, venue)
-        except VenueUnavailable as exc:
-            raise InvalidInput(str(exc)) from None
+    try:  # read before the transaction: a network call must not hold the database's write lock
+        snap, volumes = _pretrade_market(symbol, venue)
+    except VenueUnavailable as exc:
+        raise InvalidInput(str(exc)) from None
     with desk_atomic():
-        if venue == "paper":
-            loaded = market_load(symbol)
-            market_apply_reports(market_advance(loaded, time.time()))
-            snap, volumes = loaded.market.snapshot(), loaded.market.hourly_volumes(24)
         instrument = instrument_for(symbol, venue)
         breaches = order_limit_breaches(instrument=instrument, quantity=qty, price=instrument.price(snap.mid),
                                         hourly_volumes=volumes)
@@ -170,6 +159,7 @@ def supersede_pending(parent: ParentOrder, actor: Actor, reason: str) -> None:
         audit_record(actor=actor, action="proposal.superseded", obj=proposal, parent_order_id=parent.pk,
                      payload={"seq": proposal.seq, "reason": reason})
         push_order(parent.pk, "proposal", proposal_payload(proposal))
+    parent_step_soon(parent.pk)  # the withdrawn proposal's replacement is due at once
 
 
 def _change(parent_id: int, *, user, target: ParentStatus, verb: str, reason: str, stop_work: bool,
@@ -196,17 +186,24 @@ def _change(parent_id: int, *, user, target: ParentStatus, verb: str, reason: st
         raise
 
 
+def _pretrade_market(symbol: str, venue: str) -> tuple[MarketSnapshot, list[tuple[float, float]]]:
+    """The order's market and the last day's hourly volumes, read outside any transaction (a live venue's
+    is a network read); a paper market is first advanced to now, its resting orders filled on the way."""
+    gateway = gateway_for(venue)
+    gateway.advance([symbol], now=time.time())
+    return gateway.snapshot(symbol), gateway.hourly_volumes(symbol)
+
+
 @refusals_audited("parent.start_refused")
 def parent_order_start(*, parent_id: int, user) -> ParentOrder:
     require_trader(user, "starting a parent order")
     trading_gate_new_order(what=f"starting order {parent_id}", parent_id=parent_id)
     actor = Actor.of(user)
-    bybit_inputs = None
-    venue = ParentOrder.objects.filter(pk=parent_id).values_list("venue", flat=True).first()
-    if venue == "bybit":  # the market is read before the transaction: no network call under a row lock
-        row = ParentOrder.objects.only("symbol").get(pk=parent_id)
+    row = ParentOrder.objects.filter(pk=parent_id).values_list("symbol", "venue").first()
+    market_inputs = None
+    if row is not None:  # the market is read before the transaction: no network call under a row lock
         try:
-            bybit_inputs = (market_snapshot(row.symbol, venue), market_hourly_volumes(row.symbol, venue))
+            market_inputs = _pretrade_market(*row)
         except VenueUnavailable as exc:
             raise InvalidInput(f"cannot start: {exc}") from None
     try:
@@ -220,11 +217,8 @@ def parent_order_start(*, parent_id: int, user) -> ParentOrder:
             now = timezone.now()
             parent.started_at = now
             parent.deadline = now + timedelta(seconds=parent.horizon_seconds)
-            if parent.venue == "bybit":
-                snap, volumes = bybit_inputs
-            else:
-                loaded = market_load(parent.symbol)
-                snap, volumes = loaded.market.snapshot(), loaded.market.hourly_volumes(24)
+            assert market_inputs is not None  # the row was read above
+            snap, volumes = market_inputs
             parent.strategy_params = strategy_params_for(parent, snap, volumes)
             try:
                 strategy_of(parent)

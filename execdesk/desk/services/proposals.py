@@ -26,7 +26,9 @@ from execdesk.desk.services.gate import risk_gate
 from execdesk.desk.services.inputs import decimal_input, quantity_input
 from execdesk.desk.services.market import instrument_for, market_load, market_snapshot
 from execdesk.desk.services.order_limits import price_collar_check
+from execdesk.desk.services.step_due import parent_step_soon
 from execdesk.desk.services.transitions import parent_transition
+from execdesk.desk.services.venues import gateway_for
 from execdesk.domain.orders import OrderType, TimeInForce
 from execdesk.domain.proposals import Action, ProposalDraft
 from execdesk.domain.risk import HARD
@@ -87,6 +89,7 @@ def _decide(proposal: Proposal, *, status: str, actor: Actor, reason: str, **fin
     if changed != 1:
         raise ProposalNotPending(f"proposal #{proposal.seq} was decided by someone else just now")
     proposal.refresh_from_db()
+    parent_step_soon(proposal.parent_id)  # a decided proposal may make the order's next step due sooner
 
 
 def _act(proposal: Proposal, parent: ParentOrder, actor: Actor) -> ChildOrder | None:
@@ -290,6 +293,7 @@ def _override_submit(proposal: Proposal, parent: ParentOrder, actor: Actor, reas
     if changed != 1:
         raise ProposalNotPending(f"proposal #{proposal.seq} was decided by someone else just now")
     proposal.refresh_from_db()
+    parent_step_soon(proposal.parent_id)  # a decided proposal may make the order's next step due sooner
     audit_record(actor=actor, action="proposal.override_submitted", obj=proposal, parent_order_id=parent.pk,
                  payload={"seq": proposal.seq, "reason": proposal.override_reason, "notional": value,
                           "four_eyes_threshold": four_eyes_threshold(),
@@ -302,12 +306,12 @@ def _override_submit(proposal: Proposal, parent: ParentOrder, actor: Actor, reas
 
 
 def _cancel_market_lock(proposal_id: int) -> None:
-    """An approved CANCEL cancels the order's resting slices on its paper market: lock that market before the
-    order (the lock order of services/atomic.py). Other approvals take no market lock."""
-    row = (Proposal.objects.filter(pk=proposal_id, action=Action.CANCEL, parent__venue="paper")
-           .values_list("parent__symbol", flat=True).first())
-    if row is not None:
-        market_load(row)
+    """An approved CANCEL cancels the order's resting slices; on an in-process venue (paper) they live in its
+    market row: lock it before the order (the lock order of services/atomic.py). Other approvals lock no market."""
+    row = (Proposal.objects.filter(pk=proposal_id, action=Action.CANCEL)
+           .values_list("parent__venue", "parent__symbol").first())
+    if row is not None and gateway_for(row[0]).fills_on_advance:
+        market_load(row[1])
 
 
 def _parent_id(proposal_id: int) -> int | None:

@@ -23,10 +23,11 @@ def parent_transition(parent: ParentOrder, target: ParentStatus, *, actor: Actor
     if current == ParentStatus.INITIALIZED and target == ParentStatus.ACTIVE:  # under the desk lock: exact
         trading_gate_new_order(what=f"starting order {parent.pk}", parent_id=parent.pk)
     parent.status = target
+    parent.next_step_at = None  # whatever the state now allows is looked at on the next tick
     if target in (ParentStatus.COMPLETE, ParentStatus.CANCELLED):
         parent.ended_at = timezone.now()
     clock = clock_on_transition(parent, current, target, timezone.now())
-    parent.save(update_fields=["status", "ended_at", *clock])
+    parent.save(update_fields=["status", "ended_at", "next_step_at", *clock])
     audit_record(actor=actor, action="parent.state_changed", obj=parent, parent_order_id=parent.pk,
                  payload={"from": current, "to": target, "reason": reason})
     push_order(parent.pk, "status", progress_payload(parent))

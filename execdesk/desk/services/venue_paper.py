@@ -1,0 +1,98 @@
+"""The paper venue on the desk: the simulated market and the paper venue's open orders per symbol
+(execdesk.desk.services.market's store), behind the desk's venue gateway. It answers inside the caller's
+transaction: a send, a cancel and a fill are recorded in the transaction that made them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.utils import timezone
+
+from execdesk.desk.access.roles import Actor
+from execdesk.desk.models import ChildOrder, ParentOrder
+from execdesk.desk.services.atomic import desk_atomic
+from execdesk.desk.services.audit import audit_record, market_ref
+from execdesk.desk.services.child_orders import (
+    VENUE_ACTOR,
+    child_order_apply_report,
+    child_order_request,
+    child_send_expired,
+    child_unsent_close,
+    market_apply_reports,
+)
+from execdesk.desk.services.market import market_advance, market_load, paper_snapshot, sim_instrument
+from execdesk.desk.services.venues import venue_register
+from execdesk.domain.instrument import Instrument
+from execdesk.domain.market import MarketSnapshot
+from execdesk.domain.orders import ChildStatus
+
+
+class PaperDeskVenue:
+    name = "paper"
+    fills_on_advance = True
+
+    def instrument(self, symbol: str) -> Instrument:
+        return sim_instrument(symbol)
+
+    def snapshot(self, symbol: str) -> MarketSnapshot:
+        return paper_snapshot(symbol)
+
+    def snapshot_cached(self, parent: ParentOrder) -> MarketSnapshot:
+        return market_load(parent.symbol).market.snapshot()
+
+    def hourly_volumes(self, symbol: str) -> list[tuple[float, float]]:
+        with desk_atomic():
+            return market_load(symbol).market.hourly_volumes(24)
+
+    def step_market(self, symbol: str) -> tuple[MarketSnapshot, Instrument] | None:
+        return None  # read inside the step's transaction, under the market row's lock
+
+    def advance(self, symbols: Iterable[str], *, now: float) -> None:
+        """Advance every market with work (and the default one); resting orders fill on the way."""
+        for symbol in sorted({*symbols, settings.EXECDESK["DEFAULT_SYMBOL"]}):
+            with desk_atomic():
+                market_apply_reports(market_advance(market_load(symbol, now=now), now))
+
+    def submit(self, *, child_id: int, now: float) -> ChildOrder:
+        """Locks in the desk's order (services/atomic.py): market, parent, child. Sent once, and only before the
+        child's send-by time, decided under its row lock."""
+        symbol, parent_id = ChildOrder.objects.values_list("symbol", "parent_id").get(pk=child_id)
+        with desk_atomic():
+            loaded = market_load(symbol)
+            parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
+            child = ChildOrder.objects.select_for_update().get(pk=child_id)
+            if child.status != ChildStatus.NEW:
+                return child
+            if not parent.state.is_working:
+                child_unsent_close(child, f"parent order is {parent.status}; not sent")
+                return child
+            if child_send_expired(child):  # past its send-by time: never sent
+                return child
+            market_apply_reports(market_advance(loaded, now))
+            child.mid_at_send = loaded.instrument.price(loaded.market.snapshot().mid)
+            child.send_started_at = timezone.now()
+            child.save(update_fields=["mid_at_send", "send_started_at"])
+            report = loaded.gateway.place(child_order_request(child), now=now)
+            audit_record(actor=VENUE_ACTOR, action="child.sent", obj=child, parent_order_id=parent.pk,
+                         payload={"order_link_id": child.order_link_id, "venue": child.venue, "side": child.side,
+                                  "order_type": child.order_type, "tif": child.tif, "quantity": child.quantity,
+                                  "price": child.price, "send_by": child.send_by},
+                         market_ref=market_ref(loaded.market.snapshot().to_dict()))
+            child_order_apply_report(child, report)
+            child.refresh_from_db()
+            return child
+
+    def cancel_children(self, children: list[ChildOrder], *, actor: Actor, reason: str) -> None:
+        for child in children:
+            if child.status == ChildStatus.NEW:
+                child_unsent_close(child, reason)
+                continue
+            report = market_load(child.symbol).gateway.cancel(child.order_link_id)
+            audit_record(actor=actor, action="child.cancel_requested", obj=child, parent_order_id=child.parent_id,
+                         payload={"order_link_id": child.order_link_id, "reason": reason})
+            if report is not None:
+                child_order_apply_report(child, report)
+
+
+venue_register(PaperDeskVenue())

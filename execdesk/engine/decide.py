@@ -1,0 +1,71 @@
+"""One step's decision: the strategy's baseline → the advisor's draft → the risk gate's verdict.
+
+The strategy is always asked first (its decision is the advisor's baseline and the fallback); the advisor
+(a `Proposer`) turns it into a proposal draft; the one risk gate (`execdesk.domain.risk.evaluate`, with
+what the caller knows of the desk: its trading state, net position, the order's IS) judges it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from execdesk.advisors.drafts import draft_from_decision
+from execdesk.domain.instrument import Instrument
+from execdesk.domain.market import MarketSnapshot
+from execdesk.domain.progress import OrderProgress
+from execdesk.domain.proposals import ProposalDraft
+from execdesk.domain.risk import RiskLimits, RiskVerdict, evaluate
+from execdesk.domain.strategies.base import StepInput, Strategy, StrategyDecision
+
+
+@dataclass(frozen=True)
+class StepContext:
+    progress: OrderProgress
+    market: MarketSnapshot
+    instrument: Instrument
+    limits: RiskLimits
+    interval_s: float
+    volume_since_order: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    baseline: StrategyDecision
+    draft: ProposalDraft
+    verdict: RiskVerdict
+
+
+# (step context, the strategy's decision) → the proposal draft
+Proposer = Callable[[StepContext, StrategyDecision], ProposalDraft]
+# (draft, step context) → the risk gate's verdict
+Gate = Callable[[ProposalDraft, StepContext], RiskVerdict]
+
+
+def strategy_baseline(strategy: Strategy, ctx: StepContext) -> StrategyDecision:
+    return strategy.decide(StepInput(progress=ctx.progress, market=ctx.market, interval_s=ctx.interval_s,
+                                     market_volume_since_last=ctx.volume_since_order,
+                                     max_participation=ctx.limits.max_participation))
+
+
+def schedule_proposer(advisor: str) -> Proposer:
+    """The strategy's own slice, as scheduled (sized to the participation and notional caps)."""
+
+    def propose(ctx: StepContext, baseline: StrategyDecision) -> ProposalDraft:
+        return draft_from_decision(baseline, side=ctx.progress.side, market=ctx.market, instrument=ctx.instrument,
+                                   advisor=advisor, remaining=ctx.progress.remaining, limits=ctx.limits,
+                                   interval_s=ctx.interval_s)
+
+    return propose
+
+
+def risk_gate(draft: ProposalDraft, ctx: StepContext) -> RiskVerdict:
+    """The risk gate with nothing known of a desk around the order (a backtest)."""
+    return evaluate(draft, progress=ctx.progress, market=ctx.market, instrument=ctx.instrument, limits=ctx.limits,
+                    interval_s=ctx.interval_s)
+
+
+def decide(strategy: Strategy, ctx: StepContext, *, propose: Proposer, gate: Gate = risk_gate) -> Decision:
+    baseline = strategy_baseline(strategy, ctx)
+    draft = propose(ctx, baseline)
+    return Decision(baseline=baseline, draft=draft, verdict=gate(draft, ctx))

@@ -1,0 +1,152 @@
+"""The step loop over a venue gateway, for a venue whose fills happen as its market advances (the paper
+venue on the simulator or on a replayed tape): the backtest drives it on a simulated clock.
+
+Each step, at the clock's time: cancel the child orders that outlived one interval → stop when the order
+is done or past its deadline and grace → decide (strategy → advisor → risk gate) → send what the risk gate
+lets through → advance the clock one interval, the venue's market with it, and apply its reports.
+
+The desk runs the same rules (`execdesk.engine.pacing`, `execdesk.engine.decide`) through its services,
+one transaction per step, with a human (or its autopilot) between the proposal and the send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from execdesk.domain.instrument import Instrument
+from execdesk.domain.market import MarketSnapshot, Trade
+from execdesk.domain.orders import OrderReport, OrderRequest, Side
+from execdesk.domain.progress import OrderProgress
+from execdesk.domain.risk import RiskLimits
+from execdesk.engine.clock import SimClock
+from execdesk.engine.decide import Decision, StepContext
+from execdesk.engine.pacing import EPS, RateWindow, VolumeSinceOrder, outlived
+from execdesk.venues.gateway import ExecutionClient
+
+
+@dataclass(frozen=True)
+class OrderPlan:
+    """The parent order the loop executes."""
+
+    symbol: str
+    side: Side
+    quantity: float
+    horizon_s: float
+    interval_s: float
+    grace_s: float = 0.0
+
+
+class Listener(Protocol):
+    """What the loop tells its driver (the backtest's record of the run)."""
+
+    def decided(self, now: float, market: MarketSnapshot, decision: Decision) -> None: ...
+
+    def sending(self, request: OrderRequest, market: MarketSnapshot, now: float) -> None: ...
+
+    def reported(self, report: OrderReport) -> None:
+        """Every report, in order; a report may repeat fills already reported (identify them by exec id)."""
+        ...
+
+    def printed(self, trades: list[Trade]) -> None: ...
+
+
+DecideFn = Callable[[StepContext], Decision]
+
+
+class StepEngine:
+    def __init__(self, *, gateway: ExecutionClient, clock: SimClock, plan: OrderPlan, instrument: Instrument,
+                 limits: RiskLimits, decide: DecideFn, listener: Listener, link_prefix: str) -> None:
+        if not gateway.fills_on_advance:
+            raise ValueError(f"the {gateway.name} venue's fills do not follow a clock the engine drives")
+        self.gateway, self.clock, self.plan = gateway, clock, plan
+        self.instrument, self.limits, self.decide = instrument, limits, decide
+        self.listener, self.link_prefix = listener, link_prefix
+        self.resting: dict[str, float] = {}  # order_link_id -> placed at
+        self.rate = RateWindow()
+        self.volume = VolumeSinceOrder()
+        self.executed = 0.0
+        self.blocked = 0
+        self.orders = 0
+        self._seen: set[str] = set()
+        self._seq = 0
+        self._last_order_at: float | None = None
+
+    def run(self, decision_price: float) -> MarketSnapshot:
+        """Execute the plan; returns the market at the end."""
+        plan, start = self.plan, self.clock.now()
+        deadline = start + plan.horizon_s
+        stop_at = deadline + plan.grace_s
+        min_qty = float(self.instrument.min_qty)
+        snap = self.gateway.snapshot(plan.symbol)
+        while True:
+            t = self.clock.now()
+            self._cancel_outlived(t)
+            if plan.quantity - self.executed < min_qty - EPS or t > stop_at + EPS:
+                break
+            progress = OrderProgress(symbol=plan.symbol, side=plan.side, quantity=plan.quantity,
+                                     executed=self.executed, decision_price=decision_price, started_at=start,
+                                     deadline=deadline, now=t, avg_price=None, last_order_at=self._last_order_at,
+                                     orders_last_minute=self.rate.count(t))
+            ctx = StepContext(progress=progress, market=snap, instrument=self.instrument, limits=self.limits,
+                              interval_s=plan.interval_s, volume_since_order=self.volume.volume)
+            decision = self.decide(ctx)
+            self.listener.decided(t, snap, decision)
+            self._act(decision, snap, t)
+            self._advance(t + plan.interval_s)
+            snap = self.gateway.snapshot(plan.symbol)
+        for link in list(self.resting):
+            self._apply(self.gateway.cancel(link))
+        self.resting.clear()
+        return snap
+
+    def _cancel_outlived(self, now: float) -> None:
+        for link in outlived(self.resting.items(), now=now, interval_s=self.plan.interval_s):
+            self._apply(self.gateway.cancel(link))
+            self.resting.pop(link, None)
+
+    def _act(self, decision: Decision, snap: MarketSnapshot, now: float) -> None:
+        draft = decision.draft
+        if not draft.action.sends_order:
+            return
+        if decision.verdict.blocked:
+            self.blocked += 1
+            return
+        if draft.order_type is None:
+            return
+        self._seq += 1
+        request = OrderRequest(order_link_id=f"{self.link_prefix}-{self._seq}", symbol=self.plan.symbol,
+                               side=self.plan.side, order_type=draft.order_type,
+                               qty=self.instrument.qty(draft.quantity),
+                               price=None if draft.limit_price is None else self.instrument.price(draft.limit_price),
+                               tif=draft.tif)
+        self.listener.sending(request, snap, now)
+        report = self.gateway.place(request, now=now)
+        self.orders += 1
+        self._apply(report)
+        if report.status.is_open:
+            self.resting[request.order_link_id] = now
+        self._last_order_at = now
+        self.volume.order_sent()
+        self.rate.sent(now)
+
+    def _advance(self, to: float) -> None:
+        self.clock.advance_to(to)
+        moved = self.gateway.advance(to)
+        trades = list(moved.trades)
+        self.volume.prints(trades)
+        self.listener.printed(trades)
+        for report in moved.reports:
+            self._apply(report)
+            if not report.status.is_open:
+                self.resting.pop(report.order_link_id, None)
+
+    def _apply(self, report: OrderReport | None) -> None:
+        if report is None:
+            return
+        for fill in report.fills:
+            if fill.exec_id not in self._seen:
+                self._seen.add(fill.exec_id)
+                self.executed += float(fill.qty)
+        self.listener.reported(report)
