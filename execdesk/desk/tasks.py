@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
+from django.utils import timezone
 
+from execdesk.desk.selectors.steps import parent_orders_due_within
 from execdesk.desk.services.advice import advisor_query_run
 from execdesk.desk.services.child_orders import child_order_submit
 from execdesk.desk.services.execution import desk_tick, execution_step
@@ -17,8 +20,12 @@ from execdesk.desk.services.reconcile import venue_cancel_all, venue_reconcile
 # A send's message expires at its child's send-by time (execdesk.desk.dispatch).
 @shared_task(name="desk.tick", ignore_result=True, expires=5)
 def desk_tick_task() -> None:
-    for parent_id in desk_tick():
-        parent_order_step.delay(parent_id)
+    desk_tick()
+    now = timezone.now()
+    # Each step due before the next tick is queued for its due time, not run at the next tick: the step lag
+    # is the queue's, not the tick's period. A step that finds itself not due yet does nothing.
+    for parent_id, at in parent_orders_due_within(now=now, seconds=settings.EXECDESK["TICK_SECONDS"]):
+        parent_order_step.apply_async((parent_id,), eta=at if at is not None and at > now else None)
 
 
 @shared_task(name="desk.outbox_sweep", ignore_result=True, expires=5)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 
@@ -17,3 +17,11 @@ def parent_orders_due(*, now: datetime) -> list[int]:
     return list(ParentOrder.objects.filter(status__in=WORKING)
                 .filter(Q(next_step_at__isnull=True) | Q(next_step_at__lte=now))
                 .order_by("next_step_at", "pk").values_list("pk", flat=True))
+
+
+def parent_orders_due_within(*, now: datetime, seconds: float) -> list[tuple[int, datetime | None]]:
+    """Working orders whose next step falls before the next tick, with its time (None: due now)."""
+    horizon = now + timedelta(seconds=seconds)
+    return list(ParentOrder.objects.filter(status__in=WORKING)
+                .filter(Q(next_step_at__isnull=True) | Q(next_step_at__lt=horizon))
+                .order_by("next_step_at", "pk").values_list("pk", "next_step_at"))

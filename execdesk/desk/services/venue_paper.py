@@ -69,7 +69,9 @@ class PaperDeskVenue:
                 return child
             if child_send_expired(child):  # past its send-by time: never sent
                 return child
-            market_apply_reports(market_advance(loaded, now))
+            # No market advance here: the tick advances every market each second and applies what filled.
+            # Advancing here would apply other orders' fills (locking their parents) while this send holds the
+            # symbol's market row — the row every send and the tick serialise on — and convoy behind their steps.
             child.mid_at_send = loaded.instrument.price(loaded.market.snapshot().mid)
             child.send_started_at = timezone.now()
             child.save(update_fields=["mid_at_send", "send_started_at"])
