@@ -161,17 +161,20 @@ def child_orders_cancel_open(parent: ParentOrder, *, actor: Actor, reason: str) 
     return len(open_children)
 
 
-def stale_market_lock(parent_id: int) -> None:
-    """Before the parent's lock: an order on a venue that answers in-process (the paper venue, whose market row
-    its cancels need) with a slice to cancel locks that market first — the market comes before the parent in
-    the lock order. One without takes no market lock and steps beside the others."""
+def stale_market_lock(parent_id: int) -> bool:
+    """Whether the order has a resting slice older than its interval; if so, and its venue answers in-process
+    (the paper venue, whose market row its cancels need), that market is locked — before the parent's lock, as
+    the lock order wants."""
     row = ParentOrder.objects.filter(pk=parent_id).values_list("venue", "symbol", "interval_seconds").first()
-    if row is None or not gateway_for(row[0]).fills_on_advance:
-        return
+    if row is None:
+        return False
     cutoff = timezone.now() - timedelta(seconds=row[2])
-    if ChildOrder.objects.filter(parent_id=parent_id, created_at__lte=cutoff,
-                                 status__in=[ChildStatus.SUBMITTED, ChildStatus.PARTIALLY_FILLED]).exists():
+    if not ChildOrder.objects.filter(parent_id=parent_id, created_at__lte=cutoff,
+                                     status__in=[ChildStatus.SUBMITTED, ChildStatus.PARTIALLY_FILLED]).exists():
+        return False
+    if gateway_for(row[0]).fills_on_advance:
         market_load(row[1])
+    return True
 
 
 def open_market_lock(parent_id: int) -> None:

@@ -102,17 +102,16 @@ def execution_step(*, parent_id: int) -> Proposal | None:
         log.warning("order %s: no proposal this step: %s", parent_id, exc)
         push_order(parent_id, "error", {"error": f"no proposal this step: {exc}"})
         return None
+    _cancel_stale(parent_id)  # halted or not
     with desk_atomic():
         # Locks in the desk's order (services/atomic.py): the desk state row shared (a halt waits for this step
-        # and withdraws what it makes, or this step sees HALTED), the market if a slice is to be cancelled, the order.
+        # and withdraws what it makes, or this step sees HALTED), then the order. No market row: the step never
+        # holds the row every send of the symbol waits for.
         desk_state_share_lock()
-        stale_market_lock(parent_id)
         parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
         if not parent.state.is_working:
             return None
         now = timezone.now()
-        # cancels: halted or not
-        child_order_cancel_stale(parent=parent, older_than_s=parent.interval_seconds, now=now.timestamp())
         if desk_halted() is not None:
             parent_step_at(parent.pk, None)  # looked at every tick: a resume may come at any moment
             return None  # HALTED: no proposal at all (nor a question to Claude) until the desk resumes
@@ -161,6 +160,17 @@ def _working_child_due(parent: ParentOrder, now: datetime) -> datetime:
     oldest = parent.child_orders.filter(status__in=OPEN_CHILD).aggregate(at=Min("created_at"))["at"]
     interval = timedelta(seconds=parent.interval_seconds)
     return max(now, min(oldest + interval, now + interval)) if oldest is not None else now + interval
+
+
+def _cancel_stale(parent_id: int) -> None:
+    """Resting slices that outlived the decision interval are cancelled in a short transaction of their own
+    (market row, then the order: the lock order), before the step's: the step reads what it left."""
+    with desk_atomic():
+        if not stale_market_lock(parent_id):
+            return
+        parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
+        if parent.state.is_working:
+            child_order_cancel_stale(parent=parent, older_than_s=parent.interval_seconds)
 
 
 def _due_at(parent: ParentOrder, last_proposal_at):
