@@ -27,8 +27,9 @@ def execute(**changes: str | None) -> None:
     ({"qty": "0.0005"}, "--qty 0.0005: quantity 0.0005 is not a multiple of BTCUSDT's step 0.001"),
     ({"symbol": "DOGEUSDT"}, "--symbol DOGEUSDT: unknown symbol 'DOGEUSDT'"),
     ({"horizon": "10"}, "--horizon 10: horizon must be between 30 s"),
-    ({"interval": "2"}, "--interval 2: decision interval must be between 5 s"),
-    ({"horizon": "30", "interval": "60"}, "--interval 60: decision interval must be between 5 s and the horizon"),
+    ({"interval": "0"}, "--interval 0: decision interval must be between 1 s"),  # --approve auto: autopilot
+    ({"interval": "2", "approve": "manual"}, "--interval 2: decision interval must be between 5 s"),
+    ({"horizon": "30", "interval": "60"}, "--interval 60: decision interval must be between 1 s and the horizon"),
     ({"advisor": "anthropic"}, "the Claude advisor needs ANTHROPIC_API_KEY"),
     ({"side": "hold"}, "argument --side: invalid choice: 'hold'"),
     ({"strategy": "vwop"}, "argument --strategy: invalid choice: 'vwop'"),
