@@ -17,6 +17,7 @@ from execdesk.domain.orders import Side
 from execdesk.domain.progress import OrderProgress
 from execdesk.domain.risk import RiskLimits
 from execdesk.domain.strategies.base import StepInput
+from execdesk.engine.pacing import RATE_WINDOW_S, estimated_volume_since
 
 DEFAULT_LIMITS = RiskLimits()
 
@@ -37,17 +38,14 @@ def order_progress(parent: ParentOrder, now: float | None = None) -> OrderProgre
         now=now,
         avg_price=float(parent.avg_price) if parent.avg_price is not None else None,
         last_order_at=last.created_at.timestamp() if last else None,
-        orders_last_minute=parent.child_orders.filter(created_at__gte=now_dt - timedelta(seconds=60)).count(),
+        orders_last_minute=parent.child_orders.filter(created_at__gte=now_dt - timedelta(seconds=RATE_WINDOW_S)).count(),
     )
 
 
 def market_volume_since(market: MarketSnapshot, since: float, now: float) -> float:
-    """The market's volume since `since` (our last child order, or the order's start), from the snapshot's
-    rolling volumes: the last minute's rate over the gap, the last hour's beyond a minute."""
-    gap = max(now - since, 0.0)
-    if gap <= 60:
-        return market.volume_1m * gap / 60
-    return market.volume_1h * min(gap, 3600.0) / 3600
+    """The market's volume since `since` (our last child order, or the order's start): the engine's
+    estimate from the snapshot's rolling volumes."""
+    return estimated_volume_since(market, since, now)
 
 
 def advisor_context(parent: ParentOrder, market: MarketSnapshot, instrument: Instrument,
