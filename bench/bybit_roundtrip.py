@@ -155,7 +155,7 @@ def _fill_of(order_id: int) -> Callable[[dict[str, Any]], bool]:
 
 class Bench:
     def __init__(self, args: argparse.Namespace, rest, ws, user) -> None:
-        from execdesk.desk import bybit_link
+        from execdesk.desk.bybit import link as bybit_link
 
         self.args, self.rest, self.ws, self.user = args, rest, ws, user
         self.link = bybit_link
@@ -238,7 +238,7 @@ class Bench:
 
     # ---- 2b. fill -> push through the private stream ---------------------------------------------------
     def stream_start(self) -> None:
-        from execdesk.desk.bybit_streams import private_stream_start
+        from execdesk.desk.bybit.streams import private_stream_start
 
         self.stream, self.pump = private_stream_start(self.link.bybit_config(), category="linear")
         if not self.stream.connected:
@@ -349,7 +349,7 @@ def main() -> None:
     from rich.table import Table
 
     from execdesk.celery import app
-    from execdesk.desk.setup_roles import ensure_roles
+    from execdesk.desk.access.setup_roles import ensure_roles
 
     console = Console()
     if not settings.EMBEDDED:

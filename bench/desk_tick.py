@@ -44,10 +44,10 @@ def main() -> None:
     from rich.progress import track
 
     from execdesk.celery import app
+    from execdesk.desk.access.setup_roles import ensure_roles
     from execdesk.desk.models import AuditEvent, Fill, MarketState, Proposal
     from execdesk.desk.services.execution import desk_tick, execution_step
     from execdesk.desk.services.parent_orders import parent_order_create, parent_order_start
-    from execdesk.desk.setup_roles import ensure_roles
 
     app.conf.task_always_eager = True  # child orders are submitted inline, as the worker would
     call_command("migrate", verbosity=0)

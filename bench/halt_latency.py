@@ -32,7 +32,7 @@ Celery tasks (the Bybit cancels `child_order_cancel_task` and the sweep `venue_c
 enqueued with `transaction.on_commit`):
 * `--worker eager` (default, as bench/bybit_roundtrip.py): `task_always_eager`, so each task runs inline
   when the halt's transaction commits, one after another, inside the supervisor's call;
-* `--worker embedded`: the embedded worker as `make run` starts it (execdesk/desk/embedded.py: celery's
+* `--worker embedded`: the embedded worker as `make run` starts it (execdesk/desk/embedded/workers.py: celery's
   `start_worker`, thread pool of EXECDESK_WORKER_THREADS, memory broker), beat not started; order set-up
   stays eager, the halt's tasks go through the broker. `--broker-poll` sets the memory broker's
   polling_interval (kombu's default 1 s) as a what-if; the desk's settings are untouched.
@@ -129,7 +129,8 @@ class Spans:
 
 @contextlib.contextmanager
 def spans_recorded(spans: Spans) -> Iterator[None]:
-    from execdesk.desk import push, tasks
+    from execdesk.desk import tasks
+    from execdesk.desk.realtime import push
     from execdesk.desk.services import desk_state
 
     targets = [(tasks, "live_child_cancel"), (tasks, "venue_cancel_all"), (push, "_send"),
@@ -546,8 +547,8 @@ def main() -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from execdesk.desk.access.setup_roles import ensure_roles
     from execdesk.desk.services.desk_state import desk_trading_state_set
-    from execdesk.desk.setup_roles import ensure_roles
 
     console = Console()
     if not settings.EMBEDDED:

@@ -1,3 +1,3 @@
-from execdesk.celery import app as celery_app
-
-__all__ = ("celery_app",)
+"""ExecDesk. Importing the package loads nothing: the pure domain (execdesk.domain) stays free of Django
+and Celery. The Celery app (execdesk.celery) is loaded where Django starts (DeskConfig.ready()) and by
+`celery -A execdesk`, which finds execdesk.celery.app."""

@@ -71,7 +71,7 @@ def _audit_key() -> bytes:
 
 
 AUDIT_KEY = _audit_key()
-# Chain heads noted after each audit-writing commit, outside the database (see desk/audit_anchor.py)
+# Chain heads noted after each audit-writing commit, outside the database (see desk/audit/anchor.py)
 AUDIT_ANCHOR_FILE = Path(env("EXECDESK_AUDIT_ANCHOR_FILE", str(DATA_DIR / "audit_anchors.log"))).resolve()
 AUDIT_ANCHOR_FSYNC_SECONDS = envfloat("EXECDESK_AUDIT_ANCHOR_FSYNC_SECONDS", 0.2)
 ALLOWED_HOSTS = [h.strip() for h in env("EXECDESK_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")]
@@ -79,7 +79,7 @@ CSRF_TRUSTED_ORIGINS = [o for o in (env("EXECDESK_CSRF_TRUSTED_ORIGINS", "") or 
 
 INSTALLED_APPS = [
     "daphne",
-    "execdesk.desk.admin_apps.DeskAdminConfig",  # the admin under the desk's roles, not `is_staff`
+    "execdesk.desk.admin_site.apps.DeskAdminConfig",  # the admin under the desk's roles, not `is_staff`
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -94,7 +94,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "execdesk.desk.middleware.BodySizeLimitMiddleware",  # a body too large is a 413 before anything reads it
+    "execdesk.desk.web.middleware.BodySizeLimitMiddleware",  # a body too large is a 413 before anything reads it
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -103,8 +103,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "execdesk.desk.middleware.NoStoreMiddleware",
-    "execdesk.desk.middleware.SessionIdleMiddleware",
+    "execdesk.desk.web.middleware.NoStoreMiddleware",
+    "execdesk.desk.web.middleware.SessionIdleMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
@@ -122,7 +122,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "execdesk.desk.context.desk_context",
+                "execdesk.desk.web.context.desk_context",
             ],
         },
     },
@@ -160,7 +160,7 @@ AXES_FAILURE_LIMIT = envint("EXECDESK_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(seconds=envint("EXECDESK_LOGIN_COOLOFF_SECONDS", 15 * 60))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "execdesk.desk.views_auth.login_locked_out"
+AXES_LOCKOUT_CALLABLE = "execdesk.desk.web.auth.login_locked_out"
 AXES_VERBOSE = False
 if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME.total_seconds() < 1:
     raise ConfigError("EXECDESK_LOGIN_FAILURE_LIMIT and EXECDESK_LOGIN_COOLOFF_SECONDS must be at least 1")
@@ -191,7 +191,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # Idle timeout: a session unused for EXECDESK_SESSION_IDLE_SECONDS ends (sliding: every request renews it, at
-# most once a minute — execdesk.desk.middleware.SessionIdleMiddleware); its websockets close at their next check.
+# most once a minute — execdesk.desk.web.middleware.SessionIdleMiddleware); its websockets close at their next check.
 SESSION_IDLE_SECONDS = envint("EXECDESK_SESSION_IDLE_SECONDS", 30 * 60)
 if SESSION_IDLE_SECONDS < 60:
     raise ConfigError(f"EXECDESK_SESSION_IDLE_SECONDS={SESSION_IDLE_SECONDS} must be at least 60")
@@ -240,7 +240,7 @@ def _redis_db(url: str, offset: int) -> str:
 
 
 if EMBEDDED:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "execdesk.desk.layers.ThreadSafeInMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "execdesk.desk.embedded.layers.ThreadSafeInMemoryChannelLayer"}}
     CELERY_BROKER_URL = "memory://localhost/"
     # kombu's memory transport sleeps `polling_interval` (1 s) whenever its queues are empty or every worker
     # thread is busy: a halt's cancels would wait seconds for it. 20 ms costs well under 1 % of a core idle.
@@ -284,7 +284,7 @@ EXECDESK = {
     "ADVISOR_RUNNER": env("EXECDESK_ADVISOR_RUNNER", "threads" if EMBEDDED else "celery"),
     "ADVISOR_THREADS": envint("EXECDESK_ADVISOR_THREADS", 4),
     "LLM_DEFAULT_INTERVAL_SECONDS": envint("EXECDESK_LLM_DEFAULT_INTERVAL", 60),
-    # Bybit (credentials and endpoints: execdesk.venues.bybit_config reads EXECDESK_BYBIT_* itself)
+    # Bybit (credentials and endpoints: execdesk.bybit.config reads EXECDESK_BYBIT_* itself)
     "BYBIT_CATEGORY": env("EXECDESK_BYBIT_CATEGORY", "linear"),
     "BYBIT_TIMEOUT_SECONDS": envfloat("EXECDESK_BYBIT_TIMEOUT", 10.0),
     "BYBIT_STALE_SECONDS": envfloat("EXECDESK_BYBIT_STALE_SECONDS", 10.0),

@@ -36,10 +36,10 @@ def reachable(url: str, default_port: int) -> bool:
 def _user(django_user_model, username: str, role: str):
     from django.contrib.auth.models import Group
 
-    from execdesk.desk.setup_roles import ensure_roles
+    from execdesk.desk.access.setup_roles import ensure_roles
 
     ensure_roles()
-    # no is_staff: the role alone decides what a user may see, the admin included (execdesk/desk/roles.py)
+    # no is_staff: the role alone decides what a user may see, the admin included (execdesk/desk/access/roles.py)
     user = django_user_model.objects.create_user(username=username, password=f"{username}-pw-123!")
     user.groups.add(Group.objects.get(name=role))
     return user

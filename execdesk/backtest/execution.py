@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from execdesk.backtest.spec import RunSpec
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot, Trade
+from execdesk.domain.matchable import MatchableMarket
 from execdesk.domain.orders import OrderReport, OrderRequest
 from execdesk.domain.progress import OrderProgress
 from execdesk.domain.proposals import ProposalDraft
@@ -29,7 +30,6 @@ from execdesk.domain.tca import TCAReport
 from execdesk.engine.clock import SimClock
 from execdesk.engine.decide import Decision, StepContext, decide, schedule_proposer, strategy_baseline
 from execdesk.engine.loop import DecideFn, OrderPlan, StepEngine
-from execdesk.market.base import MatchableMarket
 from execdesk.venues.gateway import PaperGateway
 from execdesk.venues.paper import PaperVenue
 

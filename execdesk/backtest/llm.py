@@ -48,11 +48,11 @@ from execdesk.backtest.spec import RunSpec
 from execdesk.backtest.stats import percentile
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
+from execdesk.domain.matchable import MatchableMarket
 from execdesk.domain.progress import OrderProgress
 from execdesk.domain.proposals import Action, ProposalDraft
 from execdesk.domain.risk import RiskVerdict, evaluate
 from execdesk.domain.strategies.base import StrategyDecision
-from execdesk.market.base import MatchableMarket
 
 BASELINE = "twap"  # the schedule Claude decides over, the fallback, and the counterfactual it is paired with
 HISTORY_DEPTH = 5  # previous decisions shown to Claude, as the desk shows them

@@ -11,10 +11,10 @@ from functools import lru_cache
 from execdesk.backtest.spec import RunSpec
 from execdesk.domain.impact import AlmgrenChrissImpact, almgren_chriss_inputs
 from execdesk.domain.instrument import SIM_INSTRUMENTS, Instrument
+from execdesk.domain.matchable import MatchableMarket
 from execdesk.domain.strategies.base import Strategy
 from execdesk.domain.strategies.registry import StrategyInputs, build_strategy
 from execdesk.domain.strategies.vwap import VolumeCurve
-from execdesk.market.base import MatchableMarket
 from execdesk.market.replay import ReplayMarket, TradeTape
 from execdesk.market.sim import SIM_PRESETS, SimMarket
 

@@ -1,5 +1,5 @@
 """Admin: the audit trail and the desk's records, read-only for everyone; each page only for the roles that
-may see that record (roles.may_see), the site itself only for roles.can_use_admin (admin_site.py)."""
+may see that record (roles.may_see), the site itself only for roles.can_use_admin (admin_site/site.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from execdesk.desk.access.roles import can_use_admin, may_see
 from execdesk.desk.models import AuditEvent, ChildOrder, Fill, MarketState, ParentOrder, Proposal
-from execdesk.desk.roles import can_use_admin, may_see
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

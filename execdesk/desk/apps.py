@@ -9,20 +9,25 @@ class DeskConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from execdesk.desk.setup_roles import ensure_roles
+        # The Celery app first (the shared tasks bind to it), then the tasks dispatch.py sends by name,
+        # registered in every process so their options and eager mode apply. `import execdesk` loads
+        # neither: the pure domain must not pay for them.
+        import execdesk.celery  # noqa: F401
+        from execdesk.desk import tasks  # noqa: F401
+        from execdesk.desk.access import signals_auth  # noqa: F401  (audit logins; close a socket whose login ended)
+        from execdesk.desk.access.setup_roles import ensure_roles
 
         post_migrate.connect(ensure_roles, sender=self)
-        from execdesk.desk import signals_auth  # noqa: F401  (audit logins; close a socket whose login ended)
-
-        # the venue gateways register themselves (execdesk.desk.services.venues)
-        from execdesk.desk.services import venue_bybit, venue_paper  # noqa: F401
 
         # Refuse to start any process (web, worker, beat, commands) on an unsafe or malformed Bybit setting,
         # mainnet without EXECDESK_ALLOW_MAINNET=1 above all: better no desk than one trading real money
         # by accident.
-        from execdesk.venues.bybit_config import BybitConfig
+        from execdesk.bybit.config import BybitConfig
 
         BybitConfig.from_env()
+        # the venue gateways register themselves (execdesk.desk.services.venues)
+        from execdesk.desk.services import venue_bybit, venue_paper  # noqa: F401
+
         # A malformed Claude setting (timeout, retries, price, unreadable key file) stops every process too.
         from execdesk.desk.services.advice import claude_config
 

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from execdesk.desk import views, views_review, views_tokens
+from execdesk.desk.web import review, tokens, views
 
 
 class _Choice:
@@ -37,9 +37,9 @@ urlpatterns = [
     path("orders/<int:order_id>/mode/", views.order_mode, name="order_mode"),
     path("orders/<int:order_id>/amend/", views.order_amend, name="order_amend"),
     path("proposals/<int:proposal_id>/<proposal_action:action>/", views.proposal_action, name="proposal_action"),
-    path("tokens/", views_tokens.tokens, name="tokens"),
-    path("tokens/<int:token_id>/revoke/", views_tokens.token_revoke, name="token_revoke"),
-    path("review/", views_review.review_list, name="review"),
-    path("review/orders/<int:order_id>/", views_review.review_order, name="review_order"),
-    path("review/export.<str:fmt>", views_review.review_export, name="review_export"),  # csv or json
+    path("tokens/", tokens.tokens, name="tokens"),
+    path("tokens/<int:token_id>/revoke/", tokens.token_revoke, name="token_revoke"),
+    path("review/", review.review_list, name="review"),
+    path("review/orders/<int:order_id>/", review.review_order, name="review_order"),
+    path("review/export.<str:fmt>", review.review_export, name="review_export"),  # csv or json
 ]

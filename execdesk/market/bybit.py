@@ -2,8 +2,8 @@
 same shape the simulator and the replay produce), the 24-hour volume curve from hourly klines, and the
 account's fee rates. The WebSocket feed (issue 4) maintains the same snapshot between REST reads.
 
-Every number goes through `bybit_parse`, which refuses malformed payloads with the field named; pybit's
-own errors keep their retCode, and `venues.bybit_errors.classify_pybit_error` tells what they mean.
+Every number goes through `execdesk.bybit.parse`, which refuses malformed payloads with the field named; pybit's
+own errors keep their retCode, and `execdesk.bybit.errors.classify_pybit_error` tells what they mean.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ from typing import Any
 
 from pybit.unified_trading import HTTP
 
-from execdesk.domain.instrument import Instrument
-from execdesk.domain.market import MarketSnapshot
-from execdesk.market.bybit_parse import (
+from execdesk.bybit.parse import (
     BybitPayloadError,
     InstrumentLimits,
     decimal_value,
@@ -27,24 +25,12 @@ from execdesk.market.bybit_parse import (
     instrument_limits_from_info,
     snapshot_from_rest,
 )
-from execdesk.venues.bybit_config import BybitConfig
+from execdesk.domain.instrument import Instrument
+from execdesk.domain.market import MarketSnapshot
 
 BOOK_DEPTH = 50
 RECENT_TRADES = 60
 MINUTE_KLINES = 62  # 61 closes give 60 one-minute returns, plus the minute still in progress
-
-
-def http_client(config: BybitConfig, *, timeout_s: float = 10.0, attempts: int = 1) -> HTTP:
-    """pybit's HTTP session for the configured environment; endpoint overrides (regional hosts, tests) are
-    set after construction, which is how pybit takes them. pybit's own retries are off by default: the
-    execution client decides what may be retried (an order create never blindly). pybit's `max_retries`
-    counts attempts: 0 would send nothing at all."""
-    if attempts < 1:
-        raise ValueError(f"attempts must be at least 1, got {attempts}")
-    http = HTTP(testnet=config.testnet, demo=config.demo, api_key=config.api_key, api_secret=config.api_secret,
-                timeout=timeout_s, max_retries=attempts, retry_codes={-1}, log_requests=False)
-    http.endpoint = config.rest_url
-    return http
 
 
 class BybitUnknownSymbol(BybitPayloadError):

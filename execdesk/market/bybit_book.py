@@ -5,7 +5,7 @@ callback receives pybit's *live* book (a later delta rewrites it in place) and p
 inserted level at the end of its list, so `copy_book` takes an immutable, sorted copy. And pybit rewrites
 every book message to ``type: "snapshot"`` before the callback, so the sequence check (`BookSequence`) runs
 on the raw message, before pybit applies it. A payload that does not have the documented shape raises
-`BybitPayloadError` naming the field, like the REST parsers in `bybit_parse`.
+`BybitPayloadError` naming the field, like the REST parsers in `execdesk.bybit.parse`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from execdesk.bybit.parse import BybitPayloadError, float_value
 from execdesk.domain.market import Level, Trade
-from execdesk.market.bybit_parse import BybitPayloadError, float_value
 
 _SIDES = {"Buy": "buy", "Sell": "sell"}
 
 
-_number = float_value  # bybit_parse's checked reader: a string number, finite, signed only when allowed
+_number = float_value  # execdesk.bybit.parse's checked reader: a string number, finite, signed only when allowed
 
 
 def _integer(value: Any, where: str) -> int:

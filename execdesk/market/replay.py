@@ -2,7 +2,7 @@
 
 :class:`ReplayMarket` replays a :class:`TradeTape` (the archive loaded as numpy columns, see
 :mod:`execdesk.market.replay_tape`) through the same interface as the simulator
-(:class:`execdesk.market.base.MatchableMarket`), so the paper venue and the backtest run on it unchanged.
+(:class:`execdesk.domain.matchable.MatchableMarket`), so the paper venue and the backtest run on it unchanged.
 
 **The order book is not in the archive.** ReplayMarket shows an explicit approximation of it
 (docs/replay.md gives the reasoning and the limits):

@@ -2,7 +2,7 @@
 
 It mirrors the paper venue (``place``/``cancel``/``get``/``open_orders`` returning domain reports) so the
 desk drives either one. What it adds is the exchange's failure modes, handled by
-`bybit_errors.classify_pybit_error`:
+`execdesk.bybit.errors.classify_pybit_error`:
 
 * rejected: nothing was created; the report is REJECTED with Bybit's message;
 * retryable (clock skew, rate limit): refused before matching; wait (Bybit's reset time when it sent one)
@@ -29,6 +29,8 @@ from typing import Any
 
 from pybit.unified_trading import HTTP
 
+from execdesk.bybit.errors import Classification, ErrorClass, backoff_s, classify_pybit_error
+from execdesk.bybit.parse import BybitPayloadError, InstrumentLimits, decimal_value
 from execdesk.domain.instrument import Instrument, InstrumentRuleError, to_decimal
 from execdesk.domain.orders import (
     ChildStatus,
@@ -39,8 +41,6 @@ from execdesk.domain.orders import (
     Side,
     TimeInForce,
 )
-from execdesk.market.bybit_parse import BybitPayloadError, InstrumentLimits, decimal_value
-from execdesk.venues.bybit_errors import Classification, ErrorClass, backoff_s, classify_pybit_error
 from execdesk.venues.rate_limit import RateLimiter, RateLimitTimeout
 
 CATEGORIES = ("linear", "spot")

@@ -29,11 +29,11 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from execdesk.bybit.config import BybitConfig
+from execdesk.bybit.parse import BybitPayloadError, decimal_value
+from execdesk.bybit.sockets import BybitSocket, backoff_delay, close_socket
 from execdesk.domain.orders import ChildStatus, FillReport
-from execdesk.market.bybit_feed import BybitSocket, backoff_delay, close_socket
-from execdesk.market.bybit_parse import BybitPayloadError, decimal_value
 from execdesk.venues.bybit import STATUS_MAP
-from execdesk.venues.bybit_config import BybitConfig
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class OrderUpdate:
 def _decimal(
     row: Mapping[str, Any], key: str, where: str, *, default: str | None = None, positive: bool = False
 ) -> Decimal:
-    """`row[key]` through bybit_parse's checked reader (`default` when missing or empty)."""
+    """`row[key]` through execdesk.bybit.parse's checked reader (`default` when missing or empty)."""
     value = row.get(key)
     if (value is None or value == "") and default is not None:
         value = default

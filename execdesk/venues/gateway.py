@@ -23,8 +23,8 @@ from typing import Protocol, runtime_checkable
 
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot, Trade
+from execdesk.domain.matchable import MatchableMarket
 from execdesk.domain.orders import FillReport, OrderReport, OrderRequest
-from execdesk.market.base import MatchableMarket
 from execdesk.venues.paper import PaperVenue
 
 

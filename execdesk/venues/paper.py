@@ -14,6 +14,7 @@ from typing import Any
 
 from execdesk.domain.instrument import Instrument, InstrumentRuleError, to_decimal
 from execdesk.domain.market import Trade
+from execdesk.domain.matchable import MatchableMarket
 from execdesk.domain.orders import (
     ChildStatus,
     FillReport,
@@ -23,7 +24,6 @@ from execdesk.domain.orders import (
     Side,
     TimeInForce,
 )
-from execdesk.market.base import MatchableMarket
 
 STATE_VERSION = 1
 FEE_QUANTUM = Decimal("0.00000001")

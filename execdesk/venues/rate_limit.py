@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import redis
 
 if TYPE_CHECKING:
-    from execdesk.venues.bybit_config import BybitConfig
+    from execdesk.bybit.config import BybitConfig
 
 # The categories whose order requests are limited (BybitConfig.order_rate knows their rates).
 LIMITED_CATEGORIES = ("linear", "spot")

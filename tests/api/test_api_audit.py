@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from execdesk.desk.audit_export import COLUMNS
+from execdesk.desk.audit.export import COLUMNS
 from execdesk.desk.models import AuditEvent
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from execdesk.desk import bybit_link
+from execdesk.desk.bybit import link as bybit_link
 from tests.loopback.bybit_server import BybitLoopbackServer
 
 SYMBOLS = ["BTCUSDT", "ETHUSDT"]

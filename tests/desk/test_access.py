@@ -60,7 +60,9 @@ def test_anonymous_requests_are_sent_to_login_or_refused(client, name, route, pa
 
 
 def test_the_websocket_routes_require_login_too():
-    from execdesk.desk.consumers import DeskConsumer  # connect() closes with 4403 for anonymous users
+    from execdesk.desk.realtime.consumers import (
+        DeskConsumer,  # connect() closes with 4403 for anonymous users
+    )
 
     assert "is_authenticated" in DeskConsumer.connect.__code__.co_names
 

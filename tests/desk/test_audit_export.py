@@ -16,9 +16,9 @@ from django.test import AsyncClient
 from django.urls import reverse
 from django.utils import timezone
 
-from execdesk.desk.audit_export import audit_csv, audit_rows
+from execdesk.desk.access.roles import Actor
+from execdesk.desk.audit.export import audit_csv, audit_rows
 from execdesk.desk.models import AuditEvent
-from execdesk.desk.roles import Actor
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record
 from execdesk.desk.services.desk_state import desk_trading_state_set

@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
 import execdesk.desk.migrations as desk_migrations
-from execdesk.desk.audit_verify import ALTERED, FORGED, audit_verify
+from execdesk.desk.audit.verify import ALTERED, FORGED, audit_verify
 from execdesk.desk.models import AuditEvent
 from tests.desk.audit_chain import _table, build_chain, sql_set_payload
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from execdesk.desk.models import AdvisorQuery, AuditEvent, ParentOrder, QueryKind
-from execdesk.desk.selectors_audit import ReviewFilters, order_timeline, review_orders
+from execdesk.desk.selectors.audit import ReviewFilters, order_timeline, review_orders
 from execdesk.desk.services.advice import advisor_query_run
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.execution import execution_step

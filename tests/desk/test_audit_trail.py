@@ -32,7 +32,7 @@ def test_audit_events_cannot_be_updated_or_deleted(alice, make_order):
 
 
 def test_secrets_never_reach_the_audit_payload(alice, monkeypatch):
-    from execdesk.desk.roles import Actor
+    from execdesk.desk.access.roles import Actor
     from execdesk.desk.services.atomic import desk_atomic
     from execdesk.desk.services.audit import audit_record
 
@@ -44,7 +44,7 @@ def test_secrets_never_reach_the_audit_payload(alice, monkeypatch):
 
 
 def test_redaction_hides_secret_names_but_keeps_token_counts():
-    from execdesk.desk.redact import REDACTED, redact
+    from execdesk.desk.audit.redact import REDACTED, redact
 
     out = redact({"api_token": "abc", "access-token": "abc", "token": "abc", "Authorization": "Bearer x",
                   "input_tokens": 1860, "output_tokens": 95, "nested": {"api_key": "k", "tokens_used": 3}})

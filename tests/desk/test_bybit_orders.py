@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from execdesk.desk import bybit_link
+from execdesk.desk.bybit import link as bybit_link
 from execdesk.desk.models import AuditEvent, ChildOrder, Fill
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.parent_orders import parent_order_create

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from execdesk.desk import bybit_link
+from execdesk.desk.bybit import link as bybit_link
 from execdesk.desk.models import AuditEvent, ChildOrder, Fill
 from execdesk.desk.services.desk_state import desk_trading_state_set
 from execdesk.desk.services.proposals import proposal_override

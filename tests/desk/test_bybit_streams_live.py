@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from execdesk.desk import bybit_link
+from execdesk.desk.bybit import link as bybit_link
 from execdesk.desk.models import ChildOrder, Fill
 from execdesk.desk.services.live_orders import live_poll_due
 from execdesk.desk.services.proposals import proposal_override

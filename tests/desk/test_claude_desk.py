@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from execdesk.advisors.schema import DECISION_TOOL
 from execdesk.desk.models import AdvisorQuery, AuditEvent, ParentOrder, Proposal, QueryKind, QueryStatus
-from execdesk.desk.payloads import proposal_payload
-from execdesk.desk.selectors_advisor import advisor_metrics
+from execdesk.desk.realtime.payloads import proposal_payload
+from execdesk.desk.selectors.advisor import advisor_metrics
 from execdesk.desk.services.advice import advisor_query_run
 from execdesk.desk.services.execution import execution_step
 from execdesk.desk.services.parent_orders import parent_order_create, parent_order_start

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from execdesk.desk.models import ChildOrder, ParentOrder
-from execdesk.desk.selectors import order_state
+from execdesk.desk.selectors.orders import order_state
 from execdesk.desk.services.proposals import proposal_override
 from execdesk.domain.tca import FillPoint, implementation_shortfall_bps
 from tests.desk.conftest import age_proposals

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from execdesk.desk.selectors import proposal_list_pending
+from execdesk.desk.selectors.orders import proposal_list_pending
 from execdesk.desk.services.headless import execution_export
 from execdesk.desk.services.parent_orders import parent_order_cancel, parent_order_create, parent_order_start
 from execdesk.desk.services.proposals import proposal_reject

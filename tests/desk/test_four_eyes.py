@@ -7,7 +7,7 @@ import functools
 import pytest
 
 from execdesk.desk.models import AuditEvent, ChildOrder, Proposal
-from execdesk.desk.payloads import proposal_payload
+from execdesk.desk.realtime.payloads import proposal_payload
 from execdesk.desk.services.errors import FourEyesRequired
 from execdesk.desk.services.proposals import proposal_approve, proposal_override, proposal_reject
 

@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from execdesk.desk import bybit_link
+from execdesk.desk.bybit import link as bybit_link
 from execdesk.desk.models import ParentOrder
 from execdesk.desk.services.headless import execution_export, parent_order_run_headless
 from execdesk.desk.services.parent_orders import parent_order_create

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from execdesk.desk.models import ChildOrder, ImpactObservation
-from execdesk.desk.selectors import impact_report
+from execdesk.desk.selectors.orders import impact_report
 from execdesk.desk.services.proposals import proposal_approve
 from execdesk.desk.services.strategy import impact_calibration
 from tests.desk.conftest import age_proposals

@@ -117,7 +117,7 @@ def test_an_expired_proposal_is_replaced_at_once_even_when_the_interval_is_longe
 
 
 def test_each_proposal_records_how_long_its_advisor_took(alice, make_order, proposal_for):
-    from execdesk.desk.payloads import proposal_payload
+    from execdesk.desk.realtime.payloads import proposal_payload
 
     proposal = proposal_for(make_order())
     assert proposal.advisor_latency_ms is not None and 0 <= proposal.advisor_latency_ms < 5000

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from execdesk.desk.redact import REDACTED, redact
-from execdesk.desk.roles import Actor
+from execdesk.desk.access.roles import Actor
+from execdesk.desk.audit.redact import REDACTED, redact
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record
 

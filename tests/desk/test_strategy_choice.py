@@ -61,7 +61,7 @@ def test_randomisation_beyond_half_is_refused(alice):
 
 
 def test_the_order_page_state_carries_the_strategys_own_schedule(make_order):
-    from execdesk.desk.selectors import order_state
+    from execdesk.desk.selectors.orders import order_state
 
     assert order_state(make_order(start=False))["schedule"] == []
     state = order_state(make_order(strategy="is", quantity="1.0", horizon=600, interval=60))

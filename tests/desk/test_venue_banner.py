@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from execdesk.desk import bybit_link
+from execdesk.desk.bybit import link as bybit_link
 
 pytestmark = pytest.mark.django_db
 

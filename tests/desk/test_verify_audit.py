@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
-from execdesk.desk.audit_verify import ALTERED, ANCHOR_MISSING, OUT_OF_ORDER, UNLINKED, audit_verify
+from execdesk.desk.audit.verify import ALTERED, ANCHOR_MISSING, OUT_OF_ORDER, UNLINKED, audit_verify
 from execdesk.desk.models import AuditEvent, AuditTamperError
 from execdesk.desk.services.audit import GENESIS
 from execdesk.desk.services.desk_state import desk_trading_state_set

@@ -9,8 +9,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from execdesk.desk.audit_anchor import anchor_flush, anchors_read
-from execdesk.desk.audit_verify import ANCHOR_MISMATCH, TRUNCATED, audit_verify
+from execdesk.desk.audit.anchor import anchor_flush, anchors_read
+from execdesk.desk.audit.verify import ANCHOR_MISMATCH, TRUNCATED, audit_verify
 from execdesk.desk.models import AuditEvent, Proposal
 from execdesk.desk.services.desk_state import desk_trading_state_set
 from execdesk.desk.services.proposals import proposal_reject

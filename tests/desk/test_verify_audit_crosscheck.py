@@ -10,7 +10,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from execdesk.desk.audit_crosscheck import audit_crosscheck
+from execdesk.desk.audit.crosscheck import audit_crosscheck
 from execdesk.desk.models import ChildOrder, Fill, ParentOrder, Proposal
 from tests.desk.audit_chain import build_chain, sql_delete_row, sql_update
 

@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from execdesk.desk.audit_verify import FORGED, audit_verify
+from execdesk.desk.audit.verify import FORGED, audit_verify
 from execdesk.desk.models import AuditEvent
 from tests.desk.audit_chain import build_chain, sql_delete, sql_insert, sql_rechain, sql_set_payload
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from execdesk.desk import bybit_link
+from execdesk.desk.bybit import link as bybit_link
 from execdesk.desk.models import ChildOrder, Fill
 from execdesk.desk.services.parent_orders import parent_order_create, parent_order_start
 from execdesk.desk.services.proposals import proposal_override

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from pybit.unified_trading import HTTP
 
-from execdesk.venues.bybit_config import BybitConfig
+from execdesk.bybit.config import BybitConfig
 from tests.loopback.bybit_server import BybitLoopbackServer
 from tests.loopback.bybit_ws import BybitWsLoopbackServer
 

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from execdesk.market.bybit import BybitMarketData, http_client
-from execdesk.venues.bybit_config import BybitConfig
+from execdesk.bybit.config import BybitConfig
+from execdesk.bybit.rest import http_client
+from execdesk.market.bybit import BybitMarketData
 
 
 def _market(server, category="linear", now=None):
@@ -42,7 +43,7 @@ def test_a_snapshot_has_the_simulators_shape(bybit_server):
 def test_an_unknown_symbol_is_a_clear_error(bybit_server):
     from pybit.exceptions import InvalidRequestError
 
-    from execdesk.market.bybit_parse import BybitPayloadError
+    from execdesk.bybit.parse import BybitPayloadError
 
     with pytest.raises((BybitPayloadError, InvalidRequestError), match="DOGEUSDT|symbol"):
         _market(bybit_server).instrument("DOGEUSDT")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from execdesk.domain.instrument import BTCUSDT
+from execdesk.domain.matchable import MatchableMarket
 from execdesk.domain.orders import ChildStatus, OrderReport, OrderRequest, OrderType, Side
-from execdesk.market.base import MatchableMarket
 from execdesk.market.replay import COLUMNS, ReplayMarket, ReplayParams, TradeTape
 from execdesk.venues.paper import PaperVenue
 

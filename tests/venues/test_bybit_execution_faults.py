@@ -9,10 +9,11 @@ from decimal import Decimal
 
 import pytest
 
+from execdesk.bybit.config import BybitConfig
+from execdesk.bybit.rest import http_client
 from execdesk.domain.orders import ChildStatus, OrderRequest, OrderType, Side
-from execdesk.market.bybit import BybitMarketData, http_client
+from execdesk.market.bybit import BybitMarketData
 from execdesk.venues.bybit import BybitVenue
-from execdesk.venues.bybit_config import BybitConfig
 from tests.loopback.bybit_server import BybitLoopbackServer
 
 CREATE, REALTIME = "/v5/order/create", "/v5/order/realtime"

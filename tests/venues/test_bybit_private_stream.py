@@ -10,11 +10,12 @@ from decimal import Decimal
 
 import pytest
 
+from execdesk.bybit.config import BybitConfig
+from execdesk.bybit.parse import BybitPayloadError
+from execdesk.bybit.rest import http_client
 from execdesk.domain.orders import ChildStatus, FillReport, OrderRequest, OrderType, Side
-from execdesk.market.bybit import BybitMarketData, http_client
-from execdesk.market.bybit_parse import BybitPayloadError
+from execdesk.market.bybit import BybitMarketData
 from execdesk.venues.bybit import BybitVenue
-from execdesk.venues.bybit_config import BybitConfig
 from execdesk.venues.bybit_stream import (
     BybitAuthError,
     BybitPrivateStream,

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from execdesk.venues.bybit_config import BybitConfig
+from execdesk.bybit.config import BybitConfig
 from execdesk.venues.rate_limit import (
     REDIS_DB_OFFSET,
     LocalRateLimiter,

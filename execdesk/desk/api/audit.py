@@ -1,5 +1,5 @@
 """/api/audit: the tamper-evident audit trail of one order and/or a time range, streamed as a JSON array or
-CSV by the same export the audit review page uses (execdesk.desk.audit_export). Auditors and supervisors."""
+CSV by the same export the audit review page uses (execdesk.desk.audit.export). Auditors and supervisors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from ninja import Query, Router
 from execdesk.desk.api import auth
 from execdesk.desk.api.errors import READ
 from execdesk.desk.api.schemas import AuditQuery, AuditRowOut
-from execdesk.desk.audit_export import COLUMNS, audit_csv, audit_json, audit_rows
+from execdesk.desk.audit.export import COLUMNS, audit_csv, audit_json, audit_rows
 
 router = Router(tags=["audit"])
 

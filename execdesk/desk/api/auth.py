@@ -3,7 +3,7 @@
 
 The role is checked here, before the request body is read, so an auditor's write is a 403 whatever it
 sends; the services check it again (require_trader / require_supervisor, and require_owner for an order that
-is not the caller's), so no path skips it. Every check is a function of execdesk/desk/roles.py.
+is not the caller's), so no path skips it. Every check is a function of execdesk/desk/access/roles.py.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.security import HttpBearer, SessionAuth
 
+from execdesk.desk.access.roles import SUPERVISOR, can_oversee, can_trade, can_view, role_of
 from execdesk.desk.api.errors import HOW_TO_AUTHENTICATE
-from execdesk.desk.roles import SUPERVISOR, can_oversee, can_trade, can_view, role_of
 from execdesk.desk.services.api_tokens import TokenRefused, api_token_authenticate
 from execdesk.desk.services.audit import audit_access_refused
 

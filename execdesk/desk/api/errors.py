@@ -6,7 +6,7 @@ risk gate refused). Status codes:
 * 405 the path has no such method;
 * 409 the desk refuses it in its current state (illegal transition such as starting a started order, proposal
       no longer pending, risk gate, four-eyes);
-* 413 the body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE (execdesk.desk.middleware);
+* 413 the body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE (execdesk.desk.web.middleware);
 * 422 a value is invalid (schema validation and the services' InvalidInput alike, the desk's limits included);
 * 500 anything else, with a reference to the log line and never a stack trace.
 """

@@ -8,7 +8,6 @@ from django.http import Http404, HttpRequest
 from ninja import Path, Query, Router
 from ninja.responses import Status
 
-from execdesk.desk import selectors
 from execdesk.desk.api import auth
 from execdesk.desk.api.errors import READ, READ_ONE, WRITE, WRITE_ONE
 from execdesk.desk.api.schemas import (
@@ -24,8 +23,9 @@ from execdesk.desk.api.schemas import (
     TcaOut,
 )
 from execdesk.desk.models import ParentOrder
-from execdesk.desk.payloads import dec, progress_payload, ts
-from execdesk.desk.selectors_api import parent_order_page
+from execdesk.desk.realtime.payloads import dec, progress_payload, ts
+from execdesk.desk.selectors import orders as selectors
+from execdesk.desk.selectors.api import parent_order_page
 from execdesk.desk.services import parent_orders
 from execdesk.desk.services.four_eyes import parent_needs_four_eyes, parent_notional
 from execdesk.desk.services.parent_approval import parent_order_approve

@@ -18,8 +18,8 @@ from execdesk.desk.api.schemas import (
     RequiredReasonIn,
 )
 from execdesk.desk.models import Proposal
-from execdesk.desk.payloads import proposal_payload
-from execdesk.desk.selectors_api import proposal_page
+from execdesk.desk.realtime.payloads import proposal_payload
+from execdesk.desk.selectors.api import proposal_page
 from execdesk.desk.services import proposals
 
 router = Router(tags=["proposals"])

@@ -1,6 +1,6 @@
 """Request and response shapes of the REST API.
 
-Responses reuse the dashboard's payloads (`execdesk.desk.payloads`): quantities and prices are decimal
+Responses reuse the dashboard's payloads (`execdesk.desk.realtime.payloads`): quantities and prices are decimal
 strings, times are epoch seconds, exactly as the live pushes carry them. Requests take quantities and
 prices as decimal strings too, checked here for their format (a person's typo gets a message naming the
 field) and then by the services for what they mean (step, tick, limits).

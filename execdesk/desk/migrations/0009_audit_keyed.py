@@ -14,7 +14,7 @@ import sys
 from django.db import migrations, models, transaction
 from django.utils import timezone
 
-from execdesk.desk.audit_anchor import anchor_note
+from execdesk.desk.audit.anchor import anchor_note
 from execdesk.desk.models.audit import audit_mac, event_canonical
 
 GENESIS = "0" * 64

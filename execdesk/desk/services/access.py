@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from execdesk.desk.roles import ADMIN_ACCESS, TRADER, Actor, require_supervisor, role_of
+from execdesk.desk.access.roles import ADMIN_ACCESS, TRADER, Actor, require_supervisor, role_of
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record
 from execdesk.desk.services.errors import InvalidInput

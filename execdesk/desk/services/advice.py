@@ -35,9 +35,10 @@ from execdesk.advisors.base import AdvisorContext
 from execdesk.advisors.claude_client import ClaudeAnswer
 from execdesk.advisors.claude_config import ClaudeConfig
 from execdesk.advisors.fallback import fallback_draft
+from execdesk.desk.access.roles import Actor
+from execdesk.desk.dispatch import dispatch_advisor_query, tasks_run_inline
 from execdesk.desk.models import AdvisorQuery, ParentOrder, Proposal, QueryKind, QueryStatus
-from execdesk.desk.push import push_order
-from execdesk.desk.roles import Actor
+from execdesk.desk.realtime.push import push_order
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record
 from execdesk.desk.services.trading_gate import desk_halted
@@ -137,7 +138,7 @@ def advice_gate(ctx: AdvisorContext, draft: ProposalDraft, verdict: RiskVerdict,
 def advice_push(parent_id: int, advisor: str) -> None:
     """The advisor panel's figures change when a step uses an answer and when a human decides: push them."""
     if advisor == CLAUDE:
-        from execdesk.desk.selectors_advisor import advisor_metrics
+        from execdesk.desk.selectors.advisor import advisor_metrics
 
         push_order(parent_id, "advisor", advisor_metrics(parent_id))
 
@@ -165,13 +166,9 @@ _POOL: ThreadPoolExecutor | None = None
 def advisor_dispatch(query_id: int) -> None:
     """Run the question off the caller's thread: an in-process pool (embedded mode) or the `advisor`
     Celery queue (distributed mode), per EXECDESK_ADVISOR_RUNNER."""
-    from execdesk.celery import app
-
     # eager Celery (headless `execute`) would ask inline, inside the step: the pool keeps it off the loop
-    if settings.EXECDESK["ADVISOR_RUNNER"] == "celery" and not app.conf.task_always_eager:
-        from execdesk.desk.tasks import advisor_query_task
-
-        advisor_query_task.apply_async((query_id,), queue="advisor")
+    if settings.EXECDESK["ADVISOR_RUNNER"] == "celery" and not tasks_run_inline():
+        dispatch_advisor_query(query_id)
         return
     global _POOL
     if _POOL is None:
@@ -232,7 +229,7 @@ def advisor_query_run(*, query_id: int, advisor: ClaudeAdvisor | None = None) ->
 
                 impact_apply(query.parent_id, impact)
     if updated:
-        from execdesk.desk.selectors_advisor import advisor_metrics
+        from execdesk.desk.selectors.advisor import advisor_metrics
 
         push_order(query.parent_id, "advisor", advisor_metrics(query.parent_id))
     return query

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from execdesk.advisors.anthropic import ImpactView
 from execdesk.desk.models import ParentOrder
-from execdesk.desk.payloads import progress_payload
-from execdesk.desk.push import push_order
+from execdesk.desk.realtime.payloads import progress_payload
+from execdesk.desk.realtime.push import push_order
 
 
 def impact_apply(parent_id: int, view: ImpactView) -> None:

@@ -12,8 +12,8 @@ from datetime import timedelta
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from execdesk.desk.access.roles import SUPERVISOR, Actor, can_view, role_of
 from execdesk.desk.models import ApiToken, token_digest
-from execdesk.desk.roles import SUPERVISOR, Actor, can_view, role_of
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record
 from execdesk.desk.services.errors import DeskError, InvalidInput

@@ -16,10 +16,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from execdesk.desk.audit_anchor import anchor_note
+from execdesk.desk.access.roles import Actor
+from execdesk.desk.audit.anchor import anchor_note
+from execdesk.desk.audit.redact import redact
 from execdesk.desk.models import AuditEvent, Proposal
-from execdesk.desk.redact import redact
-from execdesk.desk.roles import Actor
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.errors import DeskError, InvalidInput
 

@@ -9,10 +9,10 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
+from execdesk.desk.access.roles import SYSTEM, Actor
 from execdesk.desk.models import ChildOrder, Fill, ParentOrder
-from execdesk.desk.payloads import child_payload, fill_payload, progress_payload
-from execdesk.desk.push import push_order
-from execdesk.desk.roles import SYSTEM, Actor
+from execdesk.desk.realtime.payloads import child_payload, fill_payload, progress_payload
+from execdesk.desk.realtime.push import push_order
 from execdesk.desk.services.audit import audit_record
 from execdesk.desk.services.tca import parent_tca
 from execdesk.desk.services.transitions import parent_transition

@@ -7,10 +7,11 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from execdesk.desk.access.roles import Actor, require_supervisor
+from execdesk.desk.dispatch import dispatch_venue_cancel_all
 from execdesk.desk.models import ChildOrder, DeskState, ParentOrder, Proposal, ProposalStatus
-from execdesk.desk.payloads import proposal_payload
-from execdesk.desk.push import push_batch, push_desk, push_order
-from execdesk.desk.roles import Actor, require_supervisor
+from execdesk.desk.realtime.payloads import proposal_payload
+from execdesk.desk.realtime.push import push_batch, push_desk, push_order
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, refusals_audited
 from execdesk.desk.services.child_orders import child_orders_cancel_open
@@ -72,9 +73,7 @@ def _trading_state_set(*, user, state: str, reason: str) -> DeskState:
             cancelled, failed = _halt_orders(actor)
             # Every open ExecDesk order on Bybit too, orphans included: a sweep after commit, off the locks.
             if ChildOrder.objects.filter(venue="bybit").exists():
-                from execdesk.desk.tasks import venue_cancel_all_task
-
-                transaction.on_commit(lambda: venue_cancel_all_task.delay("desk halted"))
+                dispatch_venue_cancel_all(reason="desk halted")
         if before == TradingState.HALTED.value and target is not TradingState.HALTED:
             clocks_run_all(now)  # schedules continue from where they stopped
             # proposals still pending and blocked (made before the halt): withdrawn, so fresh ones follow at once

@@ -15,11 +15,11 @@ from execdesk.advisors.anthropic import NAME as CLAUDE
 from execdesk.advisors.base import Advisor, AdvisorContext
 from execdesk.advisors.rules import RulesAdvisor
 from execdesk.advisors.schedule import ScheduleAdvisor
+from execdesk.desk.access.roles import SYSTEM, Actor
 from execdesk.desk.models import AdvisorQuery, ParentOrder, Proposal, ProposalStatus
-from execdesk.desk.payloads import proposal_payload
-from execdesk.desk.push import push_order
-from execdesk.desk.roles import SYSTEM, Actor
-from execdesk.desk.selectors_steps import parent_orders_due
+from execdesk.desk.realtime.payloads import proposal_payload
+from execdesk.desk.realtime.push import push_order
+from execdesk.desk.selectors.steps import parent_orders_due
 from execdesk.desk.services.advice import (
     advice_draft,
     advice_gate,

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from execdesk.desk.access.roles import SUPERVISOR, Actor
 from execdesk.desk.models import ParentOrder, Proposal
-from execdesk.desk.roles import SUPERVISOR, Actor
 from execdesk.desk.services.errors import FourEyesRequired
 
 

@@ -21,10 +21,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import OperationalError
 
+from execdesk.desk.access.roles import TRADER, Actor, can_trade, role_of
+from execdesk.desk.access.setup_roles import ensure_roles
 from execdesk.desk.models import AuditEvent, ChildOrder, Fill, ParentOrder, Proposal
-from execdesk.desk.payloads import dec, progress_payload
-from execdesk.desk.roles import TRADER, Actor, can_trade, role_of
-from execdesk.desk.selectors import proposal_list_pending
+from execdesk.desk.realtime.payloads import dec, progress_payload
+from execdesk.desk.selectors.orders import proposal_list_pending
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record
 from execdesk.desk.services.errors import InvalidInput
@@ -32,7 +33,6 @@ from execdesk.desk.services.execution import desk_tick, execution_step
 from execdesk.desk.services.market import VenueUnavailable, market_snapshot
 from execdesk.desk.services.parent_orders import parent_order_cancel, parent_order_start
 from execdesk.desk.services.tca import parent_tca
-from execdesk.desk.setup_roles import ensure_roles
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.states import IllegalTransition, ParentStatus
 
@@ -238,7 +238,7 @@ def _tca(parent: ParentOrder) -> dict[str, Any]:
     tca.update(quantity=dec(parent.quantity), filled_qty=dec(parent.executed_qty),
                decision_price=dec(parent.decision_price), avg_price=dec(parent.avg_price))
     if parent.advisor == "anthropic":  # latency, tokens, cost, fallbacks, outcomes, value added vs TWAP
-        from execdesk.desk.selectors_advisor import advisor_metrics
+        from execdesk.desk.selectors.advisor import advisor_metrics
 
         metrics = advisor_metrics(parent.pk)
         if tca.get("vs_twap_bps") is not None:

@@ -20,11 +20,11 @@ import time
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
+from execdesk.desk.access.roles import Actor
+from execdesk.desk.dispatch import dispatch_child_cancel
 from execdesk.desk.models import ChildOrder, ParentOrder, Proposal
-from execdesk.desk.roles import Actor
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref
 from execdesk.desk.services.child_orders import child_finish_unsent, child_order_apply_report
@@ -48,7 +48,7 @@ _last_poll = 0.0
 
 
 def _link():
-    from execdesk.desk import bybit_link
+    from execdesk.desk.bybit import link as bybit_link
 
     return bybit_link
 
@@ -207,16 +207,13 @@ def live_poll_due(*, now: float | None = None, force: bool = False) -> int:
 def live_children_cancel(children: list[ChildOrder], *, actor: Actor, reason: str) -> None:
     """Inside the caller's transaction: unsent children end at once; sent ones get a cancel request that a
     task sends to Bybit after commit (never a network call under the row locks)."""
-    from execdesk.desk.tasks import child_order_cancel_task
-
     for child in children:
         if child.status == ChildStatus.NEW and child.send_started_at is None:
             child_finish_unsent(child, reason)
             continue
         audit_record(actor=actor, action="child.cancel_requested", obj=child, parent_order_id=child.parent_id,
                      payload={"order_link_id": child.order_link_id, "reason": reason})
-        pk = child.pk
-        transaction.on_commit(lambda pk=pk: child_order_cancel_task.delay(pk, reason))
+        dispatch_child_cancel(child.pk, reason=reason)
 
 
 def live_child_cancel(*, child_id: int, reason: str) -> ChildOrder | None:

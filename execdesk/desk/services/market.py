@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from execdesk.desk.models import MarketState
-from execdesk.desk.push import push_market
+from execdesk.desk.realtime.push import push_market
 from execdesk.desk.services.atomic import desk_atomic, unit_of_work
 from execdesk.desk.services.venues import gateway_for
 from execdesk.domain.instrument import SIM_INSTRUMENTS, Instrument

@@ -6,10 +6,10 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from execdesk.desk.access.roles import SUPERVISOR, Actor, require_trader, role_of
 from execdesk.desk.models import ParentOrder
-from execdesk.desk.payloads import progress_payload
-from execdesk.desk.push import push_order
-from execdesk.desk.roles import SUPERVISOR, Actor, require_trader, role_of
+from execdesk.desk.realtime.payloads import progress_payload
+from execdesk.desk.realtime.push import push_order
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, refusals_audited
 from execdesk.desk.services.errors import FourEyesRequired, InvalidInput

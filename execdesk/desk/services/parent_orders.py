@@ -11,10 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from execdesk.advisors.anthropic import NAME as CLAUDE
+from execdesk.desk.access.roles import Actor, require_owner, require_supervisor, require_trader
+from execdesk.desk.dispatch import dispatch_order_step
 from execdesk.desk.models import ApprovalMode, ParentOrder, Proposal, ProposalStatus, Strategy
-from execdesk.desk.payloads import progress_payload, proposal_payload
-from execdesk.desk.push import push_order
-from execdesk.desk.roles import Actor, require_owner, require_supervisor, require_trader
+from execdesk.desk.realtime.payloads import progress_payload, proposal_payload
+from execdesk.desk.realtime.push import push_order
 from execdesk.desk.services.advice import claude_available, impact_question
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref, refusals_audited
@@ -226,9 +227,7 @@ def parent_order_start(*, parent_id: int, user) -> ParentOrder:
     except IllegalTransition as exc:
         audit_refused_transition(parent_id, exc, actor=actor, requested="start")
         raise
-    from execdesk.desk.tasks import parent_order_step
-
-    transaction.on_commit(lambda: parent_order_step.delay(parent_id))
+    dispatch_order_step(parent_id)
     return parent
 
 

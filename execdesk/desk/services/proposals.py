@@ -7,13 +7,13 @@ from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 
+from execdesk.desk.access.roles import Actor, require_owner, require_trader
+from execdesk.desk.dispatch import dispatch_child_send
 from execdesk.desk.models import ChildOrder, ParentOrder, Proposal, ProposalStatus
-from execdesk.desk.payloads import child_payload, proposal_payload
-from execdesk.desk.push import push_order
-from execdesk.desk.roles import Actor, require_owner, require_trader
+from execdesk.desk.realtime.payloads import child_payload, proposal_payload
+from execdesk.desk.realtime.push import push_order
 from execdesk.desk.services.advice import advice_push
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, audit_record_now, refusals_audited
@@ -108,9 +108,7 @@ def _act(proposal: Proposal, parent: ParentOrder, actor: Actor) -> ChildOrder | 
                           "price": child.price})
     parent_transition(parent, ParentStatus.EXECUTING, actor=actor, reason=f"child {child.order_link_id} placed")
     push_order(parent.pk, "child", child_payload(child))
-    from execdesk.desk.tasks import child_order_submit_task
-
-    transaction.on_commit(lambda: child_order_submit_task.delay(child.pk))
+    dispatch_child_send(child.pk)
     return child
 
 

@@ -22,8 +22,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from execdesk.desk.access.roles import Actor
 from execdesk.desk.models import ChildOrder
-from execdesk.desk.roles import Actor
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record
 from execdesk.desk.services.child_orders import child_finish_unsent
@@ -38,7 +38,7 @@ RECENT = timedelta(hours=1)
 
 
 def _link():
-    from execdesk.desk import bybit_link
+    from execdesk.desk.bybit import link as bybit_link
 
     return bybit_link
 

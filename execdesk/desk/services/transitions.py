@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from execdesk.desk.access.roles import Actor
 from execdesk.desk.models import ParentOrder
-from execdesk.desk.payloads import progress_payload
-from execdesk.desk.push import push_order
-from execdesk.desk.roles import Actor
+from execdesk.desk.realtime.payloads import progress_payload
+from execdesk.desk.realtime.push import push_order
 from execdesk.desk.services.audit import audit_record, audit_record_now
 from execdesk.desk.services.schedule_clock import clock_on_transition
 from execdesk.desk.services.trading_gate import trading_gate_new_order

@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from execdesk.desk import bybit_link
+from execdesk.bybit.errors import classify_pybit_error
+from execdesk.bybit.parse import BybitPayloadError
+from execdesk.desk.access.roles import Actor
+from execdesk.desk.bybit import link as bybit_link
 from execdesk.desk.models import ChildOrder, ParentOrder
-from execdesk.desk.roles import Actor
 from execdesk.desk.services.live_orders import (
     live_child_submit,
     live_children_cancel,
@@ -21,8 +23,6 @@ from execdesk.desk.services.venues import venue_register
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.market.bybit import BybitUnknownSymbol
-from execdesk.market.bybit_parse import BybitPayloadError
-from execdesk.venues.bybit_errors import classify_pybit_error
 
 T = TypeVar("T")
 

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 
 from django.conf import settings
 
+from execdesk.desk.access.roles import Actor
 from execdesk.desk.models import ChildOrder, ParentOrder
-from execdesk.desk.roles import Actor
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref
 from execdesk.desk.services.child_orders import (

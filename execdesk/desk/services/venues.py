@@ -22,8 +22,8 @@ from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 
 if TYPE_CHECKING:
+    from execdesk.desk.access.roles import Actor
     from execdesk.desk.models import ChildOrder, ParentOrder
-    from execdesk.desk.roles import Actor
 
 
 class UnknownVenue(ValueError):

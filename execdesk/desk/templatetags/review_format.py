@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from execdesk.desk.audit_describe import fmt_num
+from execdesk.desk.audit.describe import fmt_num
 
 register = template.Library()
 

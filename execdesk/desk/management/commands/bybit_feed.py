@@ -16,8 +16,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from execdesk.desk import bybit_link
-from execdesk.desk.bybit_streams import private_stream_start
+from execdesk.desk.bybit import link as bybit_link
+from execdesk.desk.bybit.streams import private_stream_start
 
 
 class Command(BaseCommand):

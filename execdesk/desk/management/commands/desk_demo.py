@@ -12,8 +12,8 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from execdesk.desk.roles import AUDITOR, SUPERVISOR, TRADER
-from execdesk.desk.setup_roles import ensure_roles
+from execdesk.desk.access.roles import AUDITOR, SUPERVISOR, TRADER
+from execdesk.desk.access.setup_roles import ensure_roles
 
 DEMO_USERS = (("trader", TRADER), ("supervisor", SUPERVISOR), ("auditor", AUDITOR))
 
@@ -33,7 +33,7 @@ class Command(BaseCommand):
             # Only touch the hash when it differs: a new hash would log out every open session.
             if not user.check_password(passwords[username]):
                 user.set_password(passwords[username])
-            # the role alone decides what a login may see (roles.py), the admin included
+            # the role alone decides what a login may see (access/roles.py), the admin included
             user.is_staff = False
             user.is_superuser = False
             user.save()

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from execdesk.desk.selectors_api import api_token_list
+from execdesk.desk.selectors.api import api_token_list
 from execdesk.desk.services.api_tokens import api_token_create, api_token_revoke
 from execdesk.desk.services.errors import DeskError
 

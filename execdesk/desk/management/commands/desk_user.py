@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from execdesk.desk.roles import ROLES
-from execdesk.desk.setup_roles import ensure_roles
+from execdesk.desk.access.roles import ROLES
+from execdesk.desk.access.setup_roles import ensure_roles
 
 # a plain identifier: it appears in the audit trail, in 403 details and on every page
 USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,39}")

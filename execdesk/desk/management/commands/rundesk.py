@@ -23,12 +23,12 @@ class Command(BaseCommand):
         from daphne.endpoints import build_endpoint_description_strings
         from daphne.server import Server
 
-        from execdesk.desk.embedded import embedded_celery
+        from execdesk.desk.embedded.workers import embedded_celery
 
         call_command("migrate", interactive=False, verbosity=0)
         call_command("desk_demo")
         from execdesk.asgi import application
-        from execdesk.desk.bybit_link import bybit_status
+        from execdesk.desk.bybit.link import bybit_status
 
         live, banner = bybit_status()
         venues = f"paper venue on the simulated market{'; ' + banner if live else ''}"

@@ -12,9 +12,9 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from execdesk.desk.audit_anchor import Anchor, AnchorFileError, anchor_flush, anchor_path, anchors_read
-from execdesk.desk.audit_crosscheck import CrossCheck, audit_crosscheck
-from execdesk.desk.audit_verify import CHUNK_SIZE, AuditVerdict, audit_verify
+from execdesk.desk.audit.anchor import Anchor, AnchorFileError, anchor_flush, anchor_path, anchors_read
+from execdesk.desk.audit.crosscheck import CrossCheck, audit_crosscheck
+from execdesk.desk.audit.verify import CHUNK_SIZE, AuditVerdict, audit_verify
 from execdesk.desk.models import AuditEvent
 
 

@@ -1,0 +1,1 @@
+"""Who may do what: the roles, their Django groups, and what happens around a login."""

@@ -1,8 +1,0 @@
-"""django.contrib.admin with the desk's admin site (admin_site.py) as its default site. Kept apart from
-admin_site.py: INSTALLED_APPS loads this module before the models exist."""
-
-from django.contrib.admin.apps import AdminConfig
-
-
-class DeskAdminConfig(AdminConfig):
-    default_site = "execdesk.desk.admin_site.DeskAdminSite"

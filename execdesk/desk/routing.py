@@ -1,8 +1,0 @@
-from django.urls import path
-
-from execdesk.desk.consumers import DeskConsumer
-
-websocket_urlpatterns = [
-    path("ws/desk/", DeskConsumer.as_asgi()),
-    path("ws/orders/<int:order_id>/", DeskConsumer.as_asgi()),
-]

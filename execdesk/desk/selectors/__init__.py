@@ -1,0 +1,1 @@
+"""Reads (selectors), grouped by what they read; writes are in services/."""

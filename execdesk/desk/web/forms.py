@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+
+from execdesk.advisors.anthropic import NAME as CLAUDE
+from execdesk.advisors.claude_config import ClaudeConfigError
+from execdesk.desk.models import ApprovalMode, Strategy
+from execdesk.domain.instrument import SIM_INSTRUMENTS
+
+
+def venue_choices() -> list[tuple[str, str]]:
+    """The paper venue always; Bybit when the desk has credentials (labelled with its environment)."""
+    from execdesk.desk.bybit.link import bybit_status
+
+    choices = [("paper", "Paper venue · simulated market")]
+    ok, banner = bybit_status()
+    if ok:
+        choices.append(("bybit", f"Bybit · {banner}"))
+    return choices
+
+
+def advisor_choices() -> list[tuple[str, str]]:
+    """The strategy's own advisor always (blank: the service picks schedule or rules); Claude only when the
+    desk has an Anthropic key, so the form never offers an advisor the service would refuse."""
+    from execdesk.desk.services.advice import claude_available
+
+    choices = [("", "Strategy's own (schedule / rules)")]
+    try:
+        available = claude_available()
+    except ClaudeConfigError:  # an unreadable key file: the desk runs without Claude, as without a key
+        available = False
+    if available:
+        choices.append((CLAUDE, "Claude (anthropic)"))
+    return choices
+
+
+class ParentOrderForm(forms.Form):
+    venue = forms.ChoiceField(choices=venue_choices, initial="paper",
+                              help_text="Where the child orders go; Bybit appears when its keys are set")
+    symbol = forms.ChoiceField(choices=[(s, s) for s in sorted(SIM_INSTRUMENTS)], initial="BTCUSDT")
+    side = forms.ChoiceField(choices=[("buy", "Buy"), ("sell", "Sell")])
+    # the column's shape, with services/inputs.py's headroom: 17 digits before the point, 10 after
+    quantity = forms.DecimalField(min_value=0, max_digits=27, decimal_places=10, initial="0.5",
+                                  help_text="Base asset quantity, a multiple of the instrument's step")
+    horizon_seconds = forms.IntegerField(min_value=30, initial=600, label="Horizon (s)")
+    interval_seconds = forms.IntegerField(min_value=5, required=False, label="Decision interval (s)")
+    strategy = forms.ChoiceField(choices=Strategy.choices, initial=Strategy.TWAP)
+    advisor = forms.ChoiceField(choices=advisor_choices, initial="", required=False,
+                                help_text="Who proposes each step; Claude appears when the desk has an Anthropic key")
+    randomise_pct = forms.DecimalField(min_value=0, max_value=50, max_digits=4, decimal_places=1, initial=0,
+                                       required=False, label="Randomise slices (%)",
+                                       help_text="TWAP/adaptive: jitter slice size and timing to be harder to detect")
+    approval_mode = forms.ChoiceField(choices=ApprovalMode.choices, initial=ApprovalMode.MANUAL)
+    auto_cap_notional = forms.DecimalField(min_value=0, max_digits=20, decimal_places=2, initial=0, required=False,
+                                           label="Auto-approve cap (USDT)")
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=4000,
+                            label="Notes / news for the advisor")
+    raise_limits_reason = forms.CharField(
+        required=False, max_length=2000, label="Raise the desk's limits for this order (supervisor)",
+        help_text="Supervisors only: the reason this one order may exceed the desk's limits (audited)")
+
+    def __init__(self, *args, supervisor: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not supervisor:  # only a supervisor may raise a limit; the service refuses it from anyone else
+            del self.fields["raise_limits_reason"]
+        # Blank takes the advisor's default: Claude needs longer between decisions than the schedule does.
+        own, claude = settings.EXECDESK["DEFAULT_INTERVAL_SECONDS"], settings.EXECDESK["LLM_DEFAULT_INTERVAL_SECONDS"]
+        offers_claude = any(value == CLAUDE for value, _ in self.fields["advisor"].choices)
+        field = self.fields["interval_seconds"]
+        field.help_text = f"Blank: {claude} s with Claude, {own} s otherwise" if offers_claude else f"Blank: {own} s"
+        field.widget.attrs["placeholder"] = f"default ({own} s{f', Claude {claude} s' if offers_claude else ''})"
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(max_length=2000)
+
+
+class OverrideForm(forms.Form):
+    quantity = forms.CharField(max_length=40)
+    order_type = forms.ChoiceField(choices=[("market", "Market"), ("limit", "Limit"), ("post_only", "Post-only")])
+    limit_price = forms.CharField(max_length=40, required=False)
+    tif = forms.ChoiceField(choices=[("", "default"), ("GTC", "GTC"), ("IOC", "IOC")], required=False)
+    reason = forms.CharField(max_length=2000)
