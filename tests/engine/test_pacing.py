@@ -37,3 +37,15 @@ def test_the_volume_since_our_order_counts_the_prints_after_it() -> None:
     volume.order_sent()
     volume.prints([Trade(ts=3.0, price=100.0, qty=1.0, side="buy")])
     assert volume.volume == 1.0
+
+
+def test_the_prints_and_the_simulators_volume_count_agree_as_the_strategies_see_them() -> None:
+    from execdesk.engine.pacing import volume_figure
+    from execdesk.market.sim import SimMarket
+
+    market = SimMarket.create("BTCUSDT", seed=7, start_ts=1_767_619_800.0)
+    for _ in range(40):
+        since = market.ts
+        volume = VolumeSinceOrder()
+        volume.prints(market.advance_to(since + 15))
+        assert volume.volume == volume_figure(market.volume_between(since, market.ts))

@@ -11,6 +11,7 @@ from execdesk.advisors.drafts import snap_quantity
 from execdesk.desk.models import ParentOrder, Proposal, ProposalStatus
 from execdesk.desk.services.schedule_clock import order_schedule_times
 from execdesk.desk.services.strategy import strategy_of
+from execdesk.desk.services.venues import gateway_for
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import Side
@@ -52,7 +53,9 @@ def advisor_context(parent: ParentOrder, market: MarketSnapshot, instrument: Ins
                     progress: OrderProgress) -> AdvisorContext:
     interval = float(parent.interval_seconds)
     since = progress.last_order_at if progress.last_order_at is not None else progress.started_at
-    volume = market_volume_since(market, since, progress.now)
+    volume = gateway_for(parent.venue).volume_since(parent.symbol, since, progress.now)
+    if volume is None:
+        volume = market_volume_since(market, since, progress.now)
     decision = strategy_of(parent).decide(StepInput(progress=progress, market=market, interval_s=interval,
                                                     market_volume_since_last=volume,
                                                     max_participation=DEFAULT_LIMITS.max_participation))

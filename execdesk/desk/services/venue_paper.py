@@ -24,6 +24,7 @@ from execdesk.desk.services.venues import venue_register
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import ChildStatus
+from execdesk.engine.pacing import volume_figure
 
 
 class PaperDeskVenue:
@@ -42,6 +43,10 @@ class PaperDeskVenue:
     def hourly_volumes(self, symbol: str) -> list[tuple[float, float]]:
         with desk_atomic():
             return market_load(symbol).market.hourly_volumes(24)
+
+    def volume_since(self, symbol: str, since: float, now: float) -> float | None:
+        with desk_atomic():
+            return volume_figure(market_load(symbol).market.volume_between(since, now))
 
     def step_market(self, symbol: str) -> tuple[MarketSnapshot, Instrument] | None:
         return None  # read inside the step's transaction, under the market row's lock
