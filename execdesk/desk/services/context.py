@@ -17,7 +17,7 @@ from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import Side
 from execdesk.domain.progress import OrderProgress
 from execdesk.domain.risk import RiskLimits
-from execdesk.domain.strategies.base import StepInput
+from execdesk.engine.decide import StepContext, strategy_baseline
 from execdesk.engine.pacing import RATE_WINDOW_S, estimated_volume_since
 
 DEFAULT_LIMITS = RiskLimits()
@@ -56,9 +56,9 @@ def advisor_context(parent: ParentOrder, market: MarketSnapshot, instrument: Ins
     volume = gateway_for(parent.venue).volume_since(parent.symbol, since, progress.now)
     if volume is None:
         volume = market_volume_since(market, since, progress.now)
-    decision = strategy_of(parent).decide(StepInput(progress=progress, market=market, interval_s=interval,
-                                                    market_volume_since_last=volume,
-                                                    max_participation=DEFAULT_LIMITS.max_participation))
+    decision = strategy_baseline(strategy_of(parent), StepContext(
+        progress=progress, market=market, instrument=instrument, limits=DEFAULT_LIMITS, interval_s=interval,
+        volume_since_order=volume))
     history = tuple(
         PastDecision(action=p.action, quantity=float(p.final_quantity or p.quantity), outcome=p.status,
                      reason=p.decision_reason)
