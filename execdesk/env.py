@@ -90,3 +90,11 @@ def _read_secret_file(path: str, mtime_ns: int, size: int) -> str | None:
         return Path(path).read_text().strip()
     except OSError:
         return None
+
+
+def redis_db_url(url: str, offset: int) -> str:
+    """The Redis URL `url` moved `offset` database numbers up: broker, results, channel layer, order-rate
+    budget and snapshots each get their own."""
+    base, _, tail = url.rpartition("/")
+    db = int(tail) if tail.isdigit() else 0
+    return f"{base if tail.isdigit() else url.rstrip('/')}/{db + offset}"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from execdesk.env import ConfigError, env, envbool, envfloat, envint, envsecret
+from execdesk.env import ConfigError, env, envbool, envfloat, envint, envsecret, redis_db_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env("EXECDESK_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -232,13 +232,6 @@ CONTENT_SECURITY_POLICY = {
 }
 
 
-def _redis_db(url: str, offset: int) -> str:
-    """Broker, results and channel layer each get their own Redis database number."""
-    base, _, tail = url.rpartition("/")
-    db = int(tail) if tail.isdigit() else 0
-    return f"{base if tail.isdigit() else url.rstrip('/')}/{db + offset}"
-
-
 if EMBEDDED:
     CHANNEL_LAYERS = {"default": {"BACKEND": "execdesk.desk.embedded.layers.ThreadSafeInMemoryChannelLayer"}}
     CELERY_BROKER_URL = "memory://localhost/"
@@ -250,11 +243,11 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [_redis_db(REDIS_URL, 2)], "capacity": 500, "expiry": 30},
+            "CONFIG": {"hosts": [redis_db_url(REDIS_URL, 2)], "capacity": 500, "expiry": 30},
         }
     }
-    CELERY_BROKER_URL = _redis_db(REDIS_URL, 0)
-    CELERY_RESULT_BACKEND = _redis_db(REDIS_URL, 1)
+    CELERY_BROKER_URL = redis_db_url(REDIS_URL, 0)
+    CELERY_RESULT_BACKEND = redis_db_url(REDIS_URL, 1)
 
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -18,20 +18,16 @@ from execdesk.desk.services.child_orders import child_orders_cancel_open
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.parent_orders import supersede_pending
 from execdesk.desk.services.schedule_clock import clocks_run_all, clocks_stop_all
-from execdesk.desk.services.trading_gate import desk_state_row, net_position  # noqa: F401  (its old home)
+from execdesk.desk.services.trading_gate import (  # noqa: F401  (their old home)
+    desk_state,
+    desk_state_row,
+    desk_trading_state,
+    net_position,
+)
 from execdesk.domain.orders import ChildStatus
 from execdesk.domain.risk import TradingState
 
 log = logging.getLogger(__name__)
-
-
-def desk_state() -> DeskState:
-    state = desk_state_row()
-    return state if state is not None else DeskState(pk=DeskState.SINGLETON)
-
-
-def desk_trading_state() -> TradingState:
-    return desk_state().state
 
 
 def desk_state_payload(state: DeskState) -> dict[str, object]:
