@@ -11,6 +11,7 @@ import secrets
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -128,7 +129,8 @@ TEMPLATES = [
     },
 ]
 
-if EMBEDDED:
+DATABASES: dict[str, Any]
+if DATABASE_URL is None:  # embedded
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -232,7 +234,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 
-if EMBEDDED:
+CHANNEL_LAYERS: dict[str, dict[str, Any]]
+if REDIS_URL is None:  # embedded (both URLs or neither, checked above)
     CHANNEL_LAYERS = {"default": {"BACKEND": "execdesk.desk.embedded.layers.ThreadSafeInMemoryChannelLayer"}}
     CELERY_BROKER_URL = "memory://localhost/"
     # kombu's memory transport sleeps `polling_interval` (1 s) whenever its queues are empty or every worker
@@ -259,7 +262,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # The desk
-EXECDESK = {
+EXECDESK: dict[str, Any] = {
     "TICK_SECONDS": envfloat("EXECDESK_TICK_SECONDS", 1.0),
     "MARKET_SEED": envint("EXECDESK_MARKET_SEED", 7),
     "DEFAULT_SYMBOL": env("EXECDESK_DEFAULT_SYMBOL", "BTCUSDT"),

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
@@ -28,6 +29,9 @@ from execdesk.market.bybit import BybitMarketData
 from execdesk.market.snapshot_store import LocalSnapshotStore, RedisSnapshotStore, SnapshotStore
 from execdesk.venues.bybit import BybitVenue
 from execdesk.venues.rate_limit import rate_limiter_from_settings
+
+if TYPE_CHECKING:
+    from execdesk.market.bybit_feed import BybitPublicFeed
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +51,7 @@ class _Link:
     market_data: BybitMarketData
     store: SnapshotStore
     instruments: dict[str, tuple[Instrument, float]] = field(default_factory=dict)
-    feeds: dict[str, object] = field(default_factory=dict)
+    feeds: dict[str, BybitPublicFeed] = field(default_factory=dict)
     private_stream: tuple | None = None  # (BybitPrivateStream, StreamPump) once started
 
 

@@ -26,7 +26,7 @@ from execdesk.domain.tca import FillPoint, implementation_shortfall_bps
 VENUE_ACTOR = Actor(label="system:paper-venue", role="system")
 
 
-def child_order_submit(*, child_id: int, now: float | None = None) -> ChildOrder:
+def child_order_submit(*, child_id: int, now: float | None = None) -> ChildOrder | None:
     """Send a NEW child order to the venue once; a second call finds it sent and does nothing."""
     if ChildOrder.objects.filter(pk=child_id, venue="bybit").exists():
         from execdesk.desk.services.live_orders import live_child_submit

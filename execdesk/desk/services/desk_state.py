@@ -62,7 +62,7 @@ def _trading_state_set(*, user, state: str, reason: str) -> DeskState:
         # registered first, so it is the first thing sent when the change commits: every page's banner
         markets = list(ParentOrder.objects.values_list("symbol", "venue").distinct().order_by())
         push_desk(desk_state_payload(row), markets=markets)
-        cancelled, failed = 0, []
+        cancelled, failed = 0, list[dict[str, object]]()
         if target is TradingState.HALTED:
             clocks_stop_all(now)  # no schedule backlog accrues while halted
             cancelled, failed = _halt_orders(actor)
@@ -90,7 +90,7 @@ def _halt_orders(actor: Actor) -> tuple[int, list[dict[str, object]]]:
     venues = dict(ParentOrder.objects.filter(pk__in=working | pending).values_list("pk", "venue"))
     # The live venues' children first, so their cancel tasks (queued at commit, in order) leave before the
     # paper children's pushes; then in id order.
-    cancelled, failed = 0, []
+    cancelled, failed = 0, list[dict[str, object]]()
     for pk in sorted(venues, key=lambda pk: (venues[pk] == "paper", pk)):
         done, broken = _settle_one(pk, actor, stop=True, reason="desk halted")
         cancelled, failed = cancelled + done, failed + broken

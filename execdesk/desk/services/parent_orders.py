@@ -212,7 +212,7 @@ def parent_order_start(*, parent_id: int, user) -> ParentOrder:
             now = timezone.now()
             parent.started_at = now
             parent.deadline = now + timedelta(seconds=parent.horizon_seconds)
-            if parent.venue == "bybit":
+            if bybit_inputs is not None:  # read above, for a Bybit order
                 snap, volumes = bybit_inputs
             else:
                 loaded = market_load(parent.symbol)
