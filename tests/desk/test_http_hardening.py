@@ -92,6 +92,7 @@ def test_check_deploy_is_clean_in_distributed_mode_with_production_settings(tmp_
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EXECDESK_", "DJANGO_"))}
     env.update(EXECDESK_DATABASE_URL="postgres://execdesk:x@db.internal:5432/execdesk",
                EXECDESK_REDIS_URL="redis://redis.internal:6379/0", EXECDESK_SECRET_KEY=secrets.token_urlsafe(50),
+                   EXECDESK_AUDIT_KEY=secrets.token_hex(32),
                EXECDESK_HTTPS="1", EXECDESK_ALLOWED_HOSTS="desk.example.com", EXECDESK_DATA_DIR=str(tmp_path))
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)

@@ -40,9 +40,10 @@ def test_approving_a_decided_proposal_is_refused_and_audited(alice, bob, make_or
 def test_approving_a_risk_blocked_proposal_is_refused_and_audited_with_its_checks(alice, bob, make_order,
                                                                                   proposal_for):
     long_order = make_order(start=False)
+    buy = make_order(side="buy")  # started before the desk reduces: REDUCING refuses a new buy
     ParentOrder.objects.filter(pk=long_order.pk).update(executed_qty="0.3")  # the desk is long 0.3 BTC
     desk_trading_state_set(user=bob, state="REDUCING", reason="risk limit reached")
-    blocked = proposal_for(make_order(side="buy"))
+    blocked = proposal_for(buy)
     assert blocked.risk_blocked
     with pytest.raises(RiskBlocked):
         proposal_approve(proposal_id=blocked.pk, user=alice)
@@ -52,10 +53,10 @@ def test_approving_a_risk_blocked_proposal_is_refused_and_audited_with_its_check
     assert Proposal.objects.get(pk=blocked.pk).status == "pending", "the refused approval changed nothing"
 
 
-def test_a_trader_approving_above_the_four_eyes_threshold_is_refused_and_audited(alice, make_order, proposal_for,
+def test_a_trader_approving_above_the_four_eyes_threshold_is_refused_and_audited(alice, bob, make_order, proposal_for,
                                                                                 settings, monkeypatch):
     monkeypatch.setitem(settings.EXECDESK, "FOUR_EYES_NOTIONAL", 100.0)
-    proposal = proposal_for(make_order())
+    proposal = proposal_for(make_order(approver=bob))  # the order itself is above four-eyes: bob lets it start
     assert proposal.action != "WAIT", proposal.reasoning
     with pytest.raises(FourEyesRequired):
         proposal_approve(proposal_id=proposal.pk, user=alice)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import DataError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -77,22 +78,29 @@ class UnreadableOrder:
 
 def readable_rows(qs, *, limit: int, offset: int = 0) -> list:
     """The parent orders of `qs[offset:offset + limit]`, an UnreadableOrder in place of any row that cannot be
-    converted (one query when all can, as always)."""
+    converted (one query when all can, as always). Each read runs in a savepoint: on PostgreSQL a conversion
+    error aborts the transaction it happens in, and the page's other reads must still run."""
     try:
-        return list(qs[offset:offset + limit])
-    except (ArithmeticError, TypeError, ValueError):  # decimal.InvalidOperation is an ArithmeticError
+        with transaction.atomic():
+            return list(qs[offset:offset + limit])
+    except _UNREADABLE:
         pass
     rows = []
     for pk in qs.values_list("pk", flat=True)[offset:offset + limit]:
         try:
-            rows.append(qs.get(pk=pk))
-        except (ArithmeticError, TypeError, ValueError):
+            with transaction.atomic():
+                rows.append(qs.get(pk=pk))
+        except _UNREADABLE:
             log.error("parent order %s cannot be read from the database; listed as unreadable", pk)
             safe = ParentOrder.objects.select_related("created_by").only(
                 "pk", "symbol", "side", "status", "created_at", "created_by__username").get(pk=pk)
             rows.append(UnreadableOrder(pk=pk, symbol=safe.symbol, side=safe.side, status=safe.status,
                                         created_at=safe.created_at, created_by=safe.created_by))
     return rows
+
+
+# decimal.InvalidOperation is an ArithmeticError (SQLite); DataError is the driver refusing a value (PostgreSQL)
+_UNREADABLE = (ArithmeticError, TypeError, ValueError, DataError)
 
 
 def duration_label(seconds: float) -> str:
