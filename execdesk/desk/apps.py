@@ -16,6 +16,12 @@ class DeskConfig(AppConfig):
         from execdesk.desk import tasks  # noqa: F401
         from execdesk.desk.access import signals_auth  # noqa: F401  (audit logins; close a socket whose login ended)
         from execdesk.desk.access.setup_roles import ensure_roles
+        from execdesk.desk.bybit import link as bybit_link
+        from execdesk.desk.bybit.streams import private_stream_start
+
+        # the link starts the private stream when an order first needs Bybit (embedded mode); the stream
+        # drives the live-order services, which use the link, so the link is handed the starter here
+        bybit_link.private_stream_starter_install(private_stream_start)
 
         post_migrate.connect(ensure_roles, sender=self)
 

@@ -26,7 +26,7 @@ from execdesk.engine.pacing import outlived
 VENUE_ACTOR = Actor(label="system:paper-venue", role="system")
 
 
-def child_order_submit(*, child_id: int, now: float | None = None) -> ChildOrder:
+def child_order_submit(*, child_id: int, now: float | None = None) -> ChildOrder | None:
     """Send a NEW child order to its venue once; a second call finds it sent and does nothing."""
     venue = ChildOrder.objects.values_list("venue", flat=True).get(pk=child_id)
     return gateway_for(venue).submit(child_id=child_id, now=now or time.time())

@@ -53,7 +53,7 @@ def _link():
     return bybit_link
 
 
-def live_child_submit(*, child_id: int) -> ChildOrder:
+def live_child_submit(*, child_id: int) -> ChildOrder | None:
     """Send a NEW Bybit child order once and record Bybit's answer."""
     with desk_atomic():
         child = ChildOrder.objects.select_for_update().get(pk=child_id)

@@ -3,7 +3,7 @@ parent order is created or started; while it is REDUCING only a parent order tha
 position in its symbol may be created or started.
 
 Imports only models (and the error types), so every service can call it without an import cycle
-(desk_state → parent_orders → here). Each call reads the state afresh: inside a desk transaction that
+(desk_state → parent_orders → here; the risk gate → here). Each call reads the state afresh: inside a desk transaction that
 read comes after the desk lock, so it cannot miss a halt that committed before it.
 """
 
@@ -22,6 +22,15 @@ class TradingRefused(DeskError):
 
 def desk_state_row() -> DeskState | None:
     return DeskState.objects.filter(pk=DeskState.SINGLETON).first()
+
+
+def desk_state() -> DeskState:
+    state = desk_state_row()
+    return state if state is not None else DeskState(pk=DeskState.SINGLETON)
+
+
+def desk_trading_state() -> TradingState:
+    return desk_state().state
 
 
 def desk_halted() -> DeskState | None:

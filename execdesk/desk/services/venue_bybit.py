@@ -66,7 +66,7 @@ class BybitDeskVenue:
     def advance(self, symbols: Iterable[str], *, now: float) -> None:
         live_poll_due(now=now)
 
-    def submit(self, *, child_id: int, now: float) -> ChildOrder:
+    def submit(self, *, child_id: int, now: float) -> ChildOrder | None:
         return live_child_submit(child_id=child_id)
 
     def cancel_children(self, children: list[ChildOrder], *, actor: Actor, reason: str) -> None:

@@ -57,7 +57,7 @@ class PaperDeskVenue:
             with desk_atomic():
                 market_apply_reports(market_advance(market_load(symbol, now=now), now))
 
-    def submit(self, *, child_id: int, now: float) -> ChildOrder:
+    def submit(self, *, child_id: int, now: float) -> ChildOrder | None:
         with desk_atomic():
             loaded = market_load(ChildOrder.objects.only("symbol").get(pk=child_id).symbol)
             child = ChildOrder.objects.select_for_update().select_related("parent").get(pk=child_id)

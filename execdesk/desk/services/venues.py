@@ -60,7 +60,7 @@ class DeskVenue(Protocol):
         """The desk's tick: bring the venue's reports in (advance its markets to `now`, or poll)."""
         ...
 
-    def submit(self, *, child_id: int, now: float) -> ChildOrder:
+    def submit(self, *, child_id: int, now: float) -> ChildOrder | None:
         """Send a NEW child order once and record the venue's answer."""
         ...
 
