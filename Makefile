@@ -25,6 +25,7 @@ run: $(STAMP)
 test: $(DEVSTAMP)
 	$(PY) -m pytest
 
+## lint: ruff on the code, tests and benches; mypy (the domain strictly, the desk through django-stubs)
 lint: $(DEVSTAMP)
 	$(VENV)/bin/ruff check execdesk tests bench
 	$(VENV)/bin/mypy

@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import overload
 
 
 class ConfigError(RuntimeError):
     pass
 
 
+@overload
+def env(name: str, default: str) -> str: ...
+@overload
+def env(name: str, default: None = None) -> str | None: ...
 def env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return default if value is None or value == "" else value
@@ -90,3 +95,11 @@ def _read_secret_file(path: str, mtime_ns: int, size: int) -> str | None:
         return Path(path).read_text().strip()
     except OSError:
         return None
+
+
+def redis_db_url(url: str, offset: int) -> str:
+    """The Redis URL `url` moved `offset` database numbers up: broker, results, channel layer, order-rate
+    budget and snapshots each get their own."""
+    base, _, tail = url.rpartition("/")
+    db = int(tail) if tail.isdigit() else 0
+    return f"{base if tail.isdigit() else url.rstrip('/')}/{db + offset}"

@@ -11,10 +11,11 @@ import secrets
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
-from execdesk.env import ConfigError, env, envbool, envfloat, envint, envsecret
+from execdesk.env import ConfigError, env, envbool, envfloat, envint, envsecret, redis_db_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env("EXECDESK_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -128,7 +129,8 @@ TEMPLATES = [
     },
 ]
 
-if EMBEDDED:
+DATABASES: dict[str, Any]
+if DATABASE_URL is None:  # embedded
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -232,14 +234,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 
-def _redis_db(url: str, offset: int) -> str:
-    """Broker, results and channel layer each get their own Redis database number."""
-    base, _, tail = url.rpartition("/")
-    db = int(tail) if tail.isdigit() else 0
-    return f"{base if tail.isdigit() else url.rstrip('/')}/{db + offset}"
-
-
-if EMBEDDED:
+CHANNEL_LAYERS: dict[str, dict[str, Any]]
+if REDIS_URL is None:  # embedded (both URLs or neither, checked above)
     CHANNEL_LAYERS = {"default": {"BACKEND": "execdesk.desk.embedded.layers.ThreadSafeInMemoryChannelLayer"}}
     CELERY_BROKER_URL = "memory://localhost/"
     # kombu's memory transport sleeps `polling_interval` (1 s) whenever its queues are empty or every worker
@@ -250,11 +246,11 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [_redis_db(REDIS_URL, 2)], "capacity": 500, "expiry": 30},
+            "CONFIG": {"hosts": [redis_db_url(REDIS_URL, 2)], "capacity": 500, "expiry": 30},
         }
     }
-    CELERY_BROKER_URL = _redis_db(REDIS_URL, 0)
-    CELERY_RESULT_BACKEND = _redis_db(REDIS_URL, 1)
+    CELERY_BROKER_URL = redis_db_url(REDIS_URL, 0)
+    CELERY_RESULT_BACKEND = redis_db_url(REDIS_URL, 1)
     # Chosen, not defaulted (docs/failure-model.md): a message a dead worker held comes back after
     # visibility_timeout (Redis' default is an hour). Recovery of sends does not wait for it — the outbox
     # sweeper re-drives a NEW child within a second or two, and a send's message expires at its send-by time —
@@ -282,7 +278,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # The desk
-EXECDESK = {
+EXECDESK: dict[str, Any] = {
     "TICK_SECONDS": envfloat("EXECDESK_TICK_SECONDS", 1.0),
     "MARKET_SEED": envint("EXECDESK_MARKET_SEED", 7),
     "DEFAULT_SYMBOL": env("EXECDESK_DEFAULT_SYMBOL", "BTCUSDT"),

@@ -14,9 +14,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import anthropic
+from anthropic.types import MessageParam, ToolChoiceToolParam, ToolParam
 
 from execdesk.advisors.cache import ResponseCache
 from execdesk.advisors.claude_config import ClaudeConfig
@@ -72,6 +73,8 @@ class ClaudeClient:
                                 prompt_hash=key, cached=True, input_tokens=0, output_tokens=0, cost_usd=0.0,
                                 extra={"original_tokens": hit.get("tokens", {})})
         start = self._clock()
+        messages: list[MessageParam] = [{"role": "user", "content": prompt}]
+        choice: ToolChoiceToolParam = {"type": "tool", "name": tool["name"]}
         deadline = start + cfg.timeout_s
         attempts, kind, error, request_id = 0, "", "", ""
         while True:
@@ -82,9 +85,8 @@ class ClaudeClient:
                 break
             try:
                 message = self._sdk.messages.create(
-                    model=cfg.model, max_tokens=cfg.max_tokens, system=system,
-                    messages=[{"role": "user", "content": prompt}], tools=[tool],
-                    tool_choice={"type": "tool", "name": tool["name"]}, timeout=left)
+                    model=cfg.model, max_tokens=cfg.max_tokens, system=system, messages=messages,
+                    tools=[cast(ToolParam, tool)], tool_choice=choice, timeout=left)
             except (anthropic.APIError, ValueError) as exc:  # a 200 whose body is not JSON raises ValueError
                 kind, error, wait = _classify(exc, cfg.timeout_s)
                 request_id = _request_id(exc)
@@ -116,8 +118,8 @@ class ClaudeClient:
             what = "no tool call" if not calls else f"{len(calls)} tool calls"
             return ClaudeAnswer(error_kind="no_tool_call",
                                 error=f"the model answered with {what} (stop reason {message.stop_reason})",
-                                **common)  # type: ignore[arg-type]
-        answer = ClaudeAnswer(tool_input=calls[0].input, **common)  # type: ignore[arg-type]
+                                **common)
+        answer = ClaudeAnswer(tool_input=calls[0].input, **common)
         if self._cache is not None:
             self._cache.put(key, {"tool_input": calls[0].input, "text": answer.text,
                                   "tokens": {"input": tokens_in, "output": tokens_out}, "model": message.model})

@@ -116,4 +116,4 @@ def _prices(raw: str) -> tuple[float, float] | None:
     if len(values) != 2 or not all(math.isfinite(v) and v >= 0 for v in values):
         raise ClaudeConfigError(f"EXECDESK_LLM_PRICE_PER_MTOK must be 'input,output' USD per million tokens, "
                                 f"got {raw!r}")
-    return values[0], values[1]  # type: ignore[return-value]
+    return values[0], values[1]

@@ -17,7 +17,7 @@ import json
 import math
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from execdesk.advisors.base import AdvisorContext
 from execdesk.advisors.schema import (
@@ -53,7 +53,7 @@ def parse_impact(raw: Any) -> ImpactAdjustment:
     return _parse(raw, ImpactAdjustment)
 
 
-def _parse(raw: Any, model: type) -> Any:
+def _parse(raw: Any, model: type[BaseModel]) -> Any:
     if not isinstance(raw, dict):
         raise InvalidAnswer([f"the tool input is {type(raw).__name__}, not an object"])
     try:

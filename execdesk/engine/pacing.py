@@ -52,17 +52,30 @@ class RateWindow:
         return len(self._sent)
 
 
+VOLUME_DIGITS = 9  # volumes are sums of quantities on a 10^-3..10^-8 step: summed in any order they agree here
+
+
+def volume_figure(volume: float) -> float:
+    """A traded volume as the strategies see it: summed prints and a market's cumulative counts of the same
+    prints differ only in float noise, which this rounds away."""
+    return round(volume, VOLUME_DIGITS)
+
+
 class VolumeSinceOrder:
     """The market's traded volume since our last child order, from the prints (a market we see trade)."""
 
     def __init__(self) -> None:
-        self.volume = 0.0
+        self._volume = 0.0
+
+    @property
+    def volume(self) -> float:
+        return volume_figure(self._volume)
 
     def order_sent(self) -> None:
-        self.volume = 0.0
+        self._volume = 0.0
 
     def prints(self, trades: Iterable[Trade]) -> None:
-        self.volume += sum(t.qty for t in trades)
+        self._volume += sum(t.qty for t in trades)
 
 
 def estimated_volume_since(market: MarketSnapshot, since: float, now: float) -> float:

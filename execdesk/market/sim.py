@@ -214,6 +214,13 @@ class SimMarket:
         """Outstanding depleted quantity per level (``Side.BUY`` = bids), index 0 at the touch."""
         return tuple(self._book.depleted(book_side, self.k) or [0.0] * self.params.levels)
 
+    def volume_between(self, since: float, until: float) -> float:
+        """The public volume printed after ``since`` up to ``until`` (whole seconds, clipped to the warm-up
+        and to the market's clock): what a backtest counts from the prints ``advance_to`` returned."""
+        a = max(int(math.floor(since - self._ident.start_ts)), -self.warmup)
+        b = min(int(math.floor(until - self._ident.start_ts)), self.k)
+        return self._chunks.volume_between(a, b)
+
     def snapshot(self) -> MarketSnapshot:
         c, k, oldest = self._c, self.k, -self.warmup
         bids, asks = self._ladder(Side.BUY, 5), self._ladder(Side.SELL, 5)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 LIMITED_CATEGORIES = ("linear", "spot")
 
 # Distributed mode gives the Celery broker, the result backend and the channel layer Redis databases
-# N, N+1 and N+2 (settings._redis_db); the limiter takes the next one so its keys mix with none of them.
+# N, N+1 and N+2 (execdesk.env.redis_db_url); the limiter takes the next one so its keys mix with none of them.
 REDIS_DB_OFFSET = 3
 
 DEFAULT_KEY_PREFIX = "execdesk:ratelimit:"

@@ -58,9 +58,7 @@ def _t(iso: str) -> float:
     return round(datetime.fromisoformat(iso).timestamp() - T0, 3)
 
 
-# POV is not here: it sizes by the market's volume since our last order, which the backtest counts from the
-# prints and the desk estimates from the snapshot's rolling volumes (all a live venue gives it).
-@pytest.mark.parametrize("strategy", ["twap", "vwap", "is", "adaptive"])
+@pytest.mark.parametrize("strategy", ["twap", "vwap", "is", "pov", "adaptive"])
 def test_the_desk_and_the_backtest_send_the_same_child_orders_and_get_the_same_fills(tmp_path, monkeypatch,
                                                                                      strategy):
     desk = _desk_run(tmp_path, monkeypatch, strategy)

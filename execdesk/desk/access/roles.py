@@ -11,9 +11,13 @@ websockets and services — asks this module, so they cannot drift apart.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 TRADER = "trader"
 SUPERVISOR = "supervisor"
@@ -122,11 +126,16 @@ class Actor:
 
     label: str
     role: str
-    user: object | None = None
+    user: User | None = None
 
     @classmethod
     def of(cls, user) -> Actor:
         return cls(label=user.get_username(), role=role_of(user), user=user)
+
+
+def username(user: User | None) -> str:
+    """The login name of a user, or "" for none."""
+    return user.get_username() if user is not None else ""
 
 
 SYSTEM = Actor(label="system:worker", role="system")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import Enum
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -22,6 +22,9 @@ from execdesk.desk.access.roles import SUPERVISOR, can_oversee, can_trade, can_v
 from execdesk.desk.api.errors import HOW_TO_AUTHENTICATE
 from execdesk.desk.services.api_tokens import TokenRefused, api_token_authenticate
 from execdesk.desk.services.audit import audit_access_refused
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class Need(Enum):
@@ -50,6 +53,11 @@ def admit(request: HttpRequest, user, need: Need):
         raise AuthorizationError(message=f"{request.method} {request.path} needs {need.value} "
                                          f"(you are {role_of(user)})")
     return user
+
+
+def caller(request: HttpRequest) -> User:
+    """The user an endpoint's authentication admitted (django-ninja sets `request.auth`)."""
+    return request.auth  # type: ignore[attr-defined]  # set by ninja at run time; HttpRequest has no such field
 
 
 def bearer_token(request: HttpRequest) -> str | None:

@@ -24,5 +24,5 @@ def desk_state_get(request: HttpRequest):
                          "withdrawn. REDUCING allows only orders that bring the desk's net position towards "
                          "zero. A reason is required and audited.")
 def desk_state_set(request: HttpRequest, payload: DeskStateIn):
-    row = desk_state.desk_trading_state_set(user=request.auth, state=payload.state, reason=payload.reason)
+    row = desk_state.desk_trading_state_set(user=auth.caller(request), state=payload.state, reason=payload.reason)
     return desk_state.desk_state_payload(row)

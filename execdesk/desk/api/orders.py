@@ -57,7 +57,7 @@ def order_payload(parent: ParentOrder) -> dict[str, Any]:
         "pretrade": parent.pretrade or {},
         "notional": dec(parent_notional(parent)),
         "four_eyes_required": parent_needs_four_eyes(parent),
-        "start_approved_by": parent.start_approved_by.get_username() if parent.start_approved_by_id else None,
+        "start_approved_by": parent.start_approved_by.get_username() if parent.start_approved_by else None,
         "limits_raised": parent.limits_raised or {},
     }
 
@@ -71,7 +71,7 @@ def order_payload(parent: ParentOrder) -> dict[str, Any]:
 def order_create(request: HttpRequest, payload: OrderCreateIn):
     d = payload
     parent = parent_orders.parent_order_create(
-        user=request.auth, symbol=d.symbol, side=d.side, quantity=d.quantity, horizon_seconds=d.horizon_seconds,
+        user=auth.caller(request), symbol=d.symbol, side=d.side, quantity=d.quantity, horizon_seconds=d.horizon_seconds,
         interval_seconds=d.interval_seconds, strategy=d.strategy, approval_mode=d.approval_mode, notes=d.notes,
         auto_cap_notional=d.auto_cap_notional or "0", randomise=d.randomise, venue=d.venue, advisor=d.advisor,
         raise_limits_reason=d.raise_limits_reason)
@@ -125,7 +125,7 @@ def _then(order_id: int) -> dict[str, Any]:
                          "is a 409, as is an order above the four-eyes notional that no supervisor approved.")
 def order_start(request: HttpRequest, order_id: OrderId):
     order_or_404(order_id)
-    parent_orders.parent_order_start(parent_id=order_id, user=request.auth)
+    parent_orders.parent_order_start(parent_id=order_id, user=auth.caller(request))
     return _then(order_id)
 
 
@@ -137,7 +137,7 @@ def order_start(request: HttpRequest, order_id: OrderId):
                          "approval or has started.")
 def order_approve(request: HttpRequest, order_id: OrderId, payload: ReasonIn | None = None):
     order_or_404(order_id)
-    parent_order_approve(parent_id=order_id, user=request.auth, reason=_reason(payload))
+    parent_order_approve(parent_id=order_id, user=auth.caller(request), reason=_reason(payload))
     return _then(order_id)
 
 
@@ -147,7 +147,7 @@ def order_approve(request: HttpRequest, order_id: OrderId, payload: ReasonIn | N
                          "The reason is optional and audited.")
 def order_pause(request: HttpRequest, order_id: OrderId, payload: ReasonIn | None = None):
     order_or_404(order_id)
-    parent_orders.parent_order_pause(parent_id=order_id, user=request.auth, reason=_reason(payload))
+    parent_orders.parent_order_pause(parent_id=order_id, user=auth.caller(request), reason=_reason(payload))
     return _then(order_id)
 
 
@@ -156,7 +156,7 @@ def order_pause(request: HttpRequest, order_id: OrderId, payload: ReasonIn | Non
              description="PAUSED → ACTIVE. The reason is optional and audited.")
 def order_resume(request: HttpRequest, order_id: OrderId, payload: ReasonIn | None = None):
     order_or_404(order_id)
-    parent_orders.parent_order_resume(parent_id=order_id, user=request.auth, reason=_reason(payload))
+    parent_orders.parent_order_resume(parent_id=order_id, user=auth.caller(request), reason=_reason(payload))
     return _then(order_id)
 
 
@@ -166,7 +166,7 @@ def order_resume(request: HttpRequest, order_id: OrderId, payload: ReasonIn | No
                          "at the venue. The reason is optional and audited.")
 def order_cancel(request: HttpRequest, order_id: OrderId, payload: ReasonIn | None = None):
     order_or_404(order_id)
-    parent_orders.parent_order_cancel(parent_id=order_id, user=request.auth, reason=_reason(payload))
+    parent_orders.parent_order_cancel(parent_id=order_id, user=auth.caller(request), reason=_reason(payload))
     return _then(order_id)
 
 
@@ -180,7 +180,7 @@ def _reason(payload: ReasonIn | None) -> str:
                          "required and audited.")
 def order_mode(request: HttpRequest, order_id: OrderId, payload: ModeIn):
     order_or_404(order_id)
-    parent_orders.parent_order_mode_set(parent_id=order_id, user=request.auth, approval_mode=payload.approval_mode,
+    parent_orders.parent_order_mode_set(parent_id=order_id, user=auth.caller(request), approval_mode=payload.approval_mode,
                                         auto_cap_notional=payload.auto_cap_notional, reason=payload.reason)
     return _then(order_id)
 
@@ -191,6 +191,6 @@ def order_mode(request: HttpRequest, order_id: OrderId, payload: ModeIn):
                          "a reason is required and audited.")
 def order_amend(request: HttpRequest, order_id: OrderId, payload: AmendIn):
     order_or_404(order_id)
-    parent_orders.parent_order_amend(parent_id=order_id, user=request.auth, quantity=payload.quantity,
+    parent_orders.parent_order_amend(parent_id=order_id, user=auth.caller(request), quantity=payload.quantity,
                                      deadline=payload.deadline, reason=payload.reason)
     return _then(order_id)

@@ -57,14 +57,14 @@ def proposal_get(request: HttpRequest, proposal_id: ProposalId):
                          "with the gate's `checks`. No body is needed.")
 def proposal_approve(request: HttpRequest, proposal_id: ProposalId):
     proposal_or_404(proposal_id)
-    return proposal_payload(proposals.proposal_approve(proposal_id=proposal_id, user=request.auth))
+    return proposal_payload(proposals.proposal_approve(proposal_id=proposal_id, user=auth.caller(request)))
 
 
 @router.post("/proposals/{proposal_id}/reject", auth=auth.TRADE, response={200: ProposalOut, **WRITE_ONE},
              summary="Reject a pending proposal", description="A reason is required and audited.")
 def proposal_reject(request: HttpRequest, proposal_id: ProposalId, payload: RequiredReasonIn):
     proposal_or_404(proposal_id)
-    return proposal_payload(proposals.proposal_reject(proposal_id=proposal_id, user=request.auth,
+    return proposal_payload(proposals.proposal_reject(proposal_id=proposal_id, user=auth.caller(request),
                                                       reason=payload.reason))
 
 
@@ -77,5 +77,5 @@ def proposal_override(request: HttpRequest, proposal_id: ProposalId, payload: Ov
     proposal_or_404(proposal_id)
     d = payload
     return proposal_payload(proposals.proposal_override(
-        proposal_id=proposal_id, user=request.auth, quantity=d.quantity, order_type=d.order_type,
+        proposal_id=proposal_id, user=auth.caller(request), quantity=d.quantity, order_type=d.order_type,
         limit_price=d.limit_price, tif=d.tif or "", reason=d.reason))

@@ -144,13 +144,14 @@ class Page(Schema):
 
 
 class OrderFilters(Page):
-    status: OrderStatusName | None = None
+    status: OrderStatusName | None = None  # type: ignore[valid-type]  # a Literal built from the enum
     symbol: Annotated[str, Field(max_length=32)] | None = None
 
 
 class ProposalFilters(Page):
     order: int | None = Field(None, ge=1, le=MAX_ID, description="only this parent order's proposals")
-    status: ProposalStatusName = Field("pending", description="pending (the default) or a decided status")
+    status: ProposalStatusName = Field(  # type: ignore[valid-type]  # a Literal built from the enum
+        "pending", description="pending (the default) or a decided status")
 
 
 class AuditQuery(Schema):

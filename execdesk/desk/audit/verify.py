@@ -223,8 +223,10 @@ def audit_verify_events(events: QuerySet[AuditEvent] | Iterable[AuditEvent]) -> 
     checked = 0
     for event in events:
         checked += 1
-        problem = event_problem(event, prev_id=event.pred_id, prev_hash=event.pred_hash or GENESIS,
-                                prev_ts=event.pred_ts)
+        # pred_* are annotated by with_predecessor(), or set on the events passed in
+        problem = event_problem(event, prev_id=event.pred_id,  # type: ignore[attr-defined]
+                                prev_hash=event.pred_hash or GENESIS,  # type: ignore[attr-defined]
+                                prev_ts=event.pred_ts)  # type: ignore[attr-defined]
         if problem is not None:
             broken.append(problem)
     return EventsVerdict(ok=not broken, checked=checked, broken=tuple(broken))

@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
@@ -22,10 +24,14 @@ from execdesk.bybit.parse import instrument_from_info, instrument_limits_from_in
 from execdesk.bybit.rest import http_client
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
+from execdesk.env import redis_db_url
 from execdesk.market.bybit import BybitMarketData
 from execdesk.market.snapshot_store import LocalSnapshotStore, RedisSnapshotStore, SnapshotStore
 from execdesk.venues.bybit import BybitVenue
 from execdesk.venues.rate_limit import rate_limiter_from_settings
+
+if TYPE_CHECKING:
+    from execdesk.market.bybit_feed import BybitPublicFeed
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +51,7 @@ class _Link:
     market_data: BybitMarketData
     store: SnapshotStore
     instruments: dict[str, tuple[Instrument, float]] = field(default_factory=dict)
-    feeds: dict[str, object] = field(default_factory=dict)
+    feeds: dict[str, BybitPublicFeed] = field(default_factory=dict)
     private_stream: tuple | None = None  # (BybitPrivateStream, StreamPump) once started
 
 
@@ -80,9 +86,7 @@ def _snapshot_store() -> SnapshotStore:
         return LocalSnapshotStore(max_age_s=max_age)
     import redis
 
-    from execdesk.settings import _redis_db
-
-    return RedisSnapshotStore(redis.Redis.from_url(_redis_db(settings.REDIS_URL, SNAPSHOT_REDIS_DB_OFFSET)),
+    return RedisSnapshotStore(redis.Redis.from_url(redis_db_url(settings.REDIS_URL, SNAPSHOT_REDIS_DB_OFFSET)),
                               max_age_s=max_age)
 
 
@@ -215,12 +219,24 @@ def bybit_feed_ensure(symbol: str) -> None:
         private_stream_ensure(current)
 
 
+# How this process starts the private stream: streams.private_stream_start, installed by DeskConfig.ready().
+# The stream applies fills through the live-order services, which use this module, so it is not imported here.
+_private_stream_start: Callable[..., tuple] | None = None
+
+
+def private_stream_starter_install(start: Callable[..., tuple]) -> None:
+    global _private_stream_start
+    _private_stream_start = start
+
+
 def private_stream_ensure(current: _Link) -> None:
     """The private execution/order streams, in this process (embedded) or the `bybit_feed --private` one."""
-    from execdesk.desk.bybit.streams import private_stream_start
-
+    if _private_stream_start is None:
+        current.private_stream = None
+        log.error("no private stream starter is installed (DeskConfig.ready() does it); fills come from REST polling")
+        return
     try:
-        current.private_stream = private_stream_start(current.config, category=bybit_category())
+        current.private_stream = _private_stream_start(current.config, category=bybit_category())
     except Exception:  # noqa: BLE001 - REST polling and reconciliation still record every fill
         current.private_stream = None
         log.exception("the Bybit private stream did not start; fills come from REST polling")

@@ -37,7 +37,8 @@ def session_user_allowed(session_key: str | None, user_id: int) -> bool:
     if not session_key:
         return False
     store = import_string(f"{settings.SESSION_ENGINE}.SessionStore")(session_key)
-    user = auth.get_user(SimpleNamespace(session=store))  # checks the session's auth hash and is_active
+    # checks the session's auth hash and is_active; get_user reads only the request's session
+    user = auth.get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
     return user.is_authenticated and user.pk == user_id and can_view(user)
 
 

@@ -56,7 +56,7 @@ def advisor_metrics(parent_id: int) -> dict[str, Any]:
         "latency_p95_ms": _round(percentile(latencies, 95)),
         "input_tokens": sum(q.input_tokens for q in every),
         "output_tokens": sum(q.output_tokens for q in every),
-        "cost_usd": None if any(c is None for c in costs) else float(sum(costs, Decimal(0))),
+        "cost_usd": None if any(c is None for c in costs) else float(sum((c for c in costs if c is not None), Decimal(0))),
         "cost_known": not any(c is None for c in costs),
         "proposals": len(claude),
         "fallbacks": len(fallbacks),

@@ -12,12 +12,14 @@ from execdesk.advisors.drafts import snap_quantity
 from execdesk.desk.models import ParentOrder, Proposal, ProposalStatus
 from execdesk.desk.services.schedule_clock import order_schedule_times
 from execdesk.desk.services.strategy import strategy_of
+from execdesk.desk.services.venues import gateway_for
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import Side
 from execdesk.domain.progress import OrderProgress
 from execdesk.domain.risk import RiskLimits
-from execdesk.domain.strategies.base import StepInput
+from execdesk.engine.decide import StepContext, strategy_baseline
+from execdesk.engine.pacing import RATE_WINDOW_S, estimated_volume_since
 
 DEFAULT_LIMITS = RiskLimits(min_order_interval_s=settings.EXECDESK["MIN_ORDER_GAP_SECONDS"],
                             max_orders_per_minute=settings.EXECDESK["MAX_ORDERS_PER_MINUTE"])
@@ -39,27 +41,26 @@ def order_progress(parent: ParentOrder, now: float | None = None) -> OrderProgre
         now=now,
         avg_price=float(parent.avg_price) if parent.avg_price is not None else None,
         last_order_at=last.created_at.timestamp() if last else None,
-        orders_last_minute=parent.child_orders.filter(created_at__gte=now_dt - timedelta(seconds=60)).count(),
+        orders_last_minute=parent.child_orders.filter(created_at__gte=now_dt - timedelta(seconds=RATE_WINDOW_S)).count(),
     )
 
 
 def market_volume_since(market: MarketSnapshot, since: float, now: float) -> float:
-    """The market's volume since `since` (our last child order, or the order's start), from the snapshot's
-    rolling volumes: the last minute's rate over the gap, the last hour's beyond a minute."""
-    gap = max(now - since, 0.0)
-    if gap <= 60:
-        return market.volume_1m * gap / 60
-    return market.volume_1h * min(gap, 3600.0) / 3600
+    """The market's volume since `since` (our last child order, or the order's start): the engine's
+    estimate from the snapshot's rolling volumes."""
+    return estimated_volume_since(market, since, now)
 
 
 def advisor_context(parent: ParentOrder, market: MarketSnapshot, instrument: Instrument,
                     progress: OrderProgress) -> AdvisorContext:
     interval = float(parent.interval_seconds)
     since = progress.last_order_at if progress.last_order_at is not None else progress.started_at
-    volume = market_volume_since(market, since, progress.now)
-    decision = strategy_of(parent).decide(StepInput(progress=progress, market=market, interval_s=interval,
-                                                    market_volume_since_last=volume,
-                                                    max_participation=DEFAULT_LIMITS.max_participation))
+    volume = gateway_for(parent.venue).volume_since(parent.symbol, since, progress.now)
+    if volume is None:
+        volume = market_volume_since(market, since, progress.now)
+    decision = strategy_baseline(strategy_of(parent), StepContext(
+        progress=progress, market=market, instrument=instrument, limits=DEFAULT_LIMITS, interval_s=interval,
+        volume_since_order=volume))
     history = tuple(
         PastDecision(action=p.action, quantity=float(p.final_quantity or p.quantity), outcome=p.status,
                      reason=p.decision_reason)

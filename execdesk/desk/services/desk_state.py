@@ -18,21 +18,17 @@ from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.market import market_load
 from execdesk.desk.services.parent_orders import supersede_pending
 from execdesk.desk.services.schedule_clock import clocks_run_all, clocks_stop_all
-from execdesk.desk.services.trading_gate import desk_state_row, net_position  # noqa: F401  (its old home)
+from execdesk.desk.services.trading_gate import (  # noqa: F401  (their old home)
+    desk_state,
+    desk_state_row,
+    desk_trading_state,
+    net_position,
+)
 from execdesk.desk.services.venues import gateway_for
 from execdesk.domain.orders import ChildStatus
 from execdesk.domain.risk import TradingState
 
 log = logging.getLogger(__name__)
-
-
-def desk_state() -> DeskState:
-    state = desk_state_row()
-    return state if state is not None else DeskState(pk=DeskState.SINGLETON)
-
-
-def desk_trading_state() -> TradingState:
-    return desk_state().state
 
 
 def desk_state_payload(state: DeskState) -> dict[str, object]:
@@ -67,7 +63,7 @@ def _trading_state_set(*, user, state: str, reason: str) -> DeskState:
         # registered first, so it is the first thing sent when the change commits: every page's banner
         markets = list(ParentOrder.objects.values_list("symbol", "venue").distinct().order_by())
         push_desk(desk_state_payload(row), markets=markets)
-        cancelled, failed = 0, []
+        cancelled, failed = 0, list[dict[str, object]]()
         if target is TradingState.HALTED:
             # the paper markets before the orders (the lock order, services/atomic.py): cancels need them
             for symbol in sorted({s for s, v in markets if gateway_for(v).fills_on_advance}):
@@ -98,7 +94,7 @@ def _halt_orders(actor: Actor) -> tuple[int, list[dict[str, object]]]:
     venues = dict(ParentOrder.objects.filter(pk__in=working | pending).values_list("pk", "venue"))
     # The live venues' children first, so their cancel tasks (queued at commit, in order) leave before the
     # paper children's pushes; then in id order.
-    cancelled, failed = 0, []
+    cancelled, failed = 0, list[dict[str, object]]()
     for pk in sorted(venues, key=lambda pk: (gateway_for(venues[pk]).fills_on_advance, pk)):
         done, broken = _settle_one(pk, actor, stop=True, reason="desk halted")
         cancelled, failed = cancelled + done, failed + broken

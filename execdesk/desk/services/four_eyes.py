@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from execdesk.desk.access.roles import SUPERVISOR, Actor
+from execdesk.desk.access.roles import SUPERVISOR, Actor, username
 from execdesk.desk.models import ParentOrder, Proposal
 from execdesk.desk.services.errors import FourEyesRequired
 
@@ -50,7 +50,7 @@ def four_eyes_check(proposal: Proposal, actor: Actor) -> None:
             raise FourEyesRequired(f"proposal #{proposal.seq}: nobody approves their own override; another "
                                    "supervisor must approve it")
         if actor.role != SUPERVISOR:
-            raise FourEyesRequired(f"proposal #{proposal.seq}: the override by {proposal.overridden_by.get_username()} "
+            raise FourEyesRequired(f"proposal #{proposal.seq}: the override by {username(proposal.overridden_by)} "
                                    f"({proposal_notional(proposal):,.2f} USDT) needs a supervisor's approval "
                                    f"(you are {actor.role})")
         return

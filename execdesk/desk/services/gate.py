@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from execdesk.desk.models import ParentOrder
 from execdesk.desk.services.context import DEFAULT_LIMITS
-from execdesk.desk.services.desk_state import desk_trading_state
-from execdesk.desk.services.trading_gate import net_position
+from execdesk.desk.services.trading_gate import desk_trading_state, net_position
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.progress import OrderProgress

@@ -57,7 +57,7 @@ def _link():
     return bybit_link
 
 
-def live_child_submit(*, child_id: int) -> ChildOrder:
+def live_child_submit(*, child_id: int) -> ChildOrder | None:
     """Send a NEW Bybit child order once and record Bybit's answer."""
     with desk_atomic():
         parent_id = ChildOrder.objects.filter(pk=child_id).values_list("parent_id", flat=True).get()
@@ -195,7 +195,8 @@ def live_poll_due(*, now: float | None = None, force: bool = False) -> int:
     global _last_poll
     now = now or time.time()
     with _poll_lock:
-        if not force and now - _last_poll < settings.EXECDESK["BYBIT_POLL_SECONDS"]:
+        # a last poll "in the future" (a tick given a later clock) does not hold polling back
+        if not force and 0 <= now - _last_poll < settings.EXECDESK["BYBIT_POLL_SECONDS"]:
             return 0
         _last_poll = now
     rows = list(ChildOrder.objects.filter(venue="bybit", status__in=OPEN, send_started_at__isnull=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from execdesk.desk.access.roles import SUPERVISOR, Actor, require_trader, role_of
+from execdesk.desk.access.roles import SUPERVISOR, Actor, require_trader, role_of, username
 from execdesk.desk.models import ParentOrder
 from execdesk.desk.realtime.payloads import progress_payload
 from execdesk.desk.realtime.push import push_order
@@ -36,7 +36,7 @@ def parent_order_approve(*, parent_id: int, user, reason: str = "") -> ParentOrd
 
 
 def _check(parent: ParentOrder, actor: Actor) -> None:
-    if role_of(actor.user) != SUPERVISOR:
+    if actor.user is None or role_of(actor.user) != SUPERVISOR:
         raise PermissionDenied(f"approving an order above the four-eyes threshold needs the supervisor role "
                                f"(you are {actor.role})")
     if parent.state != ParentStatus.INITIALIZED:
@@ -45,6 +45,6 @@ def _check(parent: ParentOrder, actor: Actor) -> None:
         raise InvalidInput(f"order {parent.pk} is {parent_notional(parent):,.2f} USDT, not above the four-eyes "
                            f"threshold of {four_eyes_threshold():,.2f} USDT: it needs no approval")
     if parent.start_approved_by_id is not None:
-        raise FourEyesRequired(f"order {parent.pk} was already approved by {parent.start_approved_by.get_username()}")
+        raise FourEyesRequired(f"order {parent.pk} was already approved by {username(parent.start_approved_by)}")
     if parent.created_by_id == actor.user.pk:
         raise FourEyesRequired(f"order {parent.pk}: nobody approves their own order; another supervisor must")

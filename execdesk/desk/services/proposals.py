@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from execdesk.desk.access.roles import Actor, require_owner, require_trader
+from execdesk.desk.access.roles import Actor, require_owner, require_trader, username
 from execdesk.desk.dispatch import dispatch_child_send
 from execdesk.desk.models import ChildOrder, ParentOrder, Proposal, ProposalStatus
 from execdesk.desk.realtime.payloads import child_payload, proposal_payload
@@ -52,7 +52,7 @@ def _lock_pending(proposal_id: int, verb: str) -> tuple[Proposal, ParentOrder]:
     parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
     proposal = Proposal.objects.select_for_update().select_related("parent").get(pk=proposal_id)
     if proposal.status != ProposalStatus.PENDING:
-        who = f" by {proposal.decided_by.get_username()}" if proposal.decided_by_id else ""
+        who = f" by {proposal.decided_by.get_username()}" if proposal.decided_by else ""
         raise ProposalNotPending(f"proposal #{proposal.seq} of order {parent.pk} is already {proposal.status}{who}; "
                                  f"cannot {verb} it")
     if proposal.expires_at <= timezone.now():
@@ -177,7 +177,7 @@ def _approve_override(proposal: Proposal, parent: ParentOrder, actor: Actor) -> 
     _decide(proposal, status=ProposalStatus.OVERRIDDEN, actor=actor, reason=proposal.override_reason,
             override_checks=checks)
     audit_record(actor=actor, action="proposal.override_approved", obj=proposal, parent_order_id=parent.pk,
-                 payload={"seq": proposal.seq, "overridden_by": proposal.overridden_by.get_username(),
+                 payload={"seq": proposal.seq, "overridden_by": username(proposal.overridden_by),
                           "override_reason": proposal.override_reason,
                           "override": {"quantity": proposal.final_quantity, "order_type": proposal.final_order_type,
                                        "limit_price": proposal.final_limit_price, "tif": proposal.final_tif},

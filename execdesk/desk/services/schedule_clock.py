@@ -65,8 +65,9 @@ def clocks_run_all(now: datetime) -> int:
     rows = (ParentOrder.objects.filter(clock_stopped_at__isnull=False)
             .exclude(status__in=_TERMINAL + [s.value for s in STOPPED])
             .values_list("pk", "clock_stopped_at", "deadline"))
-    rows = list(rows)
-    for pk, stopped_at, deadline in rows:
+    for pk, stopped_at, deadline in list(rows):
+        if stopped_at is None:  # excluded by the filter; says so to the type checker
+            continue
         stood = max(now - stopped_at, timedelta(0))
         ParentOrder.objects.filter(pk=pk, clock_stopped_at=stopped_at).update(
             clock_stopped_at=None, clock_shift_seconds=F("clock_shift_seconds") + stood.total_seconds(),

@@ -5,13 +5,14 @@ from the same registry (execdesk.backtest.markets)."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from execdesk.desk.models import ChildOrder, ImpactObservation, ParentOrder
 from execdesk.domain.impact import AlmgrenChrissImpact, ImpactInputError, almgren_chriss_inputs
 from execdesk.domain.impact_calibration import CalibrationInputError, ImpactCalibrator, ImpactFit
 from execdesk.domain.impact_calibration import ImpactObservation as Observation
 from execdesk.domain.market import MarketSnapshot
+from execdesk.domain.orders import Side
 from execdesk.domain.pretrade import pretrade_estimate
 from execdesk.domain.strategies.base import Strategy
 from execdesk.domain.strategies.pov import pov_expected_completion_s
@@ -30,7 +31,8 @@ def impact_calibration(symbol: str) -> ImpactCalibrator:
     rows = list(ImpactObservation.objects.filter(symbol=symbol).order_by("-created_at", "-id")[:WINDOW])
     for row in reversed(rows):
         try:
-            calibrator.observe(Observation(side=row.side, quantity=float(row.qty), price=float(row.avg_price),
+            # the model's side is "buy"/"sell"; the domain coerces it to Side and refuses anything else
+            calibrator.observe(Observation(side=cast(Side, row.side), quantity=float(row.qty), price=float(row.avg_price),
                                            mid_before=float(row.mid_before), mid_after=float(row.mid_after),
                                            volatility_1h=row.volatility_1h, adv=row.adv,
                                            duration_s=row.duration_s, spread_bps=row.spread_bps))
@@ -115,7 +117,7 @@ def impact_observe_due(parent: ParentOrder, snapshot: MarketSnapshot) -> int:
             continue
         before = child.proposal.market or {}
         try:
-            obs = Observation(side=child.side, quantity=float(child.filled_qty), price=float(child.avg_price),
+            obs = Observation(side=cast(Side, child.side), quantity=float(child.filled_qty), price=float(child.avg_price),
                               mid_before=float(child.mid_at_send), mid_after=snapshot.mid,
                               volatility_1h=float(before.get("volatility_1h", snapshot.volatility_1h)),
                               adv=float(before.get("volume_1h", snapshot.volume_1h)) * 24,

@@ -9,10 +9,11 @@ snapshots' 1-minute volume; the desk keeps no tape of market prints, so VWAP sli
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from execdesk.desk.models import Fill, ParentOrder, Proposal
 from execdesk.domain.market import MarketSnapshot
+from execdesk.domain.orders import Side
 from execdesk.domain.tca import (
     ExecutionRecord,
     TCAFill,
@@ -37,7 +38,8 @@ def parent_tca(parent: ParentOrder, market: MarketSnapshot) -> TCAReport | None:
     volume = _market_volume(samples, end)
     try:
         record = ExecutionRecord(
-            side=parent.side, quantity=float(parent.quantity), decision_price=float(parent.decision_price),
+            # the model's side is "buy"/"sell"; the domain coerces it to Side and refuses anything else
+            side=cast(Side, parent.side), quantity=float(parent.quantity), decision_price=float(parent.decision_price),
             started_at=start, deadline=(parent.deadline or parent.started_at).timestamp(), final_mid=market.mid,
             arrival_mid=mids[0] if mids else None, ended_at=end,
             fills=tuple(TCAFill(qty=float(f.qty), price=float(f.price), ts=f.ts.timestamp(), fee=float(f.fee),

@@ -3,7 +3,7 @@ parent order is created or started; while it is REDUCING only a parent order tha
 position in its symbol may be created or started.
 
 Imports only models (and the error types), so every service can call it without an import cycle
-(desk_state → parent_orders → here). Each call reads the state afresh; a step reads it after
+(desk_state → parent_orders → here; the risk gate → here). Each call reads the state afresh; a step reads it after
 desk_state_share_lock(), so it cannot miss a halt that committed before it nor race one being made.
 """
 
@@ -36,6 +36,15 @@ def desk_state_share_lock() -> None:
         DeskState.objects.bulk_create([DeskState(pk=DeskState.SINGLETON)], ignore_conflicts=True)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id FROM {DeskState._meta.db_table} WHERE id = %s FOR SHARE", [DeskState.SINGLETON])
+
+
+def desk_state() -> DeskState:
+    state = desk_state_row()
+    return state if state is not None else DeskState(pk=DeskState.SINGLETON)
+
+
+def desk_trading_state() -> TradingState:
+    return desk_state().state
 
 
 def desk_halted() -> DeskState | None:

@@ -57,13 +57,16 @@ class BybitDeskVenue:
     def hourly_volumes(self, symbol: str) -> list[tuple[float, float]]:
         return _bybit_call(lambda: bybit_link.bybit_hourly_volumes(symbol), f"reading {symbol}'s hourly klines")
 
+    def volume_since(self, symbol: str, since: float, now: float) -> float | None:
+        return None  # the feed gives rolling volumes: the step estimates from the snapshot
+
     def step_market(self, symbol: str) -> tuple[MarketSnapshot, Instrument] | None:
         return self.snapshot(symbol), self.instrument(symbol)
 
     def advance(self, symbols: Iterable[str], *, now: float) -> None:
         live_poll_due(now=now)
 
-    def submit(self, *, child_id: int, now: float) -> ChildOrder:
+    def submit(self, *, child_id: int, now: float) -> ChildOrder | None:
         return live_child_submit(child_id=child_id)
 
     def cancel_children(self, children: list[ChildOrder], *, actor: Actor, reason: str) -> None:

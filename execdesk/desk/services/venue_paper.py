@@ -26,6 +26,7 @@ from execdesk.desk.services.venues import venue_register
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import ChildStatus
+from execdesk.engine.pacing import volume_figure
 
 
 class PaperDeskVenue:
@@ -45,6 +46,10 @@ class PaperDeskVenue:
         with desk_atomic():
             return market_load(symbol).market.hourly_volumes(24)
 
+    def volume_since(self, symbol: str, since: float, now: float) -> float | None:
+        with desk_atomic():
+            return volume_figure(market_load(symbol).market.volume_between(since, now))
+
     def step_market(self, symbol: str) -> tuple[MarketSnapshot, Instrument] | None:
         return None  # read inside the step's transaction, under the market row's lock
 
@@ -54,7 +59,7 @@ class PaperDeskVenue:
             with desk_atomic():
                 market_apply_reports(market_advance(market_load(symbol, now=now), now))
 
-    def submit(self, *, child_id: int, now: float) -> ChildOrder:
+    def submit(self, *, child_id: int, now: float) -> ChildOrder | None:
         """Locks in the desk's order (services/atomic.py): market, parent, child. Sent once, and only before the
         child's send-by time, decided under its row lock."""
         symbol, parent_id = ChildOrder.objects.values_list("symbol", "parent_id").get(pk=child_id)

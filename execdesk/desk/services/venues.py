@@ -46,6 +46,11 @@ class DeskVenue(Protocol):
 
     def hourly_volumes(self, symbol: str) -> list[tuple[float, float]]: ...
 
+    def volume_since(self, symbol: str, since: float, now: float) -> float | None:
+        """The market's traded volume after `since` up to `now`, counted from its prints; None when the
+        venue only gives rolling volumes (the caller estimates from the snapshot)."""
+        ...
+
     def step_market(self, symbol: str) -> tuple[MarketSnapshot, Instrument] | None:
         """A step's market, read before the step's transaction (no network call under a row lock); None
         when the venue's market is read inside it."""
@@ -55,7 +60,7 @@ class DeskVenue(Protocol):
         """The desk's tick: bring the venue's reports in (advance its markets to `now`, or poll)."""
         ...
 
-    def submit(self, *, child_id: int, now: float) -> ChildOrder:
+    def submit(self, *, child_id: int, now: float) -> ChildOrder | None:
         """Send a NEW child order once and record the venue's answer."""
         ...
 

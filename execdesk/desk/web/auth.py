@@ -16,4 +16,4 @@ def login_locked_out(request: HttpRequest, original_response=None, credentials: 
                "need access sooner.")
     return render(request, "registration/login.html",
                   {"form": AuthenticationForm(request), "locked_out": message, "next": request.POST.get("next", "")},
-                  status=settings.AXES_HTTP_RESPONSE_CODE)
+                  status=settings.AXES_HTTP_RESPONSE_CODE)  # type: ignore[misc]  # django-axes sets its defaults at runtime

@@ -66,7 +66,7 @@ class ParentOrderForm(forms.Form):
             del self.fields["raise_limits_reason"]
         # Blank takes the advisor's default: Claude needs longer between decisions than the schedule does.
         own, claude = settings.EXECDESK["DEFAULT_INTERVAL_SECONDS"], settings.EXECDESK["LLM_DEFAULT_INTERVAL_SECONDS"]
-        offers_claude = any(value == CLAUDE for value, _ in self.fields["advisor"].choices)
+        offers_claude = any(value == CLAUDE for value, _ in advisor_choices())
         field = self.fields["interval_seconds"]
         field.help_text = f"Blank: {claude} s with Claude, {own} s otherwise" if offers_claude else f"Blank: {own} s"
         field.widget.attrs["placeholder"] = f"default ({own} s{f', Claude {claude} s' if offers_claude else ''})"

@@ -22,7 +22,7 @@ class WhenField(forms.CharField):
         self.end = end
         super().__init__(required=False, max_length=32, **kwargs)
 
-    def clean(self, value: str | None) -> datetime | None:  # type: ignore[override]
+    def clean(self, value: str | None) -> datetime | None:
         text = (super().clean(value) or "").strip()
         if not text:
             return None
@@ -40,7 +40,7 @@ class _Range(forms.Form):
     end_field = "until"
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get(self.start_field), data.get(self.end_field)
         if start is not None and end is not None and start >= end:
             raise forms.ValidationError(f"'{self.start_field}' must be before '{self.end_field}'")
@@ -84,7 +84,7 @@ class ExportForm(_Range):
     until = WhenField(end=True)
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if not self.errors and data.get("order") is None and data.get("since") is None and data.get("until") is None:
             raise forms.ValidationError("give ?order=<id> or a range ?since=YYYY-MM-DD[THH:MM]&until=…")
         return data
@@ -95,5 +95,5 @@ def form_errors(form: forms.Form) -> str:
     parts = []
     for name, errors in form.errors.items():
         prefix = "" if name == "__all__" else f"{name}: "
-        parts.append(prefix + " ".join(errors))
+        parts.append(prefix + " ".join(str(e) for e in errors))
     return "; ".join(parts)

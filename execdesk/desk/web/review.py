@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
@@ -80,7 +81,7 @@ def review_order(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @require_GET
 @review_view
-def review_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def review_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     if fmt not in _EXPORTS:
         raise Http404(f"no {fmt!r} export; choose {' or '.join(_EXPORTS)}")
     form = ExportForm(request.GET)

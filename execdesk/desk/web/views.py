@@ -207,10 +207,10 @@ def proposal_action(request: HttpRequest, proposal_id: int, action: str) -> Http
         proposal = proposals.proposal_reject(proposal_id=proposal_id, user=user, reason=form.cleaned_data["reason"])
     else:
         require_trader(user, "overriding a proposal")
-        form = OverrideForm(request.POST)
-        if not form.is_valid():
-            raise InvalidInput(f"override refused: {_form_errors(form)}")
-        d = form.cleaned_data
+        override = OverrideForm(request.POST)
+        if not override.is_valid():
+            raise InvalidInput(f"override refused: {_form_errors(override)}")
+        d = override.cleaned_data
         proposal = proposals.proposal_override(proposal_id=proposal_id, user=user, quantity=d["quantity"],
                                                order_type=d["order_type"], limit_price=d["limit_price"],
                                                tif=d["tif"], reason=d["reason"])

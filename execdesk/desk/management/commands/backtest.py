@@ -65,7 +65,7 @@ class Command(BaseCommand):
         parser.add_argument("--example", help="the execution shown in the HTML report: strategy:scenario:seed")
 
     def handle(self, *args, **o) -> None:
-        console = Console(file=self.stdout, force_terminal=None)
+        console = Console(file=self.stdout, force_terminal=None)  # type: ignore[arg-type]  # OutputWrapper wraps a text stream: rich only writes and flushes it
         try:
             suite = self._suite(o)
         except ValueError as exc:

@@ -74,13 +74,13 @@ class Command(BaseCommand):
                 for symbol in symbols:
                     reason = feed.stale_reason(symbol) if feed else ""
                     parts.append(f"{symbol} {'STALE: ' + reason if reason else 'live'}")
-                if stream is not None:
+                if stream is not None and pump is not None:
                     parts.append(f"private {'connected' if stream.connected else 'DOWN (REST polling covers)'}"
                                  f", {pump.applied} applied, {pump.errors} errors")
                 self.stdout.write(f"{time.strftime('%H:%M:%S')} " + "; ".join(parts))
         finally:
             if feed is not None:
                 feed.stop()
-            if stream is not None:
+            if stream is not None and pump is not None:
                 stream.stop()
                 pump.stop()

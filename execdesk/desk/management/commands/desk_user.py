@@ -34,7 +34,7 @@ class Command(BaseCommand):
         users = get_user_model()
         user = users.objects.filter(username=username).first()
         created = user is None
-        if created:
+        if user is None:
             user = users(username=username)
         if created or password_stdin:
             password = input() if password_stdin else getpass.getpass(f"password for {username}: ")

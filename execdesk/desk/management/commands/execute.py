@@ -82,7 +82,7 @@ class Command(BaseCommand):
                                  f"(default {GRACE_S:.0f})")
 
     def handle(self, *args, **o: Any) -> None:
-        console = Console(file=self.stdout, force_terminal=None, highlight=False)
+        console = Console(file=self.stdout, force_terminal=None, highlight=False)  # type: ignore[arg-type]  # OutputWrapper wraps a text stream: rich only writes and flushes it
         _check_market(o["venue"], o["market"])
         if o["json_path"] and not Path(o["json_path"]).resolve().parent.is_dir():
             raise CommandError(f"--json {o['json_path']}: its directory does not exist")

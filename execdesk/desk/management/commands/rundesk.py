@@ -27,7 +27,8 @@ class Command(BaseCommand):
 
         call_command("migrate", interactive=False, verbosity=0)
         call_command("desk_demo")
-        from execdesk.asgi import application
+        from channels.routing import get_default_application
+
         from execdesk.desk.bybit.link import bybit_status
 
         live, banner = bybit_status()
@@ -36,5 +37,5 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(
                 f"ExecDesk (embedded: SQLite in {settings.DATA_DIR}; {venues}) "
                 f"serving http://{host}:{port}/  — log in at /accounts/login/. Ctrl-C stops."))
-            Server(application=application, endpoints=build_endpoint_description_strings(host=host, port=port),
+            Server(application=get_default_application(), endpoints=build_endpoint_description_strings(host=host, port=port),
                    signal_handlers=True, verbosity=0, websocket_timeout=86400).run()
