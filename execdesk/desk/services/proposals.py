@@ -101,7 +101,8 @@ def _act(proposal: Proposal, parent: ParentOrder, actor: Actor) -> ChildOrder | 
         tif=proposal.final_tif or "GTC", quantity=proposal.final_quantity, price=proposal.final_limit_price,
     )
     audit_record(actor=actor, action="child.created", obj=child, parent_order_id=parent.pk,
-                 payload={"order_link_id": child.order_link_id, "proposal_seq": proposal.seq, "side": child.side,
+                 payload={"order_link_id": child.order_link_id, "proposal_seq": proposal.seq, "proposal": proposal.pk,
+                          "venue": child.venue, "symbol": child.symbol, "side": child.side,
                           "order_type": child.order_type, "tif": child.tif, "quantity": child.quantity,
                           "price": child.price})
     parent_transition(parent, ParentStatus.EXECUTING, actor=actor, reason=f"child {child.order_link_id} placed")
