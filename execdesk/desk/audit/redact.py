@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.conf import settings
+
 from execdesk.env import secret_values
 
 # "token" only as the whole name or its last part (api_token, access-token): "input_tokens" is a count
@@ -16,7 +18,12 @@ REDACTED = "[redacted]"
 
 
 def _secret_values() -> list[str]:
-    return [v for v in secret_values(_SECRET_ENV) if len(v) >= 8]
+    """The environment's secrets, and the keys the settings actually use whatever their source (embedded
+    mode generates `secret_key` and `audit_key` in the data folder: they are in no environment variable)."""
+    audit_key = getattr(settings, "AUDIT_KEY", b"")
+    in_use = [getattr(settings, "SECRET_KEY", ""),
+              audit_key.decode(errors="replace") if isinstance(audit_key, bytes) else str(audit_key)]
+    return [v for v in dict.fromkeys([*secret_values(_SECRET_ENV), *in_use]) if v and len(v) >= 8]
 
 
 def redact(value: Any, _secrets: list[str] | None = None) -> Any:

@@ -87,7 +87,7 @@ def child_order_apply_report(child: ChildOrder, report: OrderReport) -> None:
         audit_record(actor=VENUE_ACTOR, action="fill.recorded", obj=fill, parent_order_id=child.parent_id,
                      payload={"exec_id": f.exec_id, "order_link_id": child.order_link_id, "qty": f.qty,
                               "price": f.price, "fee": f.fee, "fee_currency": f.fee_currency,
-                              "liquidity": f.liquidity})
+                              "liquidity": f.liquidity, "ts": fill.ts})
     old_status = child.status
     # A live venue's reports can arrive out of order (a REST read made before a stream update is applied
     # after it): a closed order never reopens.

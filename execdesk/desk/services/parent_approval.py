@@ -29,7 +29,7 @@ def parent_order_approve(*, parent_id: int, user, reason: str = "") -> ParentOrd
         parent.save(update_fields=["start_approved_by", "start_approved_at"])
         audit_record(actor=actor, action="parent.four_eyes_approved", obj=parent, parent_order_id=parent.pk,
                      payload={"notional": parent_notional(parent), "four_eyes_threshold": four_eyes_threshold(),
-                              "created_by": parent.created_by.get_username(),
+                              "created_by": parent.created_by.get_username(), "approved_at": parent.start_approved_at,
                               "reason": (reason or "").strip()[:2000]})
         push_order(parent.pk, "progress", progress_payload(parent))
         return parent

@@ -129,6 +129,7 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
                               "interval_seconds": interval, "strategy": strategy, "advisor": parent.advisor,
                               "venue": venue,
                               "approval_mode": approval_mode, "decision_price": parent.decision_price,
+                              "auto_cap_notional": cap, "proposal_ttl_seconds": parent.proposal_ttl_seconds,
                               "notes": parent.notes, "randomise": jitter,
                               "pretrade": _pretrade_summary(pretrade)},
                      market_ref=market_ref(snap.to_dict()))

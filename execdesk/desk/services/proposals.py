@@ -111,7 +111,8 @@ def _act(proposal: Proposal, parent: ParentOrder, actor: Actor) -> ChildOrder | 
         send_by=timezone.now() + timedelta(seconds=settings.EXECDESK["SEND_BY_SECONDS"]),
     )
     audit_record(actor=actor, action="child.created", obj=child, parent_order_id=parent.pk,
-                 payload={"order_link_id": child.order_link_id, "proposal_seq": proposal.seq, "side": child.side,
+                 payload={"order_link_id": child.order_link_id, "proposal_seq": proposal.seq, "proposal": proposal.pk,
+                          "venue": child.venue, "symbol": child.symbol, "side": child.side,
                           "order_type": child.order_type, "tif": child.tif, "quantity": child.quantity,
                           "price": child.price, "send_by": child.send_by})
     parent_transition(parent, ParentStatus.EXECUTING, actor=actor, reason=f"child {child.order_link_id} placed")
