@@ -66,27 +66,14 @@ def _audit_key() -> bytes:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     path = DATA_DIR / "audit_key"
     if not path.exists():
-        _refuse_new_audit_key_for_old_trail(path)
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip().encode()
 
 
+AUDIT_KEY = _audit_key()
 # Chain heads noted after each audit-writing commit, outside the database (see desk/audit/anchor.py)
 AUDIT_ANCHOR_FILE = Path(env("EXECDESK_AUDIT_ANCHOR_FILE", str(DATA_DIR / "audit_anchors.log"))).resolve()
-
-
-def _refuse_new_audit_key_for_old_trail(path: Path) -> None:
-    """A key is generated for a new data folder only: one that already holds a trail (its database, or
-    anchors) was signed with the lost key, and a new one would flag every event as forged and sign on."""
-    found = [p for p in (DATA_DIR / "execdesk.sqlite3", AUDIT_ANCHOR_FILE) if p.exists() and p.stat().st_size]
-    if found:
-        raise ConfigError(f"the audit key file {path} is missing, but {found[0]} holds an audit trail signed "
-                          f"with it: restore {path} from your backup (or set EXECDESK_AUDIT_KEY or "
-                          f"EXECDESK_AUDIT_KEY_FILE to that key). A new key is generated only for a new data folder.")
-
-
-AUDIT_KEY = _audit_key()
 AUDIT_ANCHOR_FSYNC_SECONDS = envfloat("EXECDESK_AUDIT_ANCHOR_FSYNC_SECONDS", 0.2)
 ALLOWED_HOSTS = [h.strip() for h in env("EXECDESK_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")]
 CSRF_TRUSTED_ORIGINS = [o for o in (env("EXECDESK_CSRF_TRUSTED_ORIGINS", "") or "").split(",") if o]
