@@ -70,9 +70,12 @@ def desk_tick(*, now: float | None = None) -> list[int]:
     symbols = set(ParentOrder.objects.filter(status__in=WORKING, venue="paper").values_list("symbol", flat=True))
     symbols.add(settings.EXECDESK["DEFAULT_SYMBOL"])
     for symbol in sorted(symbols):
-        with desk_atomic():
-            loaded = market_load(symbol, now=now)
-            market_apply_reports(market_advance(loaded, now))
+        try:  # one item at a time: a symbol whose rows cannot be read is logged and skipped, never the others
+            with desk_atomic():
+                loaded = market_load(symbol, now=now)
+                market_apply_reports(market_advance(loaded, now))
+        except Exception:  # noqa: BLE001 - rolled back to this item's savepoint; the next tick tries again
+            log.exception("desk tick: market %s not advanced this tick", symbol)
     proposal_expire_due()
     live_poll_due(now=now)
     return list(ParentOrder.objects.filter(status__in=WORKING).values_list("pk", flat=True))
@@ -82,19 +85,28 @@ def proposal_expire_due() -> int:
     expired = 0
     due = Proposal.objects.filter(status=ProposalStatus.PENDING, expires_at__lte=timezone.now()).values_list("pk", flat=True)
     for pk in list(due):
-        with desk_atomic():
-            # expires_at again: a four-eyes override restarts the clock between the read above and here
-            if Proposal.objects.filter(pk=pk, status=ProposalStatus.PENDING, expires_at__lte=timezone.now()).update(
-                    status=ProposalStatus.EXPIRED, decided_at=timezone.now(),
-                    decision_reason="no decision before the proposal's time to live") != 1:
-                continue  # decided meanwhile
-            proposal = Proposal.objects.get(pk=pk)
-            audit_record(actor=SYSTEM, action="proposal.expired", obj=proposal, parent_order_id=proposal.parent_id,
-                         payload={"seq": proposal.seq, "expires_at": proposal.expires_at})
-            push_order(proposal.parent_id, "proposal", proposal_payload(proposal))
-            advice_push(proposal.parent_id, proposal.parent.advisor)
-            expired += 1
+        try:  # one proposal at a time: one that cannot be expired is logged and skipped, never the others
+            expired += _proposal_expire(pk)
+        except Exception:  # noqa: BLE001 - rolled back to this item's savepoint; the next tick tries again
+            log.exception("desk tick: proposal %s not expired this tick", pk)
     return expired
+
+
+def _proposal_expire(pk: int) -> int:
+    with desk_atomic():
+        # expires_at again: a four-eyes override restarts the clock between the read above and here
+        if Proposal.objects.filter(pk=pk, status=ProposalStatus.PENDING, expires_at__lte=timezone.now()).update(
+                status=ProposalStatus.EXPIRED, decided_at=timezone.now(),
+                decision_reason="no decision before the proposal's time to live") != 1:
+            return 0  # decided meanwhile
+        proposal = Proposal.objects.get(pk=pk)
+        audit_record(actor=SYSTEM, action="proposal.expired", obj=proposal, parent_order_id=proposal.parent_id,
+                     payload={"seq": proposal.seq, "expires_at": proposal.expires_at})
+        push_order(proposal.parent_id, "proposal", proposal_payload(proposal))
+        # the advisor column only: the parent's other figures need not be readable to expire its proposal
+        advisor = ParentOrder.objects.filter(pk=proposal.parent_id).values_list("advisor", flat=True).get()
+        advice_push(proposal.parent_id, advisor)
+    return 1
 
 
 def execution_step(*, parent_id: int) -> Proposal | None:
