@@ -32,11 +32,14 @@ _NUMBERISH = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 
 
 def _decimal_string(value: str) -> str:
-    if _DECIMAL.match(value):
+    # the desk's one number syntax (services/inputs.py): whitespace around it stripped, then the whole text
+    # must match (fullmatch: "$" alone would let "0.5\n" through)
+    value = value.strip()
+    if _DECIMAL.fullmatch(value):
         return value
     if value.strip().startswith("-"):
         raise ValueError(f"must not be negative, got {value[:40]!r}")
-    if _NUMBERISH.match(value):
+    if _NUMBERISH.fullmatch(value):
         raise ValueError(f"has too many digits (at most {MAX_INTEGER_DIGITS} before the point and {COLUMN_PLACES} "
                          f"after), got {value[:40]!r}")
     raise ValueError(f'must be a decimal string such as "0.5" (digits with an optional point; no sign, '
