@@ -28,7 +28,6 @@ def _api(alice, quantity: str):
 
 
 def _cli(quantity: str) -> None:
-    # --approve manual with no waiting: the run ends at its grace and cancels; only the order's quantity matters
     call_command("execute", "--symbol", "BTCUSDT", "--side", "buy", "--qty", quantity, "--horizon", "60",
                  "--interval", "10", "--approve", "auto", "--user", "alice", "--grace", "0", stdout=StringIO())
 
