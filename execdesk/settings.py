@@ -119,6 +119,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "execdesk.desk.web.middleware.NoStoreMiddleware",
     "execdesk.desk.web.middleware.SessionIdleMiddleware",
+    "execdesk.desk.web.middleware.UnreadableRowMiddleware",  # an order the database cannot read: 409, not 500
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 

@@ -8,6 +8,7 @@ BAD_VALUES = {
     "zero": "0",
     "huge": "1000000000",
     "1e30": "1e30",
+    "exponent": "1e1",  # one number syntax everywhere: plain digits, no exponent (1e1 would be 10)
     "NaN": "NaN",
     "abc": "abc",
     "40 digits": "1" * 40,

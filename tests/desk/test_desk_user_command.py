@@ -59,3 +59,11 @@ def test_a_weak_demo_password_is_refused_and_creates_no_login(monkeypatch, setti
     with pytest.raises(CommandError, match="EXECDESK_DEMO_PASSWORD refused: .*entirely numeric"):
         call_command("desk_demo", stdout=io.StringIO())
     assert not get_user_model().objects.exists()
+
+
+@pytest.mark.parametrize("args", [[], ["--password-stdin"]])
+def test_no_terminal_and_no_password_line_is_a_clear_error_not_a_traceback(monkeypatch, args):
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a TTY, and nothing to read
+    with pytest.raises(CommandError, match="no terminal to ask for the password|no password given"):
+        call_command("desk_user", "frank", "--role", "trader", *args, stdout=io.StringIO())
+    assert not get_user_model().objects.filter(username="frank").exists()

@@ -37,7 +37,7 @@ def execute(**changes: str | None) -> None:
     ({"approve": "maybe"}, "argument --approve: invalid choice: 'maybe'"),
     ({"venue": "binance"}, "argument --venue: invalid choice: 'binance'"),
     ({"grace": "-1"}, "--grace must be between 0 and 86400 seconds"),
-    ({"grace": "nan"}, "--grace must be between 0 and 86400 seconds"),
+    ({"grace": "nan"}, "--grace 'nan' is not a plain decimal"),
     ({"json": "/no/such/dir/out.json"}, "--json /no/such/dir/out.json: its directory does not exist"),
 ])
 def test_a_bad_option_is_refused_naming_it_and_nothing_is_created(changes, expected):

@@ -65,8 +65,9 @@ def audit_logout(sender, request, user, **kwargs) -> None:
     sockets_recheck(user.pk, ended_session=getattr(session, "session_key", None))
 
 
-def sockets_recheck(user_id: int, *, ended_session: str | None = None) -> None:
-    """Tell the user's open websockets to re-check their login (after the change is committed)."""
+def sockets_recheck(user_id: int, *, ended_session: str | None = None, role_changed: bool = False) -> None:
+    """Tell the user's open websockets to re-check their login (after the change is committed); after a
+    group change they close even when the login holds, so the page reconnects under the new role."""
 
     def send() -> None:
         layer = get_channel_layer()
@@ -74,7 +75,8 @@ def sockets_recheck(user_id: int, *, ended_session: str | None = None) -> None:
             return
         try:
             async_to_sync(layer.group_send)(user_group(user_id), {"type": "desk.session_check",
-                                                                  "ended_session": ended_session})
+                                                                  "ended_session": ended_session,
+                                                                  "role_changed": role_changed})
         except Exception:  # the periodic re-check still closes the socket
             log.exception("could not signal the websockets of user %s", user_id)
 
@@ -98,7 +100,7 @@ def user_groups_changed(sender, instance, action, reverse, pk_set, **kwargs) -> 
     if action not in ("post_add", "post_remove", "post_clear"):
         return
     if not reverse:
-        sockets_recheck(instance.pk)
+        sockets_recheck(instance.pk, role_changed=True)
     else:  # group.user_set.remove(...): the users are in pk_set (None after a clear)
         for pk in pk_set or instance.user_set.values_list("pk", flat=True):
-            sockets_recheck(pk)
+            sockets_recheck(pk, role_changed=True)

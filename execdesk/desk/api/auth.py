@@ -116,6 +116,8 @@ class DeskSession(SessionAuth):
             return None
         try:
             return super().__call__(request)
+        except (AuthorizationError, AuthenticationError):
+            raise  # the role refusal from `authenticate` (its own message): only the CSRF check's error is CSRF
         except HttpError as exc:
             raise AuthorizationError(message="CSRF check failed: a POST from a logged-in session needs the "
                                              "X-CSRFToken header (or use an API token)") from exc

@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from execdesk.desk.api.schemas import ErrorOut
+from execdesk.desk.selectors.orders import unreadable_order_detail
 from execdesk.desk.services.errors import DeskError, InvalidInput, RiskBlocked
 from execdesk.domain.states import IllegalTransition
 
@@ -107,6 +109,15 @@ def install(api: NinjaAPI) -> None:
         # a body sent without Content-Length passes the middleware and is measured only as it is read
         return answer(request, 413, f"the request body is larger than the desk accepts "
                                     f"({settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes)")
+
+    @api.exception_handler(ArithmeticError)
+    @api.exception_handler(DataError)
+    def unreadable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # an order whose stored figure the database cannot convert (a row written around the desk)
+        match = request.resolver_match
+        detail = unreadable_order_detail(match.kwargs.get("order_id") if match is not None else None)
+        log.error("API %s %s: %s (%s)", request.method, request.path, detail, type(exc).__name__)
+        return answer(request, 409, detail)
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, WithJsonSchema
 
 from execdesk.desk.models import ApprovalMode, ProposalStatus, Strategy
 from execdesk.desk.services.inputs import COLUMN_PLACES, MAX_INTEGER_DIGITS
@@ -32,15 +32,28 @@ _NUMBERISH = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 
 
 def _decimal_string(value: str) -> str:
-    if _DECIMAL.match(value):
+    # the desk's one number syntax (services/inputs.py): whitespace around it stripped, then the whole text
+    # must match (fullmatch: "$" alone would let "0.5\n" through)
+    value = value.strip()
+    if _DECIMAL.fullmatch(value):
         return value
     if value.strip().startswith("-"):
         raise ValueError(f"must not be negative, got {value[:40]!r}")
-    if _NUMBERISH.match(value):
+    if _NUMBERISH.fullmatch(value):
         raise ValueError(f"has too many digits (at most {MAX_INTEGER_DIGITS} before the point and {COLUMN_PLACES} "
                          f"after), got {value[:40]!r}")
     raise ValueError(f'must be a decimal string such as "0.5" (digits with an optional point; no sign, '
                      f"exponent, NaN or Infinity), got {value[:40]!r}")
+
+
+def _whole(value: Any) -> Any:
+    # the one number syntax: a JSON 10.0 or 1e1 is not a whole number of seconds (pydantic would take it as 10)
+    if isinstance(value, float):
+        raise ValueError(f"must be a whole number written without a point or an exponent, got {value!r}")
+    return value
+
+
+Seconds = Annotated[int, BeforeValidator(_whole)]
 
 
 def _no_nul(value: str) -> str:
@@ -87,8 +100,8 @@ class OrderCreateIn(Input):
                                  examples=["BTCUSDT"])]
     side: Literal["buy", "sell"]
     quantity: DecimalStr = Field(description="base quantity on the instrument's step, e.g. \"0.5\"")
-    horizon_seconds: int = Field(ge=MIN_HORIZON_S, le=MAX_HORIZON_S, description="time to complete the order")
-    interval_seconds: int | None = Field(None, ge=1, le=MAX_HORIZON_S,
+    horizon_seconds: Seconds = Field(ge=MIN_HORIZON_S, le=MAX_HORIZON_S, description="time to complete the order")
+    interval_seconds: Seconds | None = Field(None, ge=1, le=MAX_HORIZON_S,
                                          description="seconds between decisions; the desk's default if omitted")
     strategy: Literal[tuple(Strategy.values)] = Strategy.TWAP  # type: ignore[valid-type]
     approval_mode: Literal[tuple(ApprovalMode.values)] = ApprovalMode.MANUAL  # type: ignore[valid-type]

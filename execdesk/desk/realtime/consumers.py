@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 DENIED = 4403
 NOT_FOUND = 4404
+ROLE_CHANGED = 4409  # the user's groups changed: the page reconnects, and the new socket runs under the new role
 SESSION_ENDED = 4401
 MAX_FRAME = 4096  # the client only ever sends {"type": "ping"}
 
@@ -106,7 +107,14 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         if message.get("ended_session") and message["ended_session"] == self.session_key:
             await self._end()  # this very session logged out: no need to ask the database
             return
-        await self._check_login()
+        if await self._check_login() and message.get("role_changed"):
+            # what this socket may see was decided under the old role: close it; the page reconnects at once
+            # and the new handshake admits (or refuses) it under the new one
+            await self._error("your desk role changed: reconnecting under the new role")
+            await self.close(code=ROLE_CHANGED)
+            watch = getattr(self, "watch", None)
+            if watch is not None and watch is not asyncio.current_task():
+                watch.cancel()
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         # a binary, oversized or undecodable frame gets an error reply; the socket stays open

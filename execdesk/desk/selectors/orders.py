@@ -101,6 +101,31 @@ def readable_rows(qs, *, limit: int, offset: int = 0) -> list:
 
 # decimal.InvalidOperation is an ArithmeticError (SQLite); DataError is the driver refusing a value (PostgreSQL)
 _UNREADABLE = (ArithmeticError, TypeError, ValueError, DataError)
+# what a read of such a row raises, to tell it from any other failure of a page or an endpoint
+UNREADABLE_ROW = (ArithmeticError, DataError)
+
+
+def unreadable_fields(order_id: int) -> list[str]:
+    """The columns of parent order `order_id` the database cannot convert, each read on its own in a savepoint
+    ([] when the whole row reads, or there is no such order)."""
+    bad = []
+    for field in ParentOrder._meta.concrete_fields:
+        try:
+            with transaction.atomic():
+                list(ParentOrder.objects.filter(pk=order_id).values_list(field.attname, flat=True))
+        except _UNREADABLE:
+            bad.append(field.name)
+    return bad
+
+
+def unreadable_order_detail(order_id: int | None) -> str:
+    """What a page or an endpoint answers when a stored figure of an order cannot be read."""
+    fields = unreadable_fields(order_id) if order_id is not None else []
+    if not fields:
+        return ("a stored figure cannot be read from the database (a row written around the desk); the desk's "
+                "log names it; a supervisor can HALT the desk and an admin must repair the row")
+    return (f"order {order_id} cannot be read from the database: {', '.join(fields)} holds a value the database "
+            "cannot convert; a supervisor can HALT the desk, and an admin must repair the row")
 
 
 def duration_label(seconds: float) -> str:

@@ -69,7 +69,10 @@ def desk_tick(*, now: float | None = None) -> list[int]:
     now = now or time.time()
     working = ParentOrder.objects.filter(status__in=WORKING)
     for gateway in venue_gateways():
-        gateway.advance(set(working.filter(venue=gateway.name).values_list("symbol", flat=True)), now=now)
+        try:  # one venue at a time (and one market at a time inside it): a failure is logged, never the others'
+            gateway.advance(set(working.filter(venue=gateway.name).values_list("symbol", flat=True)), now=now)
+        except Exception:  # noqa: BLE001 - rolled back to its own transaction; the next tick tries again
+            log.exception("desk tick: venue %s not advanced this tick", gateway.name)
     proposal_expire_due()
     return parent_orders_due(now=datetime.fromtimestamp(now, tz=UTC))
 
@@ -78,20 +81,29 @@ def proposal_expire_due() -> int:
     expired = 0
     due = Proposal.objects.filter(status=ProposalStatus.PENDING, expires_at__lte=timezone.now()).values_list("pk", flat=True)
     for pk in list(due):
-        with desk_atomic():
-            # expires_at again: a four-eyes override restarts the clock between the read above and here
-            if Proposal.objects.filter(pk=pk, status=ProposalStatus.PENDING, expires_at__lte=timezone.now()).update(
-                    status=ProposalStatus.EXPIRED, decided_at=timezone.now(),
-                    decision_reason="no decision before the proposal's time to live") != 1:
-                continue  # decided meanwhile
-            proposal = Proposal.objects.get(pk=pk)
-            audit_record(actor=SYSTEM, action="proposal.expired", obj=proposal, parent_order_id=proposal.parent_id,
-                         payload={"seq": proposal.seq, "expires_at": proposal.expires_at})
-            push_order(proposal.parent_id, "proposal", proposal_payload(proposal))
-            advice_push(proposal.parent_id, proposal.parent.advisor)
-            parent_step_soon(proposal.parent_id)  # its replacement is due at once
-            expired += 1
+        try:  # one proposal at a time: one that cannot be expired is logged and skipped, never the others
+            expired += _proposal_expire(pk)
+        except Exception:  # noqa: BLE001 - rolled back to this item's savepoint; the next tick tries again
+            log.exception("desk tick: proposal %s not expired this tick", pk)
     return expired
+
+
+def _proposal_expire(pk: int) -> int:
+    with desk_atomic():
+        # expires_at again: a four-eyes override restarts the clock between the read above and here
+        if Proposal.objects.filter(pk=pk, status=ProposalStatus.PENDING, expires_at__lte=timezone.now()).update(
+                status=ProposalStatus.EXPIRED, decided_at=timezone.now(),
+                decision_reason="no decision before the proposal's time to live") != 1:
+            return 0  # decided meanwhile
+        proposal = Proposal.objects.get(pk=pk)
+        audit_record(actor=SYSTEM, action="proposal.expired", obj=proposal, parent_order_id=proposal.parent_id,
+                     payload={"seq": proposal.seq, "expires_at": proposal.expires_at})
+        push_order(proposal.parent_id, "proposal", proposal_payload(proposal))
+        # the advisor column only: the parent's other figures need not be readable to expire its proposal
+        advisor = ParentOrder.objects.filter(pk=proposal.parent_id).values_list("advisor", flat=True).get()
+        advice_push(proposal.parent_id, advisor)
+        parent_step_soon(proposal.parent_id)  # its replacement is due at once
+    return 1
 
 
 def execution_step(*, parent_id: int) -> Proposal | None:

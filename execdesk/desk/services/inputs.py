@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -16,15 +17,40 @@ from execdesk.domain.instrument import Instrument
 # fits the column and leaves the whole row unreadable.
 COLUMN_DIGITS, COLUMN_PLACES = 28, 10
 MAX_INTEGER_DIGITS = COLUMN_DIGITS - COLUMN_PLACES - 1
-_MAX_TEXT = 64  # longer than any number that fits the column, even with zeros and an exponent
+_MAX_TEXT = 64  # longer than any number that fits the column, even with zeros
+
+# The one number syntax of every input (forms, API, CLI): decimal digits with an optional sign and an optional
+# point followed by digits ("0.5", "-2", "+10.25"). Whitespace around it is stripped. No exponent ("1e3"),
+# no NaN or Infinity, no "_" or "," separators, no bare point (".5", "5.").
+PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+
+
+def plain_decimal_text(name: str, value: object) -> str:
+    """The stripped text of a number typed in the desk's one syntax, or InvalidInput naming the field."""
+    text = str(value).strip()
+    shown = repr(text if len(text) <= 40 else text[:40] + "…")
+    if isinstance(value, bool) or len(text) > _MAX_TEXT:
+        raise InvalidInput(f"{name} {shown} is not a number the desk can hold")
+    if PLAIN_DECIMAL.fullmatch(text):
+        return text
+    try:
+        Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(f"{name} {shown} is not a number") from None
+    raise InvalidInput(f'{name} {shown} is not a plain decimal: write digits with an optional sign and point, '
+                       'such as "0.5" (no exponent, NaN or Infinity)')
 
 
 def decimal_input(name: str, value: object) -> Decimal:
     """A finite decimal that fits the desk's decimal columns (at most 17 digits before the point and 10
-    after), or InvalidInput naming the field and the value."""
-    text = str(value).strip()
+    after), or InvalidInput naming the field and the value. Text must be in the one number syntax
+    (`PLAIN_DECIMAL`); a Decimal or int the desk computed itself is taken at its value."""
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        text = format(value, "f")
+    else:
+        text = plain_decimal_text(name, value)
     shown = repr(text if len(text) <= 40 else text[:40] + "…")
-    if isinstance(value, bool) or len(text) > _MAX_TEXT:
+    if len(text) > _MAX_TEXT:
         raise InvalidInput(f"{name} {shown} is not a number the desk can hold")
     try:
         number = Decimal(text)

@@ -207,8 +207,12 @@ def live_poll_due(*, now: float | None = None, force: bool = False) -> int:
         except Exception:  # noqa: BLE001 - one order's failure must not stop the others; next poll retries
             log.exception("polling %s on Bybit failed", link)
             continue
-        if report is not None:
+        if report is None:
+            continue
+        try:  # one order's report that cannot be applied is logged and skipped, never the others
             live_report_apply(report, child_id=pk)
+        except Exception:  # noqa: BLE001 - rolled back to its own savepoint; the next poll retries
+            log.exception("applying the Bybit report of %s failed", link)
     return len(rows)
 
 

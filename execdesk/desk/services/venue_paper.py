@@ -4,6 +4,7 @@ transaction: a send, a cancel and a fill are recorded in the transaction that ma
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -27,6 +28,8 @@ from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import ChildStatus
 from execdesk.engine.pacing import volume_figure
+
+log = logging.getLogger(__name__)
 
 
 class PaperDeskVenue:
@@ -56,8 +59,11 @@ class PaperDeskVenue:
     def advance(self, symbols: Iterable[str], *, now: float) -> None:
         """Advance every market with work (and the default one); resting orders fill on the way."""
         for symbol in sorted({*symbols, settings.EXECDESK["DEFAULT_SYMBOL"]}):
-            with desk_atomic():
-                market_apply_reports(market_advance(market_load(symbol, now=now), now))
+            try:  # one market at a time: a symbol whose rows cannot be read is logged and skipped, never the others
+                with desk_atomic():
+                    market_apply_reports(market_advance(market_load(symbol, now=now), now))
+            except Exception:  # noqa: BLE001 - rolled back; the next tick tries again
+                log.exception("desk tick: market %s not advanced this tick", symbol)
 
     def submit(self, *, child_id: int, now: float) -> ChildOrder | None:
         """Locks in the desk's order (services/atomic.py): market, parent, child. Sent once, and only before the

@@ -6,7 +6,21 @@ from django.conf import settings
 from execdesk.advisors.anthropic import NAME as CLAUDE
 from execdesk.advisors.claude_config import ClaudeConfigError
 from execdesk.desk.models import ApprovalMode, Strategy
+from execdesk.desk.services.errors import InvalidInput
+from execdesk.desk.services.inputs import plain_decimal_text
 from execdesk.domain.instrument import SIM_INSTRUMENTS
+
+
+class PlainDecimalField(forms.DecimalField):
+    """A DecimalField in the desk's one number syntax (services/inputs.py): no exponent, NaN or Infinity."""
+
+    def to_python(self, value):
+        if value not in self.empty_values:
+            try:
+                value = plain_decimal_text(str(self.label or "the number"), value)
+            except InvalidInput as exc:
+                raise forms.ValidationError(str(exc), code="invalid") from None
+        return super().to_python(value)
 
 
 def venue_choices() -> list[tuple[str, str]]:
@@ -41,18 +55,18 @@ class ParentOrderForm(forms.Form):
     symbol = forms.ChoiceField(choices=[(s, s) for s in sorted(SIM_INSTRUMENTS)], initial="BTCUSDT")
     side = forms.ChoiceField(choices=[("buy", "Buy"), ("sell", "Sell")])
     # the column's shape, with services/inputs.py's headroom: 17 digits before the point, 10 after
-    quantity = forms.DecimalField(min_value=0, max_digits=27, decimal_places=10, initial="0.5",
+    quantity = PlainDecimalField(min_value=0, max_digits=27, decimal_places=10, initial="0.5",
                                   help_text="Base asset quantity, a multiple of the instrument's step")
     horizon_seconds = forms.IntegerField(min_value=30, initial=600, label="Horizon (s)")
     interval_seconds = forms.IntegerField(min_value=5, required=False, label="Decision interval (s)")
     strategy = forms.ChoiceField(choices=Strategy.choices, initial=Strategy.TWAP)
     advisor = forms.ChoiceField(choices=advisor_choices, initial="", required=False,
                                 help_text="Who proposes each step; Claude appears when the desk has an Anthropic key")
-    randomise_pct = forms.DecimalField(min_value=0, max_value=50, max_digits=4, decimal_places=1, initial=0,
+    randomise_pct = PlainDecimalField(min_value=0, max_value=50, max_digits=4, decimal_places=1, initial=0,
                                        required=False, label="Randomise slices (%)",
                                        help_text="TWAP/adaptive: jitter slice size and timing to be harder to detect")
     approval_mode = forms.ChoiceField(choices=ApprovalMode.choices, initial=ApprovalMode.MANUAL)
-    auto_cap_notional = forms.DecimalField(min_value=0, max_digits=20, decimal_places=2, initial=0, required=False,
+    auto_cap_notional = PlainDecimalField(min_value=0, max_digits=20, decimal_places=2, initial=0, required=False,
                                            label="Auto-approve cap (USDT)")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=4000,
                             label="Notes / news for the advisor")

@@ -7,6 +7,7 @@ middleware reads the body, deep inside code that does not expect it.)"""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -17,6 +18,32 @@ from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 
 API_PREFIX = "/api/"
+log = logging.getLogger(__name__)
+
+
+class UnreadableRowMiddleware:
+    """A page or a page's fetch() call that reads an order whose stored figure the database cannot convert
+    (a row written around the desk) answers 409 naming the order and the column, never a 500 or a traceback.
+    The API answers the same through its own exception handler (api/errors.py)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from execdesk.desk.selectors.orders import UNREADABLE_ROW, unreadable_order_detail
+
+        if not isinstance(exception, UNREADABLE_ROW):
+            return None
+        match = request.resolver_match
+        order_id = match.kwargs.get("order_id") if match is not None else None
+        detail = unreadable_order_detail(order_id)
+        log.error("%s %s: %s (%s)", request.method, request.path, detail, type(exception).__name__)
+        if request.path.startswith(API_PREFIX) or "application/json" in request.headers.get("Accept", ""):
+            return JsonResponse({"detail": detail}, status=409)
+        return HttpResponse(render_to_string("409.html", {"detail": detail}), status=409)
 
 
 class BodySizeLimitMiddleware:

@@ -22,6 +22,7 @@ from execdesk.desk.access.roles import can_oversee, role_of
 from execdesk.desk.audit.export import audit_csv, audit_json, audit_rows
 from execdesk.desk.models import ParentOrder
 from execdesk.desk.selectors.audit import OUTCOMES, order_timeline, outcome_counts, review_orders
+from execdesk.desk.selectors.orders import readable_rows
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.web.forms_review import ExportForm, ReviewFilterForm, form_errors
 
@@ -60,7 +61,9 @@ def review_list(request: HttpRequest) -> HttpResponse:
         context["error"] = str(exc)
         return render(request, "review/list.html", context, status=400)
     paginator = Paginator(orders, PAGE_SIZE)
-    context["page"] = paginator.get_page(form.cleaned_data["page"] or 1)
+    context["page"] = page = paginator.get_page(form.cleaned_data["page"] or 1)
+    # an order whose stored figure cannot be read is listed and marked (as on the overview), never a 500
+    page.object_list = readable_rows(orders, limit=PAGE_SIZE, offset=(page.number - 1) * PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     context["query"] = query.urlencode()

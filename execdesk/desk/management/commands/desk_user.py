@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import re
+import sys
 
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group
@@ -37,7 +38,7 @@ class Command(BaseCommand):
         if user is None:
             user = users(username=username)
         if created or password_stdin:
-            password = input() if password_stdin else getpass.getpass(f"password for {username}: ")
+            password = self._password(username, from_stdin=password_stdin)
             try:  # before anything is written: a refused password creates nothing
                 password_validation.validate_password(password, user)
             except ValidationError as exc:
@@ -47,3 +48,13 @@ class Command(BaseCommand):
             user.save()
             user.groups.set([Group.objects.get(name=role)])
         self.stdout.write(f"{'created' if created else 'updated'} {username} with role {role}")
+
+    @staticmethod
+    def _password(username: str, *, from_stdin: bool) -> str:
+        """The new password: one line of stdin with --password-stdin, else a prompt on the terminal."""
+        if not from_stdin and not sys.stdin.isatty():
+            raise CommandError("no terminal to ask for the password: pipe it in on one line with --password-stdin")
+        try:
+            return input() if from_stdin else getpass.getpass(f"password for {username}: ")
+        except EOFError:
+            raise CommandError("no password given: stdin ended before a line was read") from None

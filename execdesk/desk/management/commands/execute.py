@@ -25,6 +25,7 @@ from execdesk.desk.services.headless import (
     headless_user,
     parent_order_run_headless,
 )
+from execdesk.desk.services.inputs import decimal_input
 from execdesk.desk.services.parent_orders import parent_order_create
 from execdesk.desk.services.proposals import proposal_approve, proposal_reject
 from execdesk.domain.states import IllegalTransition
@@ -77,7 +78,7 @@ class Command(BaseCommand):
         parser.add_argument("--raise-limits", dest="raise_limits", default="", metavar="REASON",
                             help="supervisors only (--user): create this one order above the desk's limits, for "
                                  "this reason (audited)")
-        parser.add_argument("--grace", type=float, default=GRACE_S,
+        parser.add_argument("--grace", default=str(GRACE_S),  # the desk's one number syntax: decimal_input
                             help=f"seconds past the horizon before an unfinished order is cancelled "
                                  f"(default {GRACE_S:.0f})")
 
@@ -86,7 +87,11 @@ class Command(BaseCommand):
         _check_market(o["venue"], o["market"])
         if o["json_path"] and not Path(o["json_path"]).resolve().parent.is_dir():
             raise CommandError(f"--json {o['json_path']}: its directory does not exist")
-        if not 0 <= o["grace"] <= MAX_GRACE_S:  # NaN fails this too
+        try:
+            o["grace"] = float(decimal_input("--grace", o["grace"]))
+        except InvalidInput as exc:
+            raise CommandError(str(exc)) from None
+        if not 0 <= o["grace"] <= MAX_GRACE_S:
             raise CommandError(f"--grace must be between 0 and {MAX_GRACE_S:.0f} seconds, got {o['grace']}")
         try:
             user = headless_user(username=o["user"])
