@@ -34,9 +34,10 @@ def test_a_fat_finger_on_the_form_is_refused_naming_the_limit_and_nothing_is_wri
 
 
 def test_a_thousand_bitcoin_typed_as_1e3_is_refused(client, alice):
+    # the form reads numbers as the API and the CLI do: plain digits, never an exponent (1e3 was 1,000 BTC)
     client.force_login(alice)
     r = client.post("/orders/new/", {**FORM, "quantity": "1e3"})
-    assert r.status_code == 400 and "per-order limit" in r.content.decode()
+    assert r.status_code == 400 and "is not a plain decimal" in r.content.decode()
     assert not ParentOrder.objects.exists()
 
 

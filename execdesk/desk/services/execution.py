@@ -89,20 +89,25 @@ def proposal_expire_due() -> int:
 
 
 def _proposal_expire(pk: int) -> int:
+    parent_id = Proposal.objects.filter(pk=pk).values_list("parent_id", flat=True).first()
+    if parent_id is None:
+        return 0
     with desk_atomic():
+        # The lock order every service keeps (parent, then its proposals): an approval racing this expiry
+        # holds the parent and waits for the proposal, so taking the proposal first would deadlock. Only the
+        # advisor column is read: the parent's other figures need not be readable to expire its proposal.
+        advisor = ParentOrder.objects.select_for_update().filter(pk=parent_id).values_list("advisor", flat=True).get()
         # expires_at again: a four-eyes override restarts the clock between the read above and here
         if Proposal.objects.filter(pk=pk, status=ProposalStatus.PENDING, expires_at__lte=timezone.now()).update(
                 status=ProposalStatus.EXPIRED, decided_at=timezone.now(),
                 decision_reason="no decision before the proposal's time to live") != 1:
             return 0  # decided meanwhile
         proposal = Proposal.objects.get(pk=pk)
-        audit_record(actor=SYSTEM, action="proposal.expired", obj=proposal, parent_order_id=proposal.parent_id,
+        audit_record(actor=SYSTEM, action="proposal.expired", obj=proposal, parent_order_id=parent_id,
                      payload={"seq": proposal.seq, "expires_at": proposal.expires_at})
-        push_order(proposal.parent_id, "proposal", proposal_payload(proposal))
-        # the advisor column only: the parent's other figures need not be readable to expire its proposal
-        advisor = ParentOrder.objects.filter(pk=proposal.parent_id).values_list("advisor", flat=True).get()
-        advice_push(proposal.parent_id, advisor)
-        parent_step_soon(proposal.parent_id)  # its replacement is due at once
+        push_order(parent_id, "proposal", proposal_payload(proposal))
+        advice_push(parent_id, advisor)
+        parent_step_soon(parent_id)  # its replacement is due at once
     return 1
 
 
