@@ -4,7 +4,9 @@ own services (no event is written by hand)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from io import StringIO
 
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -102,3 +104,13 @@ def sql_update(model, pk: int, **values: object) -> None:
 def sql_delete_row(model, pk: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)} WHERE id = %s", [pk])
+
+
+def verify(*args: str) -> tuple[int, str]:
+    """Run `verify_audit` as `manage.py` would; returns (exit status, stdout + the error it names)."""
+    out = StringIO()
+    try:
+        call_command("verify_audit", *args, stdout=out)
+    except CommandError as exc:
+        return exc.returncode, out.getvalue() + str(exc)
+    return 0, out.getvalue()

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from execdesk.desk.audit.verify import ALTERED, ANCHOR_MISSING, OUT_OF_ORDER, UNLINKED, audit_verify
 from execdesk.desk.models import AuditEvent, AuditTamperError
 from execdesk.desk.services.audit import GENESIS
 from execdesk.desk.services.desk_state import desk_trading_state_set
-from tests.desk.audit_chain import build_chain, sql_delete, sql_insert, sql_set_payload
+from tests.desk.audit_chain import build_chain, sql_delete, sql_insert, sql_set_payload, verify
 
 pytestmark = pytest.mark.django_db
 
@@ -26,15 +24,6 @@ def chain(alice, make_order, proposal_for, django_capture_on_commit_callbacks) -
     build_chain(make_order(), trader=alice, proposal_for=proposal_for, capture=django_capture_on_commit_callbacks)
     return list(AuditEvent.objects.order_by("id"))
 
-
-def verify(*args: str) -> tuple[int, str]:
-    """Run the command as `manage.py` would; returns (exit status, stdout + the error it names)."""
-    out = StringIO()
-    try:
-        call_command("verify_audit", *args, stdout=out)
-    except CommandError as exc:
-        return exc.returncode, out.getvalue() + str(exc)
-    return 0, out.getvalue()
 
 
 def _event(chain: list[AuditEvent], action: str) -> AuditEvent:

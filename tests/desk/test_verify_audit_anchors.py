@@ -4,17 +4,15 @@ database; `verify_audit` prints the latest and names a cut-off tail or an anchor
 from __future__ import annotations
 
 import json
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
 
 from execdesk.desk.audit.anchor import anchor_flush, anchors_read
 from execdesk.desk.audit.verify import ANCHOR_MISMATCH, TRUNCATED, audit_verify
 from execdesk.desk.models import AuditEvent, Proposal
 from execdesk.desk.services.desk_state import desk_trading_state_set
 from execdesk.desk.services.proposals import proposal_reject
-from tests.desk.audit_chain import sql_delete, sql_rechain, sql_set_payload
+from tests.desk.audit_chain import sql_delete, sql_rechain, sql_set_payload, verify
 
 # real commits: anchors are written after a transaction commits, never for one rolled back
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,14 +26,6 @@ def chain(alice, make_order) -> list[AuditEvent]:
     proposal_reject(proposal_id=pending.pk, user=alice, reason="spread looks fake")
     return list(AuditEvent.objects.order_by("id"))
 
-
-def verify(*args: str) -> tuple[int, str]:
-    out = StringIO()
-    try:
-        call_command("verify_audit", *args, stdout=out)
-    except CommandError as exc:
-        return exc.returncode, out.getvalue() + str(exc)
-    return 0, out.getvalue()
 
 
 def test_the_head_of_every_commit_lands_in_the_anchor_file(chain, settings):

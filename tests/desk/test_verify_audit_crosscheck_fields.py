@@ -7,16 +7,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from execdesk.desk.audit.crosscheck import audit_crosscheck
 from execdesk.desk.models import ChildOrder, Fill, ParentOrder, Proposal
 from execdesk.desk.services.parent_orders import parent_order_create, parent_order_mode_set
-from tests.desk.audit_chain import build_chain, sql_update
+from tests.desk.audit_chain import build_chain, sql_update, verify
 
 pytestmark = pytest.mark.django_db
 
@@ -29,14 +27,6 @@ def order(alice, make_order, proposal_for, django_capture_on_commit_callbacks) -
     fill = Fill.objects.get(parent=parent)
     return {"parent": ParentOrder.objects.get(pk=parent.pk), "fill": fill, "child": fill.child, **proposals}
 
-
-def verify() -> tuple[int, str]:
-    out = StringIO()
-    try:
-        call_command("verify_audit", stdout=out)
-    except CommandError as exc:
-        return exc.returncode, out.getvalue() + str(exc)
-    return 0, out.getvalue()
 
 
 def named(out: str, table: str, pk: int, field: str, recorded: object, current: object) -> bool:

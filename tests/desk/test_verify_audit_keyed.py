@@ -4,14 +4,12 @@ with a key of their own — is caught, the rewritten event named. Only the desk'
 from __future__ import annotations
 
 from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
 
 from execdesk.desk.audit.verify import FORGED, audit_verify
 from execdesk.desk.models import AuditEvent
-from tests.desk.audit_chain import build_chain, sql_delete, sql_insert, sql_rechain, sql_set_payload
+from tests.desk.audit_chain import build_chain, sql_delete, sql_insert, sql_rechain, sql_set_payload, verify
 
 pytestmark = pytest.mark.django_db
 
@@ -24,14 +22,6 @@ def chain(alice, make_order, proposal_for, django_capture_on_commit_callbacks, s
     settings.AUDIT_ANCHOR_FILE.unlink(missing_ok=True)  # the table alone: anchors are test_verify_audit_anchors.py's
     return list(AuditEvent.objects.order_by("id"))
 
-
-def verify() -> tuple[int, str]:
-    out = StringIO()
-    try:
-        call_command("verify_audit", stdout=out)
-    except CommandError as exc:
-        return exc.returncode, out.getvalue() + str(exc)
-    return 0, out.getvalue()
 
 
 def _event(chain: list[AuditEvent], action: str) -> AuditEvent:
