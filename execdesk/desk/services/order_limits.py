@@ -71,7 +71,7 @@ def order_limit_breaches(*, instrument: Instrument, quantity: Decimal, price: De
                                {"daily_volume": "0", "limit": f"{limits.max_daily_volume_share:f}"}))
     elif quantity > daily * limits.max_daily_volume_share:
         share = quantity / daily
-        breaches.append(Breach(VOLUME_SHARE, f"quantity {quantity:,f} {base} is {share * 100:.2f} % of {instrument.symbol}'s "
+        breaches.append(Breach(VOLUME_SHARE, f"quantity {quantity:,f} {base} is {share * 100:,.2f} % of {instrument.symbol}'s "
                                              f"volume over the last 24 hours ({daily:,.2f} {base}), above the "
                                              f"desk's limit of {share_pct} %",
                                {"quantity": f"{quantity:f}", "daily_volume": f"{daily:f}",
