@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -34,8 +35,36 @@ def desk_env() -> dict[str, str]:
     return {}
 
 
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> None:
+    if call.when == "call":
+        item.stash[_FAILED] = call.excinfo is not None
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+def _post_mortem(data_dir: Path, log_path: Path) -> str:
+    """What a failed browser test leaves to read: the desk's log tail and its orders, proposals and last
+    audit events (the embedded desk's SQLite file)."""
+    parts = [f"----- rundesk log tail ({log_path}) -----", log_path.read_text(errors="replace")[-4000:]]
+    db = data_dir / "execdesk.sqlite3"
+    if db.exists():
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            for title, sql in (
+                ("parent orders", "select id, status, started_at, last_step_at, next_step_at, executed_qty "
+                                  "from desk_parentorder order by id"),
+                ("proposals", "select parent_id, seq, action, status, created_at, expires_at, decision_reason "
+                              "from desk_proposal order by id"),
+                ("last audit events", "select ts, action, parent_order_id, substr(payload, 1, 120) from desk_auditevent "
+                                      "order by id desc limit 40"),
+            ):
+                parts.append(f"----- {title} -----")
+                parts.extend(" | ".join(str(v)[:80] for v in row) for row in conn.execute(sql))
+    return "\n".join(parts)
+
+
 @pytest.fixture
-def desk_server(tmp_path, desk_env):
+def desk_server(request, tmp_path, desk_env):
     """`make run`'s command on a free port with its own data dir; yields the base URL and the log's path."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("EXECDESK_") and k != "DJANGO_SETTINGS_MODULE"}
     port = _free_port()
@@ -66,6 +95,8 @@ def desk_server(tmp_path, desk_env):
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+        if request.node.stash.get(_FAILED, False):
+            print(_post_mortem(tmp_path / "var", log_path))
 
 
 @pytest.fixture
