@@ -138,8 +138,14 @@ def test_worker_and_beat_drive_a_manually_approved_order_to_complete(alice, desk
     assert len(enqueued) == children.count(), f"enqueued {enqueued} for {children.count()} child orders\n{where}"
     worker = desk_processes.worker_name
     for task_id in enqueued:
-        seen = {(e["type"], e.get("hostname")) for e in desk_processes.events.of_task(task_id)}
-        assert {("task-received", worker), ("task-succeeded", worker)} <= seen, (
+        wanted = {("task-received", worker), ("task-succeeded", worker)}
+        settle = time.monotonic() + 10  # the order completes when the last send commits; its event follows
+        while True:
+            seen = {(e["type"], e.get("hostname")) for e in desk_processes.events.of_task(task_id)}
+            if wanted <= seen or time.monotonic() > settle:
+                break
+            time.sleep(0.1)
+        assert wanted <= seen, (
             f"desk.child_order_submit[{task_id}]: events {sorted(seen)}, expected it received and run by {worker}"
             f"\n{where}")
     for task_name in ("desk.tick", "desk.parent_order_step", "desk.child_order_submit"):

@@ -24,7 +24,9 @@ class PaperTake(models.Model):
     qty = models.FloatField()  # the simulator's own unit: what its take() was given
     limit_price = models.FloatField(null=True, blank=True)
     impact = models.BooleanField(default=True)
-    order_link_id = models.CharField(max_length=64)
+    # One take per marketable order: a second send of the same order could not record its take (exactly-once
+    # at the venue, as Bybit's orderLinkId is; the child's row lock and NEW status keep it from trying).
+    order_link_id = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
