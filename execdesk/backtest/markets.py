@@ -67,7 +67,8 @@ def strategy_for(spec: RunSpec, market: MatchableMarket, instrument: Instrument,
         curve = VolumeCurve.from_hourly_volumes(market.hourly_volumes(24))
     except ValueError:  # no whole hour of history (a tape starting mid-hour): no curve to learn from
         curve = VolumeCurve.flat()
-    pov_rate = pov_plan(spec, market)["pov_rate"] if spec.strategy == "pov" else DEFAULT_POV_RATE
+    pov_rate = (pov_rate_for(order.quantity, order.pov_rate, expected_volume(market, order.horizon_s))
+                if spec.strategy == "pov" else DEFAULT_POV_RATE)
     inputs = StrategyInputs(horizon_s=order.horizon_s, interval_s=order.interval_s, volume_curve=curve,
                             sigma=ac.sigma, eta=ac.eta, gamma=ac.gamma, epsilon=ac.epsilon, seed=spec.seed,
                             randomise=order.randomise, pov_rate=pov_rate)
@@ -80,15 +81,16 @@ def pov_plan(spec: RunSpec, market: MatchableMarket) -> dict[str, float | None]:
     `expected_completion_s` is None when no volume is expected (the comparison is then not like for like)."""
     order = spec.order
     volume = expected_volume(market, order.horizon_s)
-    if order.pov_rate is not None:
-        rate = order.pov_rate
-    elif volume is None:
-        rate = DEFAULT_POV_RATE
-    else:
-        rate = pov_rate_to_finish(order.quantity, volume)
+    rate = pov_rate_for(order.quantity, order.pov_rate, volume)
     completion = (None if volume is None
                   else pov_expected_completion_s(order.quantity, rate, volume / order.horizon_s))
     return {"pov_rate": rate, "expected_volume": volume, "expected_completion_s": completion}
+
+
+def pov_rate_for(quantity: float, fixed: float | None, volume: float | None) -> float:
+    if fixed is not None:
+        return fixed
+    return DEFAULT_POV_RATE if volume is None else pov_rate_to_finish(quantity, volume)
 
 
 def expected_volume(market: MatchableMarket, horizon_s: float) -> float | None:

@@ -160,7 +160,7 @@ def _differences(summary: dict[str, Any], *, baseline: bool) -> list[dict[str, A
     return list(out.values())
 
 
-def tested_differences(summary: dict[str, Any]) -> list[dict[str, Any]]:
+def holm_family(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """The Holm–Bonferroni family: every difference to TWAP the summary reports (TWAP's own, zero by
     construction, excluded) that has a p-value."""
     return [d for d in _differences(summary, baseline=False) if d.get("p") is not None]
@@ -169,7 +169,7 @@ def tested_differences(summary: dict[str, Any]) -> list[dict[str, Any]]:
 def _correct(summary: dict[str, Any]) -> None:
     for d in _differences(summary, baseline=True):
         d["p_holm"], d["significant"] = None, False
-    family = tested_differences(summary)
+    family = holm_family(summary)
     for d, p in zip(family, holm([d["p"] for d in family]), strict=True):
         d["p_holm"] = None if p is None else round(p, 6)
         d["significant"] = p is not None and p <= ALPHA

@@ -21,7 +21,7 @@ from typing import Any
 from execdesk.backtest.execution import Execution, execute
 from execdesk.backtest.llm import LLM_MAX_WORKERS, llm_config, run_llm
 from execdesk.backtest.markets import build_market, pov_plan, strategy_for
-from execdesk.backtest.metrics import CONTROL_SCENARIO, METRICS, row_for, summarise_rows, tested_differences
+from execdesk.backtest.metrics import CONTROL_SCENARIO, METRICS, holm_family, row_for, summarise_rows
 from execdesk.backtest.spec import LLM_STRATEGY, OrderSpec, RunSpec
 from execdesk.backtest.stats import ALPHA
 from execdesk.domain.orders import Side
@@ -85,7 +85,7 @@ class SuiteResult:
                       "simulated_s": round(self.simulated_s, 1)},
             "statistics": {
                 "intervals": "95 % Student-t intervals of the mean; differences paired by market path",
-                "correction": "Holm-Bonferroni", "alpha": ALPHA, "family": len(tested_differences(self.summary)),
+                "correction": "Holm-Bonferroni", "alpha": ALPHA, "family": len(holm_family(self.summary)),
                 "control": CONTROL_SCENARIO if CONTROL_SCENARIO in self.spec.scenarios else None},
             "rows": self.rows,
             "summary": self.summary,
