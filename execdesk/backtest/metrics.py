@@ -30,6 +30,8 @@ ALL = "all"  # the scenario label of a strategy's figures over every scenario
 # so the expected difference to TWAP from timing is zero; a difference there is fees, spread capture or impact.
 CONTROL_SCENARIO = "calm"
 
+Keyed = dict[tuple[str, str, str, int], dict[str, Any]]  # rows by (strategy, side, scenario, seed)
+
 
 def row_for(run: Execution) -> dict[str, Any]:
     report = tca_of(run)
@@ -70,8 +72,8 @@ def summarise_rows(rows: Sequence[dict[str, Any]], strategies: Sequence[str], sc
     per side (`by_side`), and whether it worked over the suite's horizon (`like_for_like`). Every
     `vs_twap_bps` carries `p_holm` and `significant` (after Holm–Bonferroni at ALPHA across every
     difference in the summary); for "llm", Claude's own figures too."""
-    sides = list(sides) if sides else sorted({r.get("side", "buy") for r in rows})
-    by_key = {(r["strategy"], r.get("side", sides[0]), r["scenario"], r["seed"]): r for r in rows}
+    sides = list(sides) if sides else sorted({r["side"] for r in rows})
+    by_key: Keyed = {(r["strategy"], r["side"], r["scenario"], r["seed"]): r for r in rows}
     paths = sorted({(r["scenario"], r["seed"]) for r in rows})
     out: dict[str, Any] = {}
     for name in strategies:
@@ -89,7 +91,7 @@ def summarise_rows(rows: Sequence[dict[str, Any]], strategies: Sequence[str], sc
     return out
 
 
-def _block(by_key: dict[tuple[str, str, str, int], dict[str, Any]], name: str, sides: Sequence[str],
+def _block(by_key: Keyed, name: str, sides: Sequence[str],
            scenarios: Sequence[str], paths: Sequence[tuple[str, int]], strategies: Sequence[str]) -> dict[str, Any]:
     runs = [by_key[(name, side, *p)] for side in sides for p in paths if (name, side, *p) in by_key]
     entry: dict[str, Any] = {
@@ -109,21 +111,25 @@ def _block(by_key: dict[tuple[str, str, str, int], dict[str, Any]], name: str, s
     return entry
 
 
-def _path_values(by_key: dict[tuple[str, str, str, int], dict[str, Any]], name: str, sides: Sequence[str],
+def _path_values(by_key: Keyed, name: str, sides: Sequence[str],
                  path: tuple[str, int], metric: str) -> float | None:
     """The metric of `name` on one path, averaged over the sides (None when a side is missing or has none)."""
-    values = [by_key[(name, side, *path)].get(metric) if (name, side, *path) in by_key else None for side in sides]
-    if any(v is None for v in values):
-        return None
-    return sum(values) / len(values)  # type: ignore[arg-type]  # None ruled out just above
+    values: list[float] = []
+    for side in sides:
+        row = by_key.get((name, side, *path))
+        value = None if row is None else row.get(metric)
+        if value is None:
+            return None
+        values.append(value)
+    return sum(values) / len(values)
 
 
-def _mean(by_key: dict[tuple[str, str, str, int], dict[str, Any]], name: str, sides: Sequence[str],
+def _mean(by_key: Keyed, name: str, sides: Sequence[str],
           paths: Sequence[tuple[str, int]], metric: str) -> dict[str, Any]:
     return summarise([_path_values(by_key, name, sides, p, metric) for p in paths]).to_dict()
 
 
-def _paired(by_key: dict[tuple[str, str, str, int], dict[str, Any]], name: str, sides: Sequence[str],
+def _paired(by_key: Keyed, name: str, sides: Sequence[str],
             paths: Sequence[tuple[str, int]]) -> dict[str, Any]:
     mine = [_path_values(by_key, name, sides, p, "is_bps") for p in paths]
     base = [_path_values(by_key, BASELINE, sides, p, "is_bps") for p in paths]

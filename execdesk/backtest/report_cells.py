@@ -44,7 +44,7 @@ def cell_of(entry: dict[str, Any], key: str, scenario: str) -> tuple[dict[str, A
 
 
 def scenario_label(scenario: str) -> str:
-    return "calm (control)" if scenario == CONTROL_SCENARIO else scenario
+    return f"{scenario} (martingale control: Δ from timing expected 0)" if scenario == CONTROL_SCENARIO else scenario
 
 
 def mean_text(s: dict[str, Any] | None, digits: int = 2) -> str:
@@ -62,7 +62,8 @@ def extras_text(figures: dict[str, Any]) -> str:
 
 
 def shows_difference(d: dict[str, Any] | None, name: str) -> bool:
-    return bool(d) and name != BASELINE and d["mean"] is not None and d["ci95_low"] is not None  # type: ignore[index]
+    """TWAP's own difference (zero) and one without an interval (fewer than two paths) are not shown."""
+    return d is not None and name != BASELINE and d["mean"] is not None and d["ci95_low"] is not None
 
 
 def diff_text(d: dict[str, Any]) -> str:

@@ -31,7 +31,7 @@ def test_json_has_one_row_per_run_and_a_summary_and_html_is_a_plotly_report(tmp_
     assert "<script src=\"http" not in page and "Plotly.newPlot" in page  # plotly.js inlined: opens offline
     for text in (page, md.read_text()):
         assert "Buy 1 BTCUSDT over 300 s" in text and "Sell 1 BTCUSDT over 300 s" in text and "Pooled" in text
-        assert "significant after Holm–Bonferroni (α = 0.05)" in text and "calm (control)" in text
+        assert "significant after Holm–Bonferroni (α = 0.05)" in text and "calm (martingale control: Δ from timing expected 0)" in text
         assert "expected difference to TWAP from timing is zero" in text
 
 

@@ -78,7 +78,7 @@ def test_every_mean_has_its_interval_and_fill_rate_and_completion_are_in_every_c
                 assert cell["is_bps"]["ci95_low"] <= cell["is_bps"]["mean"] <= cell["is_bps"]["ci95_high"]
     text = render_markdown(both.to_dict())
     assert text.count("fill ") >= 3 * 3 * 3  # strategies × (2 scenarios + all) × (buy, sell, pooled)
-    assert "calm (control)" in text and "not significant after Holm–Bonferroni (α = 0.05)" in text
+    assert "calm (martingale control: Δ from timing expected 0)" in text and "not significant after Holm–Bonferroni (α = 0.05)" in text
 
 
 def test_pov_is_set_to_finish_at_the_horizon_and_says_so(both):
