@@ -89,7 +89,7 @@ def t_test_p(mean: float, std: float, n: int) -> float:
     if std == 0:
         return 1.0 if mean == 0 else 0.0
     t = abs(mean) / (std / math.sqrt(n))
-    return min(1.0, 2 * (1 - t_cdf(t, n - 1)))
+    return max(0.0, min(1.0, 2 * (1 - t_cdf(t, n - 1))))  # clamped: the CDF is computed to ~1e-15
 
 
 def holm(p_values: Sequence[float | None]) -> list[float | None]:
