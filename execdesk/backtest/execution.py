@@ -73,6 +73,7 @@ class Execution:
     placed_mid: dict[str, float] = field(default_factory=dict)  # mid when each child order was sent
     llm: dict[str, Any] | None = None  # the "llm" strategy's advisor figures (execdesk.backtest.llm)
     children: list[SentOrder] = field(default_factory=list)  # the child orders sent, in order
+    params: dict[str, Any] = field(default_factory=dict)  # what the run chose up front (POV's rate and why)
 
     @property
     def executed(self) -> float:

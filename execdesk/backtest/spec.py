@@ -31,6 +31,8 @@ class OrderSpec:
     start_ts: float = DEFAULT_START_TS
     grace_s: float = 0.0  # how long an unfinished order (POV) may run past its deadline
     randomise: float = 0.0  # TWAP/adaptive slice size and timing jitter, as on the desk's order form
+    # POV's participation rate; None sets it so that POV is expected to finish at the horizon (like for like)
+    pov_rate: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "side", Side(self.side))
@@ -40,6 +42,8 @@ class OrderSpec:
                 raise ValueError(f"{name} must be positive and finite, got {value!r}")
         if not (math.isfinite(self.grace_s) and self.grace_s >= 0):
             raise ValueError(f"grace_s must be non-negative and finite, got {self.grace_s!r}")
+        if self.pov_rate is not None and not (math.isfinite(self.pov_rate) and 0 < self.pov_rate <= 1):
+            raise ValueError(f"pov_rate must be within (0, 1], got {self.pov_rate!r}")
         if self.interval_s > self.horizon_s:
             raise ValueError(f"interval_s ({self.interval_s:g}) must not exceed horizon_s ({self.horizon_s:g})")
 
@@ -65,3 +69,17 @@ def parse_strategies(spec: str) -> list[str]:
         raise ValueError(f"unknown strateg{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; "
                          f"valid: {', '.join(BACKTEST_STRATEGIES)}")
     return list(dict.fromkeys(names))
+
+
+SIDES: tuple[Side, ...] = (Side.BUY, Side.SELL)
+
+
+def parse_sides(spec: str) -> tuple[Side, ...]:
+    """`buy`, `sell` or `both` (buy then sell: the same order mirrored on the same market paths)."""
+    value = spec.strip().lower()
+    if value == "both":
+        return SIDES
+    try:
+        return (Side(value),)
+    except ValueError:
+        raise ValueError(f"unknown side {spec!r}; valid: buy, sell, both") from None

@@ -22,6 +22,7 @@ from django.core.management import call_command
 from execdesk.backtest.execution import execute
 from execdesk.backtest.markets import strategy_for
 from execdesk.backtest.spec import OrderSpec, RunSpec
+from execdesk.desk.services.strategy import POV_RATE
 from execdesk.domain.instrument import SIM_INSTRUMENTS
 from execdesk.market.sim import SIM_PRESETS, SimMarket
 
@@ -49,7 +50,7 @@ def _backtest_run(strategy: str):
                               params=params)
     spec = RunSpec(strategy=strategy, scenario="calm", seed=settings.EXECDESK["MARKET_SEED"],
                    order=OrderSpec(symbol=SYMBOL, quantity=float(QTY), horizon_s=HORIZON, interval_s=INTERVAL,
-                                   start_ts=T0))
+                                   start_ts=T0, pov_rate=POV_RATE))  # the desk's POV rate, not the suite's
     instrument = SIM_INSTRUMENTS[SYMBOL]
     return execute(spec, market, instrument, strategy_for(spec, market, instrument))
 

@@ -22,15 +22,14 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 
 from execdesk.backtest.llm import BASELINE, LLM_MAX_WORKERS, llm_config, llm_summary_text
 from execdesk.backtest.markets import TAPE
 from execdesk.backtest.report_html import render_report
 from execdesk.backtest.report_md import render_markdown
-from execdesk.backtest.spec import LLM_STRATEGY, OrderSpec, RunSpec, parse_strategies
+from execdesk.backtest.report_text import console_tables
+from execdesk.backtest.spec import LLM_STRATEGY, OrderSpec, RunSpec, parse_sides, parse_strategies
 from execdesk.backtest.suite import SuiteSpec, run_spec, run_suite
-from execdesk.domain.orders import Side
 from execdesk.market.regimes import resolve_scenarios
 
 
@@ -47,7 +46,12 @@ class Command(BaseCommand):
         parser.add_argument("--first-seed", type=int, default=1)
         parser.add_argument("--tape", help="replay a Bybit public trade archive CSV (.csv or .csv.gz)")
         parser.add_argument("--symbol", default="BTCUSDT")
-        parser.add_argument("--side", default="buy", choices=["buy", "sell"])
+        parser.add_argument("--side", default="both", choices=["buy", "sell", "both"],
+                            help="both (the standard suite): each path's sell mirrors its buy, reported per side "
+                                 "and pooled")
+        parser.add_argument("--pov-rate", dest="pov_rate", type=float, default=None,
+                            help="POV's participation rate (0 to 1); default: the rate expected to finish at the "
+                                 "horizon, like the other strategies (a fixed rate is flagged if it is not)")
         parser.add_argument("--qty", type=float, default=10.0, help="parent order quantity (base units)")
         parser.add_argument("--horizon", type=float, default=OrderSpec.horizon_s, help="seconds")
         parser.add_argument("--interval", type=float, default=OrderSpec.interval_s, help="seconds between decisions")
@@ -77,7 +81,7 @@ class Command(BaseCommand):
                 raise CommandError(f"cannot write {path}: its directory does not exist")
         if LLM_STRATEGY in suite.strategies:
             steps = math.ceil(suite.order.horizon_s / suite.order.interval_s - 1e-9) + 1
-            questions = len(suite.pairs()) * steps
+            questions = len(suite.tasks()) * steps
             console.print(f"llm asks Claude once per step: up to {questions:,} questions for this suite "
                           "(answers already in the response cache are free)")
         columns = (TextColumn("[bold]backtest"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
@@ -89,7 +93,8 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
         data = result.to_dict()
-        console.print(_table(data))
+        for table in console_tables(data):
+            console.print(table)
         if "llm" in data["summary"].get(LLM_STRATEGY, {}):
             console.print(llm_summary_text(data["summary"][LLM_STRATEGY]["llm"]))
         console.print(f"{suite.runs} runs, {result.simulated_s:,.0f} simulated seconds of execution, "
@@ -122,10 +127,12 @@ class Command(BaseCommand):
             scenarios: tuple[str, ...] = (TAPE,)
         else:
             scenarios = tuple(s.name for s in resolve_scenarios(o["scenarios"]))
-        order = OrderSpec(symbol=o["symbol"].upper(), side=Side(o["side"]), quantity=o["qty"],
-                          horizon_s=o["horizon"], interval_s=o["interval"], randomise=o["randomise"])
+        sides = parse_sides(o["side"])
+        order = OrderSpec(symbol=o["symbol"].upper(), side=sides[0], quantity=o["qty"],
+                          horizon_s=o["horizon"], interval_s=o["interval"], randomise=o["randomise"],
+                          pov_rate=o["pov_rate"])
         return SuiteSpec(strategies=strategies, scenarios=scenarios, seeds=o["seeds"], order=order,
-                         tape=o["tape"], first_seed=o["first_seed"], llm_cache=o["llm_cache"])
+                         tape=o["tape"], first_seed=o["first_seed"], llm_cache=o["llm_cache"], sides=sides)
 
 
 def _example_spec(suite: SuiteSpec, example: str | None) -> RunSpec:
@@ -145,29 +152,3 @@ def _example_spec(suite: SuiteSpec, example: str | None) -> RunSpec:
     return RunSpec(strategy=strategy, scenario=scenario, seed=seed_n, order=suite.order, limits=suite.limits,
                    tape=suite.tape, tape_offset_s=offset, llm_cache=suite.llm_cache)
 
-
-def _table(data: dict) -> Table:
-    """Scenarios down, strategies across: mean IS, and under it the paired difference to TWAP."""
-    suite, summary = data["suite"], data["summary"]
-    table = Table(title="Mean IS (bps, positive = cost); Δ vs TWAP [95 % CI, paired seeds], * = CI excludes 0")
-    table.add_column("scenario")
-    for name in suite["strategies"]:
-        table.add_column(name, justify="right")
-    for scenario in [*suite["scenarios"], "all"]:
-        cells = []
-        for name in suite["strategies"]:
-            if scenario == "all":
-                cells.append(_cell(summary[name]["metrics"]["is_bps"], summary[name].get("vs_twap_bps"), name))
-            else:
-                cell = summary[name]["by_scenario"][scenario]
-                cells.append(_cell(cell["is_bps"], cell.get("vs_twap_bps"), name))
-        table.add_row(scenario, *cells, end_section=scenario == suite["scenarios"][-1])
-    return table
-
-
-def _cell(mean: dict, diff: dict | None, name: str) -> str:
-    text = "–" if mean["mean"] is None else f"{mean['mean']:.2f}"
-    if diff and name != "twap" and diff["mean"] is not None and diff["ci95_low"] is not None:
-        mark = "*" if diff["significant"] else ""
-        text += f"\nΔ {diff['mean']:+.2f}{mark}\n[{diff['ci95_low']:+.1f}, {diff['ci95_high']:+.1f}]"
-    return text
