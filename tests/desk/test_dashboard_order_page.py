@@ -13,7 +13,7 @@ from django.urls import reverse
 from execdesk.desk.models import ChildOrder, ParentOrder
 from execdesk.desk.selectors.orders import order_state
 from execdesk.desk.services.proposals import proposal_override
-from execdesk.domain.tca import FillPoint, implementation_shortfall_bps
+from execdesk.domain.tca import FillPoint, fill_slippage_bps
 from tests.desk.conftest import age_proposals
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,7 @@ def test_is_series_has_a_point_per_fill_ending_at_the_orders_live_is(alice, make
     for i, (t, bps) in enumerate(series):  # each point: the IS of the fills so far, as domain.tca computes it
         upto = [FillPoint(float(f.qty), float(f.price)) for f in fills[: i + 1]]
         assert t == fills[i].ts.timestamp()
-        assert bps == pytest.approx(implementation_shortfall_bps(parent.side, float(parent.decision_price), upto), abs=1e-4)
+        assert bps == pytest.approx(fill_slippage_bps(parent.side, float(parent.decision_price), upto), abs=1e-4)
     assert series[-1][1] == pytest.approx(parent.is_bps, abs=1e-4)
 
 

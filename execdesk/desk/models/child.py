@@ -60,6 +60,11 @@ class Fill(models.Model):
     fee_currency = models.CharField(max_length=12)
     liquidity = models.CharField(max_length=5)  # maker / taker
     ts = models.DateTimeField()
+    # TCA evidence (docs/tca.md): the market's mid at the fill and the first mids seen 1, 10 and 60 s after it
+    mid = price_field(null=True, blank=True)
+    mid_1s = price_field(null=True, blank=True)
+    mid_10s = price_field(null=True, blank=True)
+    mid_60s = price_field(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
