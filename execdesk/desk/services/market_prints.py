@@ -46,7 +46,7 @@ def market_prints_record(venue: str, symbol: str, trades: Sequence[Trade]) -> in
     """Store `trades` when an order is working on the market, and drop the prints no working order needs."""
     starts = ParentOrder.objects.filter(venue=venue, symbol=symbol, status__in=_WORKING,
                                         started_at__isnull=False).values_list("started_at", flat=True)
-    earliest = min(starts, default=None)
+    earliest = min((s for s in starts if s is not None), default=None)
     kept = MarketPrint.objects.filter(venue=venue, symbol=symbol)
     if earliest is None:
         kept.delete()
