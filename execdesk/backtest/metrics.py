@@ -11,8 +11,8 @@ from execdesk.backtest.spec import LLM_STRATEGY
 from execdesk.backtest.stats import paired_difference, summarise
 from execdesk.backtest.tca import tca_of
 
-METRICS = ("is_bps", "arrival_slippage_bps", "vwap_slippage_bps", "participation", "fill_rate", "fees_bps",
-           "spread_captured", "duration_s")
+METRICS = ("is_bps", "fill_rate", "is_completion_bps", "arrival_slippage_bps", "vwap_slippage_bps", "participation",
+           "fees_bps", "spread_captured", "markout_1s_bps", "markout_10s_bps", "markout_60s_bps", "duration_s")
 
 
 def row_for(run: Execution) -> dict[str, Any]:
@@ -23,12 +23,16 @@ def row_for(run: Execution) -> dict[str, Any]:
     row: dict[str, Any] = {"strategy": spec.strategy, "scenario": spec.scenario, "seed": spec.seed}
     row.update({
         "is_bps": tca.get("is_bps"),
+        "is_completion_bps": tca.get("is_completion_bps"),
         "arrival_slippage_bps": tca.get("arrival_slippage_bps"),
         "vwap_slippage_bps": tca.get("vwap_slippage_bps"),
         "participation": tca.get("participation"),
         "fill_rate": tca.get("fill_rate"),
         "fees_bps": tca.get("fees_bps"),
         "spread_captured": tca.get("spread_captured_bps"),
+        "markout_1s_bps": tca.get("markout_1s_bps"),
+        "markout_10s_bps": tca.get("markout_10s_bps"),
+        "markout_60s_bps": tca.get("markout_60s_bps"),
         "duration_s": tca.get("duration_s"),
         "finished_before_deadline": tca.get("finished_before_deadline"),
         "orders": run.orders,
@@ -61,8 +65,9 @@ def summarise_rows(rows: Sequence[dict[str, Any]], strategies: Sequence[str],
         entry["by_scenario"] = {}
         for scenario in scenarios:
             these = [p for p in pairs if p[0] == scenario]
-            cell: dict[str, Any] = {"is_bps": summarise(
-                [by_key[(name, *p)]["is_bps"] for p in these if (name, *p) in by_key]).to_dict()}
+            cell: dict[str, Any] = {m: summarise(
+                [by_key[(name, *p)][m] for p in these if (name, *p) in by_key and by_key[(name, *p)][m] is not None]
+            ).to_dict() for m in ("is_bps", "fill_rate", "is_completion_bps")}
             if "twap" in strategies:
                 cell["vs_twap_bps"] = _paired(by_key, name, these)
             entry["by_scenario"][scenario] = cell

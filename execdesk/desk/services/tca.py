@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from execdesk.desk.models import Fill, MarketPrint, ParentOrder, Proposal
 from execdesk.desk.services.venues import gateway_for
-from execdesk.domain.impact import AlmgrenChrissImpact, ImpactModel
+from execdesk.domain.impact import ImpactModel
 from execdesk.domain.market import MarketSnapshot, Trade
 from execdesk.domain.orders import Side
 from execdesk.domain.tca import (
@@ -34,13 +34,11 @@ from execdesk.domain.tca import (
     market_twap_counterfactual_bps,
 )
 from execdesk.domain.tca import tca_report as domain_tca_report
+from execdesk.domain.tca_fills import DEFAULT_COMPLETION_MODEL
 from execdesk.venues.paper import PaperFees
 
 log = logging.getLogger(__name__)
 
-# The impact model that prices finishing an unfilled remainder (docs/tca.md, "completion cost"); a parameter
-# of parent_tca, so a recalibrated or different model can take its place.
-COMPLETION_MODEL: ImpactModel = AlmgrenChrissImpact()
 _FINAL_KEY = "final_mark"  # in a terminal order's stored report: the mid and completion cost fixed at its end
 
 
@@ -86,7 +84,7 @@ def parent_tca(parent: ParentOrder, market: MarketSnapshot, *, final: bool = Fal
         end = max(end, parent.ended_at.timestamp())
     mids = [m["mid"] for _, m in samples if m and m.get("mid")]
     prints = _prints(parent, start, end)
-    final_mid, completion = _mark(parent, market, fills, final=final, model=model or COMPLETION_MODEL)
+    final_mid, completion = _mark(parent, market, fills, final=final, model=model or DEFAULT_COMPLETION_MODEL)
     try:
         record = ExecutionRecord(
             # the model's side is "buy"/"sell"; the domain coerces it to Side and refuses anything else
