@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from execdesk.desk.models import ChildOrder, Fill, MarketPrint, ParentOrder
-from execdesk.desk.services.proposals import proposal_override
 from execdesk.desk.services.market_prints import fill_markouts_record, market_prints_record
+from execdesk.desk.services.proposals import proposal_override
 from execdesk.desk.services.tca import parent_tca
 from execdesk.domain.market import MarketSnapshot, Trade
 
