@@ -3,9 +3,11 @@ only, and each fill's mids 1, 10 and 60 s after it, recorded when the market pas
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from execdesk.desk.models import ChildOrder, Fill, MarketPrint, ParentOrder
 from execdesk.desk.services.market_prints import fill_markouts_record, market_prints_record
@@ -35,8 +37,12 @@ def test_prints_are_kept_only_from_the_earliest_working_order_and_dropped_when_n
     assert kept == 1  # the print before the order started is not needed
     assert list(MarketPrint.objects.values_list("price", "qty")) == [(Decimal("65010"), Decimal("2"))]
     assert market_prints_record("paper", "ETHUSDT", [Trade(start + 1, 3_000.0, 1.0, "buy")]) == 0
-    ParentOrder.objects.filter(pk=parent.pk).update(status="CANCELLED")
+    ended = timezone.now()
+    ParentOrder.objects.filter(pk=parent.pk).update(status="CANCELLED", ended_at=ended)
     market_prints_record("paper", "BTCUSDT", [Trade(start + 2, 65_020.0, 1.0, "buy")])
+    assert MarketPrint.objects.count() == 1  # kept for its last markouts' TCA refresh; nothing new recorded
+    ParentOrder.objects.filter(pk=parent.pk).update(ended_at=ended - timedelta(seconds=121))
+    market_prints_record("paper", "BTCUSDT", [])
     assert not MarketPrint.objects.exists()
 
 

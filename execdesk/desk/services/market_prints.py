@@ -3,7 +3,7 @@
 * the market's public prints over the windows of the orders working on it (`market_prints`), the
   benchmark of the market VWAP and interval TWAP. Bounded: prints are kept only while an order works on
   the venue and symbol, and only from the earliest working order's start; when an order ends its final
-  TCA is stored, so its prints are no longer needed;
+  TCA is stored, and its prints are dropped once its last markouts are in (`KEEP_AFTER_END_S`);
 * the mids 1, 10 and 60 s after each fill (`Fill.mid_1s`, `mid_10s`, `mid_60s`), the markouts: the first
   mid the desk sees at or after each time, within `MARKOUT_TOLERANCE_S` of it (a tick that came later than
   that leaves the markout unknown rather than measured at the wrong time).
@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from django.utils import timezone
+
 from execdesk.desk.models import Fill, MarketPrint, ParentOrder
 from execdesk.desk.services.tca import parent_tca_refresh
 from execdesk.domain.market import MarketSnapshot, Trade
@@ -25,6 +27,7 @@ from execdesk.domain.tca_fills import MARKOUT_HORIZONS_S
 
 _WORKING = [s.value for s in ParentStatus if s.is_working] + [ParentStatus.PAUSED.value, ParentStatus.HALTED.value]
 MARKOUT_TOLERANCE_S = {1: 2.0, 10: 3.0, 60: 6.0}
+KEEP_AFTER_END_S = 120.0  # longer than the last markout (60 s + its tolerance) after an order's last fill
 _COLUMN = {1: "mid_1s", 10: "mid_10s", 60: "mid_60s"}
 
 
@@ -43,17 +46,23 @@ def market_evidence_record(venue: str, symbol: str, trades: Sequence[Trade], *, 
 
 
 def market_prints_record(venue: str, symbol: str, trades: Sequence[Trade]) -> int:
-    """Store `trades` when an order is working on the market, and drop the prints no working order needs."""
-    starts = ParentOrder.objects.filter(venue=venue, symbol=symbol, status__in=_WORKING,
-                                        started_at__isnull=False).values_list("started_at", flat=True)
-    earliest = min((s for s in starts if s is not None), default=None)
+    """Store `trades` when an order is working on the market, and drop the prints no order needs: those before
+    the earliest start of the orders working or ended within `KEEP_AFTER_END_S` (their last markouts refresh
+    their TCA, which reads the prints of their window)."""
+    orders = ParentOrder.objects.filter(venue=venue, symbol=symbol, started_at__isnull=False)
+    working = [s for s in orders.filter(status__in=_WORKING).values_list("started_at", flat=True) if s is not None]
+    recent = [s for s in orders.filter(ended_at__gte=timezone.now() - timedelta(seconds=KEEP_AFTER_END_S))
+              .values_list("started_at", flat=True) if s is not None]
     kept = MarketPrint.objects.filter(venue=venue, symbol=symbol)
-    if earliest is None:
+    if not working and not recent:
         kept.delete()
         return 0
-    kept.filter(ts__lt=earliest).delete()
+    kept.filter(ts__lt=min(working + recent)).delete()
+    if not working:
+        return 0
+    since = min(working).timestamp()
     rows = [MarketPrint(venue=venue, symbol=symbol, ts=_dt(t.ts), price=Decimal(repr(t.price)),
-                        qty=Decimal(repr(t.qty)), side=t.side[:4]) for t in trades if t.ts >= earliest.timestamp()]
+                        qty=Decimal(repr(t.qty)), side=t.side[:4]) for t in trades if t.ts >= since]
     MarketPrint.objects.bulk_create(rows)
     return len(rows)
 
