@@ -112,8 +112,12 @@ def _mark(parent: ParentOrder, market: MarketSnapshot, fills: list[Fill], *, fin
         return float(stored["final_mid"]), CompletionCost(c["half_spread_bps"], c["fee_bps"], c["impact_bps"],
                                                           model=c.get("model", ""), note=c.get("note", ""))
     remaining = max(float(parent.quantity) - sum(float(f.qty) for f in fills), 0.0)
+    # finishing at the end takes one interval; a working order still has until its deadline
+    duration = float(parent.interval_seconds)
+    if not final and not parent.state.is_terminal and parent.deadline is not None:
+        duration = max(duration, parent.deadline.timestamp() - market.ts)
     return market.mid, completion_cost(remaining, market=market, model=model, fee_bps=taker_fee_bps(),
-                                       duration_s=float(parent.interval_seconds))
+                                       duration_s=duration)
 
 
 def _completion_dict(report: TCAReport) -> dict[str, Any]:
