@@ -69,6 +69,7 @@ class Fill(models.Model):
 
     class Meta:
         ordering = ["ts", "id"]
+        indexes = [models.Index(fields=["ts"], name="fill_ts")]  # the tick's markout look-up by fill time
 
     def __str__(self) -> str:
         return f"fill {self.exec_id} {self.qty.normalize():f} @ {self.price.normalize():f}"
