@@ -2,59 +2,21 @@
 shows the same IS in the CLI's JSON (parent and TCA), the API (top level and report), the order page, the
 blotter, the review page, and the backtest's TCA of the same order on the same seeded market.
 
-The desk runs on a simulated clock as in tests/engine/test_desk_backtest_parity.py (time moved by
-time-machine, the desk's tick equal to the order's interval, as the backtest steps)."""
+Both runs: tests/engine/sim_runs.py (the desk on a simulated clock, its tick equal to the order's interval)."""
 
 from __future__ import annotations
 
-import json
 import re
-import time
-from io import StringIO
 
 import pytest
-import time_machine
-from django.conf import settings
-from django.core.management import call_command
 from django.test import Client
 
-from execdesk.backtest.execution import execute
-from execdesk.backtest.markets import strategy_for
-from execdesk.backtest.spec import OrderSpec, RunSpec
 from execdesk.backtest.tca import tca_of
 from execdesk.desk.models import ParentOrder
-from execdesk.domain.instrument import SIM_INSTRUMENTS
-from execdesk.market.sim import SIM_PRESETS, SimMarket
 from tests.api.conftest import Api, token_for
+from tests.engine.sim_runs import backtest_run, desk_run
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the approval sends its child order on commit
-
-T0 = 1_767_619_800.0
-SYMBOL, QTY, HORIZON, INTERVAL = "BTCUSDT", "0.4", 120, 15
-
-
-@pytest.fixture
-def desk_run(tmp_path, monkeypatch) -> dict:
-    out = tmp_path / "desk.json"
-    monkeypatch.setitem(settings.EXECDESK, "TICK_SECONDS", float(INTERVAL))
-    with time_machine.travel(T0, tick=False) as traveller:
-        monkeypatch.setattr(time, "sleep", lambda seconds: traveller.shift(seconds))
-        monkeypatch.setattr(time, "monotonic", time.time)
-        call_command("execute", "--symbol", SYMBOL, "--side", "buy", "--qty", QTY, "--horizon", str(HORIZON),
-                     "--interval", str(INTERVAL), "--strategy", "twap", "--venue", "paper", "--market", "sim",
-                     "--advisor", "none", "--approve", "auto", "--json", str(out), stdout=StringIO())
-    return json.loads(out.read_text())
-
-
-def _backtest_is() -> float:
-    price, params = SIM_PRESETS[SYMBOL]
-    market = SimMarket.create(SYMBOL, seed=settings.EXECDESK["MARKET_SEED"], start_ts=T0, start_price=price,
-                              params=params)
-    spec = RunSpec(strategy="twap", scenario="calm", seed=settings.EXECDESK["MARKET_SEED"],
-                   order=OrderSpec(symbol=SYMBOL, quantity=float(QTY), horizon_s=HORIZON, interval_s=INTERVAL,
-                                   start_ts=T0))
-    instrument = SIM_INSTRUMENTS[SYMBOL]
-    return tca_of(execute(spec, market, instrument, strategy_for(spec, market, instrument))).is_bps
 
 
 def _shown(html: str, pattern: str) -> float:
@@ -63,8 +25,9 @@ def _shown(html: str, pattern: str) -> float:
     return float(found.group(1))
 
 
-def test_page_blotter_review_api_cli_and_backtest_show_the_same_is(desk_run, bob):
-    cli_parent, cli_tca = desk_run["parent"], desk_run["tca"]
+def test_page_blotter_review_api_cli_and_backtest_show_the_same_is(tmp_path, monkeypatch, bob):
+    data = desk_run(tmp_path, monkeypatch, "twap")
+    cli_parent, cli_tca = data["parent"], data["tca"]
     pk = cli_parent["id"]
     parent = ParentOrder.objects.get(pk=pk)
     assert parent.status == "COMPLETE"
@@ -92,4 +55,4 @@ def test_page_blotter_review_api_cli_and_backtest_show_the_same_is(desk_run, bob
     assert _shown(review, r'>IS</dt><dd class="num">([-\d.]+) bps') == round(is_bps, 2)
 
     # the backtest runs the same order on the same seeded market through the same TCA function
-    assert _backtest_is() == pytest.approx(is_bps, abs=1e-4)
+    assert tca_of(backtest_run("twap")).is_bps == pytest.approx(is_bps, abs=1e-4)
