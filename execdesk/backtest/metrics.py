@@ -21,7 +21,8 @@ from execdesk.backtest.stats import ALPHA, holm, paired_difference, summarise
 from execdesk.backtest.tca import tca_of
 
 METRICS = ("is_bps", "is_completion_bps", "arrival_slippage_bps", "vwap_slippage_bps", "participation",
-           "fill_rate", "fees_bps", "spread_captured", "passive_share", "duration_s")
+           "fill_rate", "fees_bps", "spread_captured", "passive_share", "markout_1s_bps", "markout_10s_bps",
+           "markout_60s_bps", "duration_s")
 CELL_METRICS = ("is_bps", "fill_rate", "is_completion_bps", "duration_s")  # shown in every table cell
 BASELINE = "twap"
 POOLED = "pooled"
@@ -50,6 +51,9 @@ def row_for(run: Execution) -> dict[str, Any]:
         "fill_rate": tca.get("fill_rate"),
         "fees_bps": tca.get("fees_bps"),
         "spread_captured": tca.get("spread_captured_bps"),
+        "markout_1s_bps": tca.get("markout_1s_bps"),
+        "markout_10s_bps": tca.get("markout_10s_bps"),
+        "markout_60s_bps": tca.get("markout_60s_bps"),
         "duration_s": tca.get("duration_s"),
         "finished_before_deadline": tca.get("finished_before_deadline"),
         "orders": run.orders,
