@@ -163,7 +163,10 @@ def execution_step(*, parent_id: int) -> Proposal | None:
         parent.last_step_at = now
         parent.next_step_at = now + timedelta(seconds=_interval_s(parent))
         parent.save(update_fields=["last_step_at", "next_step_at"])
-    _auto_approve(parent, proposal)
+        # In the same transaction (a savepoint of it): the proposal and its automatic approval commit together,
+        # under the locks the step already holds, with one audit append — and no autopilot proposal is ever
+        # left pending by a worker that died between the two.
+        _auto_approve(parent, proposal)
     return proposal
 
 
