@@ -54,3 +54,13 @@ def test_an_observation_is_recorded_once(alice, make_order, proposal_for, django
         ChildOrder.objects.filter(parent=parent).update(created_at=child.created_at - timedelta(seconds=60))
         proposal_for(parent)
     assert ImpactObservation.objects.filter(child=child).count() == 1
+
+
+def test_the_impact_volume_before_a_child_is_its_parents_earlier_taker_fills_decayed():
+    from execdesk.desk.services.strategy import _impact_volume
+
+    # 2 BTC bought 600 s (one half-life) before, 1 BTC 1,200 s before, and the child itself (id 9) now
+    fills = [(0.0, 1.0, 7), (600.0, 2.0, 8), (1200.0, 0.5, 9)]
+    assert _impact_volume(fills, 1200.0, 600.0, exclude=9) == pytest.approx(1.0 / 4 + 2.0 / 2)
+    # at the markout, 30 s later, the child counts too and everything has decayed a little more
+    assert _impact_volume(fills, 1230.0, 600.0) == pytest.approx((0.25 + 1.0 + 0.5) * 0.5 ** (30 / 600))

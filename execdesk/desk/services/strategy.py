@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any, cast
 
-from execdesk.desk.models import ChildOrder, ImpactObservation, ParentOrder
+from execdesk.desk.models import ChildOrder, Fill, ImpactObservation, ParentOrder
 from execdesk.domain.impact import ImpactInputError, almgren_chriss_inputs
 from execdesk.domain.impact_calibration import CalibrationInputError, ImpactCalibrator, ImpactFit
 from execdesk.domain.impact_calibration import ImpactObservation as Observation
@@ -26,20 +26,45 @@ POV_RATE = 0.05
 
 
 def impact_calibration(symbol: str) -> ImpactCalibrator:
-    """A calibrator fed with the symbol's last 1,000 aggressive child executions, oldest first."""
+    """A calibrator fed with the symbol's last 1,000 aggressive child executions, oldest first, each with our
+    impact volume before it and at its markout (from its parent order's taker fills)."""
     calibrator = ImpactCalibrator(WINDOW)
-    rows = list(ImpactObservation.objects.filter(symbol=symbol).order_by("-created_at", "-id")[:WINDOW])
+    rows = list(ImpactObservation.objects.filter(symbol=symbol).select_related("child")
+                .order_by("-created_at", "-id")[:WINDOW])
+    taker = _taker_fills({row.child.parent_id for row in rows})
+    half_life = calibrator.prior.half_life_s
     for row in reversed(rows):
+        sent, markout_at = row.child.created_at.timestamp(), row.created_at.timestamp()
+        fills = taker.get(row.child.parent_id, [])
         try:
-            # the model's side is "buy"/"sell"; the domain coerces it to Side and refuses anything else
+            # the model's side is "buy"/"sell"; the domain coerces it to Side and refuses anything else;
             # duration_s holds the markout delay: the seconds from the child to mid_after
-            calibrator.observe(Observation(side=cast(Side, row.side), quantity=float(row.qty), price=float(row.avg_price),
-                                           mid_before=float(row.mid_before), mid_after=float(row.mid_after),
-                                           markout_s=row.duration_s, volatility_1h=row.volatility_1h, adv=row.adv,
-                                           spread_bps=row.spread_bps))
+            calibrator.observe(Observation(
+                side=cast(Side, row.side), quantity=float(row.qty), price=float(row.avg_price),
+                mid_before=float(row.mid_before), mid_after=float(row.mid_after), markout_s=row.duration_s,
+                volatility_1h=row.volatility_1h, adv=row.adv, spread_bps=row.spread_bps,
+                impact_before=_impact_volume(fills, sent, half_life, exclude=row.child_id),
+                impact_after=_impact_volume(fills, markout_at, half_life),
+                traded_after=sum(q for ts, q, child in fills if child != row.child_id and sent <= ts <= markout_at)))
         except CalibrationInputError as exc:  # a degenerate row (e.g. a zero-volume market) teaches nothing
             log.info("impact observation %s skipped: %s", row.pk, exc)
     return calibrator
+
+
+def _taker_fills(parent_ids: set[int]) -> dict[int, list[tuple[float, float, int]]]:
+    """``(ts, signed qty, child id)`` of each parent's taker fills: what builds our impact volume."""
+    out: dict[int, list[tuple[float, float, int]]] = {}
+    fills = Fill.objects.filter(parent_id__in=parent_ids, liquidity="taker").select_related("child")
+    for fill in fills.only("parent_id", "child_id", "child__side", "qty", "ts"):
+        sign = 1.0 if fill.child.side == "buy" else -1.0
+        out.setdefault(fill.parent_id, []).append((fill.ts.timestamp(), sign * float(fill.qty), fill.child_id))
+    return out
+
+
+def _impact_volume(fills: list[tuple[float, float, int]], at: float, half_life_s: float,
+                   exclude: int | None = None) -> float:
+    """Our impact volume at ``at``: the signed taker fills before it, each decayed by the half-life."""
+    return sum(q * 0.5 ** ((at - ts) / half_life_s) for ts, q, child in fills if ts <= at and child != exclude)
 
 
 def impact_fit(symbol: str) -> ImpactFit:
