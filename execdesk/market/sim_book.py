@@ -7,7 +7,8 @@ Our own trades move the market on top of the exogenous path (:mod:`execdesk.mark
   aggressive fills add to an *impact volume* ``E`` (signed, base units) that decays exponentially
   (half-life ``impact_half_life_s``); the book's centre is displaced by
   ``D(E) = kappa sgn(E) sqrt(|E|)`` of the fair price, ``kappa = Y sigma_daily / sqrt(ADV)``, the
-  square-root law of metaorder impact. A liquidity density growing linearly away from the price gives
+  square-root law of metaorder impact, times the regime's volatility over the square root of its print
+  rate (a volatile session moves more for the same volume, a busy one less). A liquidity density growing linearly away from the price gives
   that shape (Donier, Bonart, Mastromatteo & Bouchaud 2015). Our fill walks the visible book as it
   stands, displaced by our earlier fills, and its own share of the latent book shows from the next
   quote on: worked in many small children, a metaorder of ``Q`` pays ``2/3 kappa sqrt(Q)`` on
@@ -175,7 +176,7 @@ class SimBook:
         """What prices and sizes one side of the book at second ``k`` from: (touch tick index, direction
         away from the touch, depth multiplier, level-noise profiles around ``k`` and the weight between)."""
         chunk, pos = self._chunks.locate(k)
-        centre = chunk.fair[pos] * self._impact * (1.0 + self._displacement(k)) / self._c.tick
+        centre = chunk.fair[pos] * self._impact * (1.0 + self._displacement(k) * chunk.impact_scale[pos]) / self._c.tick
         spread = chunk.spread[pos]
         bid = math.floor(centre - spread / 2 + 0.5)
         bucket, into = divmod(pos, self.params.depth_noise_period_s)
@@ -264,7 +265,7 @@ class SimBook:
         outstanding (the common case, decided when the chunk was made) is priced at the touch here;
         anything else walks the book in ``_walk_print``.
         """
-        first, fair, spread = chunk.first, chunk.fair, chunk.spread
+        first, fair, spread, scale = chunk.first, chunk.fair, chunk.spread, chunk.impact_scale
         p_ts, p_qty, p_code, p_lots = chunk.p_ts, chunk.p_qty, chunk.p_code, chunk.p_lots
         c = self._c
         tick, tick_num, tick_den, impact, k0 = c.tick, c.tick_num, c.tick_den, self._impact, chunk.k0
@@ -283,7 +284,7 @@ class SimBook:
                 continue
             k = k0 + pos
             # as in _book_side
-            centre = fair[pos] * impact * (1.0 + (disp * decay ** (k - disp_k) if disp else 0.0)) / tick
+            centre = fair[pos] * impact * (1.0 + (disp * decay ** (k - disp_k) * scale[pos] if disp else 0.0)) / tick
             width = spread[pos]
             bid = floor(centre - width / 2 + 0.5)
             bid_px = ask_px = 0.0

@@ -220,6 +220,7 @@ class _Chunk:
     index: int
     k0: int
     fair: list[float]  # exogenous fair price (before our permanent impact)
+    impact_scale: list[float]  # the regime's vol / sqrt(print rate): scales the latent book's displacement
     spread: list[int]  # touch spread in ticks
     depth: list[float]  # book-size multiplier
     funding: np.ndarray
@@ -343,6 +344,7 @@ def _chunk(ident: _Ident, index: int, anchor: Anchor) -> _Chunk:
         index=index,
         k0=index * n,
         fair=fair.tolist(),
+        impact_scale=(mod.vol / np.sqrt(mod.prints)).tolist(),
         spread=spread.tolist(),
         depth=depth.tolist(),
         funding=funding,

@@ -146,3 +146,15 @@ def buys_by_print(trades: list[Trade]) -> dict[float, tuple[float, float, int]]:
             qty, notional, count = out.get(t.ts, (0.0, 0.0, 0))
             out[t.ts] = (qty + t.qty, notional + t.qty * t.price, count + 1)
     return out
+
+
+def test_a_volatile_session_displaces_more_for_the_same_volume() -> None:
+    # high_vol: 3.5x volatility and 1.6x the prints, so kappa x 3.5 / sqrt(1.6) = 2.77x (the square-root law)
+    traded, untouched = twins(scenario="high_vol")
+    traded.take(Side.BUY, 4.0)
+    traded.advance_to(START + 60)
+    untouched.advance_to(START + 60)
+
+    move = (traded.mid - untouched.mid) / untouched.fair
+    expected = kappa() * 3.5 / 1.6**0.5 * (4.0 * 0.5 ** (60 / 600)) ** 0.5 + BTC.permanent_impact_per_unit * 4.0
+    assert move == pytest.approx(expected, abs=0.2e-4)
