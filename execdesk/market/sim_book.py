@@ -8,11 +8,12 @@ Our own trades move the market on top of the exogenous path (:mod:`execdesk.mark
   (half-life ``impact_half_life_s``); the book's centre is displaced by
   ``D(E) = kappa sgn(E) sqrt(|E|)`` of the fair price, ``kappa = Y sigma_daily / sqrt(ADV)``, the
   square-root law of metaorder impact, times the regime's volatility over the square root of its print
-  rate (a volatile session moves more for the same volume, a busy one less). A liquidity density growing linearly away from the price gives
-  that shape (Donier, Bonart, Mastromatteo & Bouchaud 2015). Our fill walks the visible book as it
-  stands, displaced by our earlier fills, and its own share of the latent book shows from the next
-  quote on: worked in many small children, a metaorder of ``Q`` pays ``2/3 kappa sqrt(Q)`` on
-  average when fast and ``kappa sqrt(rate x E's lifetime)`` at steady state when slow;
+  rate (a volatile session moves more for the same volume, a busy one less). A liquidity density growing
+  linearly away from the price gives that shape (Donier, Bonart, Mastromatteo & Bouchaud 2015). Our fill
+  walks the visible book as it stands, displaced by our earlier fills, and its own share of the latent
+  book shows from the next quote on: worked in many small children, a metaorder of ``Q`` pays
+  ``2/3 kappa sqrt(Q)`` on average when fast and ``kappa sqrt(rate x E's lifetime)`` at steady state
+  when slow;
 * a small **permanent** shift of the fair price, linear in our signed quantity (Kyle's lambda).
 
 These are kept as a few numbers and decayed in closed form, so the market at second ``k`` does not depend
