@@ -16,7 +16,7 @@ import math
 from functools import lru_cache
 
 from execdesk.backtest.spec import RunSpec
-from execdesk.domain.impact import AlmgrenChrissImpact, almgren_chriss_inputs
+from execdesk.domain.impact import ImpactModel, SquareRootImpact, almgren_chriss_inputs
 from execdesk.domain.instrument import SIM_INSTRUMENTS, Instrument
 from execdesk.domain.matchable import MatchableMarket
 from execdesk.domain.strategies.base import Strategy
@@ -58,10 +58,10 @@ def _tape(path: str, symbol: str) -> TradeTape:
 
 
 def strategy_for(spec: RunSpec, market: MatchableMarket, instrument: Instrument,
-                 impact: AlmgrenChrissImpact | None = None) -> Strategy:
+                 impact: ImpactModel | None = None) -> Strategy:
     order = spec.order
     snapshot = market.snapshot()
-    ac = almgren_chriss_inputs(impact or AlmgrenChrissImpact(), snapshot, interval_s=order.interval_s,
+    ac = almgren_chriss_inputs(impact or SquareRootImpact(), snapshot, interval_s=order.interval_s,
                               quantity=order.quantity, horizon_s=order.horizon_s)
     try:
         curve = VolumeCurve.from_hourly_volumes(market.hourly_volumes(24))

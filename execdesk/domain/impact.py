@@ -284,17 +284,20 @@ class AlmgrenChrissImpact:
       Almgren, Thum, Hauptmann & Li, "Direct Estimation of Equity Market Impact" (2005); the order
       pays half of it.
 
-    ``eta`` and ``gamma`` are dimensionless. The defaults are that paper's fitted coefficients
-    (eta = 0.142, gamma = 0.314, US equities, temporary exponent 3/5): a prior of the right order of
-    magnitude until :class:`execdesk.domain.impact_calibration.ImpactCalibrator` has fitted ours.
+    ``eta`` and ``gamma`` are dimensionless. The defaults are that paper's fitted coefficients for US
+    equities: ``eta = 0.142`` **with the exponent ``beta = 3/5``** it was fitted with, and
+    ``gamma = 0.314``. An equity model, kept for comparison: the desk's prior for crypto is
+    :class:`SquareRootImpact`.
     """
 
     eta: float = 0.142
     gamma: float = 0.314
+    beta: float = 0.6
 
     def __post_init__(self) -> None:
         _require("eta", self.eta)
         _require("gamma", self.gamma)
+        _require("beta", self.beta, low=0.0, allow_low=False, high=1.0)
 
     @property
     def name(self) -> str:
@@ -302,7 +305,7 @@ class AlmgrenChrissImpact:
 
     def describe(self) -> str:
         return (
-            f"Almgren-Chriss: temporary = {self.eta:g} x sigma_daily x sqrt(q/V_T); "
+            f"Almgren-Chriss: temporary = {self.eta:g} x sigma_daily x (q/V_T)^{self.beta:g}; "
             f"lasting move = {self.gamma:g} x sigma_daily x q/ADV (the order pays half)"
         )
 
@@ -311,7 +314,80 @@ class AlmgrenChrissImpact:
         sigma = ctx.inputs.sigma_daily
         return ctx.estimate(
             self.name,
-            self.eta * sigma * math.sqrt(ctx.trade_rate) * BPS,
+            self.eta * sigma * ctx.trade_rate**self.beta * BPS,
+            self.gamma * sigma * ctx.size_adv * BPS,
+        )
+
+
+# The crypto prior (docs/tca.md, "The market model"): the simulator's own model, calibrated on the literature.
+CRYPTO_Y = 1.0  # square-root law prefactor, of order one (Toth et al. 2011; Bitcoin: Donier & Bonart 2015)
+CRYPTO_HALF_LIFE_S = 600.0  # the latent book forgets our impact volume with this half-life
+CRYPTO_GAMMA = 1.3  # permanent move gamma sigma_d q / ADV: 0.05 bps per BTC in the simulated BTCUSDT
+
+
+def transient_factor(duration_s: float, half_life_s: float) -> float:
+    """``f(U)``, ``U = T / tau``: an even schedule's mean displacement over ``[0, T]`` as a share of its
+    steady state, i.e. the mean of ``sqrt(1 - exp(-t / tau))``:
+
+    ``f(U) = 1 + 2 (ln(1 + W) - W) / U`` with ``W = sqrt(1 - exp(-U))`` (from
+    ``int sqrt(1 - e^-u) du = 2 artanh(W) - 2 W`` and ``artanh(W) = ln(1 + W) + U / 2``).
+    ``f -> 2/3 sqrt(U)`` when fast (no decay: ``2/3`` of the square-root law) and ``-> 1`` when slow.
+    """
+    tau = half_life_s / math.log(2.0)
+    u = duration_s / tau
+    if u < 1e-6:
+        return 2.0 / 3.0 * math.sqrt(u)
+    w = math.sqrt(-math.expm1(-u))
+    return 1.0 + 2.0 * (math.log1p(w) - w) / u
+
+
+@dataclass(frozen=True)
+class SquareRootImpact:
+    """The square-root law with transient (decaying) impact and a small permanent part: the market model of
+    the simulator (``execdesk.market.sim_book``) and the desk's crypto prior.
+
+    Our trading builds an *impact volume* ``E`` that decays with ``half_life_s``; it displaces the price
+    by ``Y sigma_daily sqrt(E / ADV)`` (Alfonsi, Fruth & Schied 2010's limit order book with a density
+    growing linearly from the price; Obizhaeva & Wang 2013's resilience). An even schedule of ``q`` over
+    ``T`` (rate ``r = q / T``, ``tau = half_life_s / ln 2``) pays on average
+
+    * ``temporary_bps = Y sigma_daily sqrt(q tau / (ADV T)) f(T / tau) 1e4`` (:func:`transient_factor`):
+      ``2/3 Y sigma_daily sqrt(q / ADV)`` when fast, the square-root law of metaorders; the steady state
+      ``Y sigma_daily sqrt(r tau / ADV)`` when slow, so a faster schedule pays more;
+    * ``permanent_move_bps = gamma sigma_daily q / ADV 1e4``, of which it pays half.
+    """
+
+    y: float = CRYPTO_Y
+    half_life_s: float = CRYPTO_HALF_LIFE_S
+    gamma: float = CRYPTO_GAMMA
+
+    def __post_init__(self) -> None:
+        _require("y", self.y)
+        _require("half_life_s", self.half_life_s, allow_low=False)
+        _require("gamma", self.gamma)
+
+    @property
+    def name(self) -> str:
+        return "square_root"
+
+    @property
+    def tau_s(self) -> float:
+        return self.half_life_s / math.log(2.0)
+
+    def describe(self) -> str:
+        return (
+            f"Square root, transient: displacement = {self.y:g} x sigma_daily x sqrt(E/ADV), E our volume "
+            f"halving every {self.half_life_s:g} s; lasting move = {self.gamma:g} x sigma_daily x q/ADV "
+            "(the order pays half)"
+        )
+
+    def estimate(self, quantity: float, *, duration_s: float, market: MarketSnapshot) -> ImpactEstimate:
+        ctx = _context(quantity, duration_s, market)
+        sigma, adv = ctx.inputs.sigma_daily, ctx.inputs.adv
+        steady = math.sqrt(ctx.quantity * self.tau_s / (adv * ctx.duration_s))
+        return ctx.estimate(
+            self.name,
+            self.y * sigma * steady * transient_factor(ctx.duration_s, self.half_life_s) * BPS,
             self.gamma * sigma * ctx.size_adv * BPS,
         )
 

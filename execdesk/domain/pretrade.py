@@ -13,11 +13,15 @@
   so ``low_bps`` can be negative: the market may well move our way.
 * ``expected_duration_s`` is the horizon, unless finishing within it needs more than the participation
   cap of the volume; then it is the time the order takes at the cap, and a warning says so.
+* The model defaults to the crypto prior, :class:`execdesk.domain.impact.SquareRootImpact` (the
+  square-root law with transient impact); ``calibration`` says where its coefficients come from (the
+  real-time calibrator's fit, or the prior) and is reported with the estimate.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
@@ -29,6 +33,7 @@ from execdesk.domain.impact import (
     ImpactInputError,
     ImpactModel,
     MarketInputs,
+    SquareRootImpact,
 )
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import Side
@@ -63,6 +68,8 @@ class PreTradeEstimate:
     impact: ImpactEstimate
     model: str
     warnings: tuple[str, ...]
+    model_description: str = ""
+    calibration: Mapping[str, Any] | None = None  # the fit in use (source, n, coefficients and errors)
 
     @property
     def expected_cost_quote(self) -> float:
@@ -92,6 +99,8 @@ class PreTradeEstimate:
             "low_bps": round(self.low_bps, 4),
             "high_bps": round(self.high_bps, 4),
             "model": self.model,
+            "model_description": self.model_description,
+            "calibration": dict(self.calibration) if self.calibration is not None else None,
             "impact": self.impact.to_dict(),
             "warnings": list(self.warnings),
         }
@@ -103,12 +112,13 @@ def pretrade_estimate(
     quantity: float,
     horizon_s: float,
     market: MarketSnapshot,
-    model: ImpactModel,
     interval_s: float,
+    model: ImpactModel | None = None,
     limits: RiskLimits | None = None,
     confidence: float = DEFAULT_CONFIDENCE,
     large_order_adv: float = LARGE_ORDER_ADV,
     fee_bps: float = 0.0,
+    calibration: Mapping[str, Any] | None = None,
 ) -> PreTradeEstimate:
     """Expected cost of working ``quantity`` over ``horizon_s`` in ``interval_s`` slices from ``market``.
 
@@ -129,6 +139,10 @@ def pretrade_estimate(
     if not (math.isfinite(confidence) and 0 < confidence < 1):
         raise ImpactInputError(f"confidence must be within (0, 1), got {confidence!r}")
     limits = limits or RiskLimits()
+    if model is None:
+        model = SquareRootImpact()
+        calibration = calibration or {"source": "prior", "model": model.name, "y": model.y,
+                                      "gamma": model.gamma, "half_life_s": model.half_life_s}
     cap = limits.max_participation
     inputs = MarketInputs.of(market)
 
@@ -187,6 +201,8 @@ def pretrade_estimate(
         impact=impact,
         model=impact.model,
         warnings=tuple(warnings),
+        model_description=model.describe(),
+        calibration=calibration,
     )
 
 

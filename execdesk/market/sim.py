@@ -5,8 +5,9 @@
 * the **exogenous path** (what the rest of the market does), generated with numpy an hour at a time from
   seeded random streams, so that any second is reproducible and the state needs no RNG state
   (:mod:`execdesk.market.sim_path`);
-* **our own trades**, which move the market on top of that path (permanent impact, a transient
-  displacement, depleted levels refilling), and the book and public prints priced under them
+* **our own trades**, which move the market on top of that path (a small permanent impact, the latent
+  book's square-root displacement that decays, depleted levels refilling), and the book and public
+  prints priced under them
   (:mod:`execdesk.market.sim_book`).
 
 Its parameters and the per-symbol presets are in :mod:`execdesk.market.sim_params`.
@@ -37,7 +38,7 @@ from execdesk.market.sim_book import SimBook
 from execdesk.market.sim_params import CHUNK_S, SIM_PRESETS, SimParams, _finite, _resolve_params
 from execdesk.market.sim_path import Anchor, ChunkCache, _consts, _Ident
 
-STATE_VERSION = 2
+STATE_VERSION = 3  # 3: the latent book's impact volume replaced the linear displacement
 _LAST_TRADES = 10
 
 # The path's caches, which tests clear through this module to build a market as in a fresh process.
@@ -61,14 +62,14 @@ class SimMarket:
         k: int,
         anchors: dict[int, Anchor],
         impact_log: float,
-        displacement: tuple[float, int],
+        latent: tuple[float, int],
         depletion: dict[Side, tuple[int, list[float]]],
         last_trades: list[Trade],
     ) -> None:
         self._ident = ident
         self._c = _consts(ident.params)
         self._chunks = ChunkCache(ident, anchors)
-        self._book = SimBook(self._chunks, impact_log=impact_log, displacement=displacement, depletion=depletion)
+        self._book = SimBook(self._chunks, impact_log=impact_log, latent=latent, depletion=depletion)
         self.warmup = warmup
         self.k = k
         self._ladders: dict[tuple[Side, int], list[Level]] = {}  # the book now, until it moves
@@ -106,7 +107,7 @@ class SimMarket:
         if start_price <= 0:
             raise ValueError(f"start_price must be positive, got {start_price!r}")
         ident = _Ident(seed, symbol, scenario_named(scenario), params, start_ts, start_price)
-        market = cls(ident, warmup=warmup_seconds, k=0, anchors={}, impact_log=0.0, displacement=(0.0, 0),
+        market = cls(ident, warmup=warmup_seconds, k=0, anchors={}, impact_log=0.0, latent=(0.0, 0),
                      depletion={}, last_trades=[])
         market._last_trades = market._book.tail_prints(-warmup_seconds, 0, _LAST_TRADES)
         return market
@@ -142,7 +143,7 @@ class SimMarket:
             anchors={int(a[0]): (float(a[1]), float(a[2]), float(a[3]), float(a[4]), float(a[5]))
                      for a in d["anchors"]},
             impact_log=float(d["impact_log"]),
-            displacement=(float(d["displacement"][0]), int(d["displacement"][1])),
+            latent=(float(d["latent"][0]), int(d["latent"][1])),
             depletion={Side(side): (int(since), [float(x) for x in levels])
                        for side, (since, levels) in d["depletion"].items()},
             last_trades=[Trade(float(ts), float(px), float(q), str(s)) for ts, px, q, s in d["last_trades"]],
@@ -192,6 +193,10 @@ class SimMarket:
     def impact_log(self) -> float:
         """Log of the factor our permanent impact so far applies to the exogenous fair price."""
         return self._book.impact_log
+
+    def latent_impact(self) -> float:
+        """Our impact volume ``E`` now (signed base units): what the latent book's displacement reads."""
+        return self._book.latent(self.k)
 
     @property
     def mid(self) -> float:

@@ -1,10 +1,23 @@
 """The simulated market's book and public prints, under the footprint of our own trades.
 
-Our own trades move the market on top of the exogenous path (:mod:`execdesk.market.sim_path`): a
-permanent shift of the fair price, a transient displacement of the book's centre that decays, and
-depletion of the levels we took, which refill with the book's resilience. These are kept as a few numbers
-and decayed in closed form, so the market at second ``k`` does not depend on how ``advance_to`` was
-called to get there.
+Our own trades move the market on top of the exogenous path (:mod:`execdesk.market.sim_path`):
+
+* the **visible book**: the levels we took are depleted and refill with the book's resilience;
+* the **latent book** (Alfonsi, Fruth & Schied 2010, Obizhaeva & Wang 2013 with a non-linear shape): our
+  aggressive fills add to an *impact volume* ``E`` (signed, base units) that decays exponentially
+  (half-life ``impact_half_life_s``); the book's centre is displaced by
+  ``D(E) = kappa sgn(E) sqrt(|E|)`` of the fair price, ``kappa = Y sigma_daily / sqrt(ADV)``, the
+  square-root law of metaorder impact, times the regime's volatility over the square root of its print
+  rate (a volatile session moves more for the same volume, a busy one less). A liquidity density growing
+  linearly away from the price gives that shape (Donier, Bonart, Mastromatteo & Bouchaud 2015). Our fill
+  walks the visible book as it stands, displaced by our earlier fills, and its own share of the latent
+  book shows from the next quote on: worked in many small children, a metaorder of ``Q`` pays
+  ``2/3 kappa sqrt(Q)`` on average when fast and ``kappa sqrt(rate x E's lifetime)`` at steady state
+  when slow;
+* a small **permanent** shift of the fair price, linear in our signed quantity (Kyle's lambda).
+
+These are kept as a few numbers and decayed in closed form, so the market at second ``k`` does not depend
+on how ``advance_to`` was called to get there.
 
 Public prints are :class:`Trade` objects at the prices of the book levels they hit (touch first, walking
 deeper when larger than the level), so the paper venue's queue model only fills resting orders that the
@@ -38,7 +51,7 @@ class SimBook:
         chunks: ChunkCache,
         *,
         impact_log: float,
-        displacement: tuple[float, int],
+        latent: tuple[float, int],
         depletion: dict[Side, tuple[int, list[float]]],
     ) -> None:
         self._chunks = chunks
@@ -46,7 +59,8 @@ class SimBook:
         self._c = _consts(chunks.ident.params)
         self.impact_log = impact_log
         self._impact = math.exp(impact_log)
-        self._disp, self._disp_k = displacement
+        self._latent, self._latent_k = latent  # impact volume E as of second _latent_k
+        self._set_displacement()
         self._depl: dict[Side, list[float]] = {}
         self._depl_k: dict[Side, int] = {}
         self._clear_k = {Side.BUY: -(2**62), Side.SELL: -(2**62)}  # from then on, nothing of ours is left
@@ -57,7 +71,7 @@ class SimBook:
         """Our footprint, as ``SimMarket.to_state`` saves it and this class's constructor takes it back."""
         return {
             "impact_log": self.impact_log,
-            "displacement": [self._disp, self._disp_k],
+            "latent": [self._latent, self._latent_k],
             "depletion": {side.value: [self._depl_k[side], list(levels)]
                           for side, levels in self._depl.items()},
         }
@@ -102,10 +116,9 @@ class SimBook:
             self._set_depletion(book_side, k, depleted)
         if impact and filled:
             signed = side.sign * filled * c.step
-            p = self.params
-            self._disp = self._displacement(k) + p.temporary_impact_per_unit * signed * self.fair(k)
-            self._disp_k = k
-            self.impact_log += p.permanent_impact_per_unit * signed
+            self._latent, self._latent_k = self.latent(k) + signed, k
+            self._set_displacement()
+            self.impact_log += self.params.permanent_impact_per_unit * signed
             self._impact = math.exp(self.impact_log)
         return fills
 
@@ -116,8 +129,20 @@ class SimBook:
 
     # ------------------------------------------------------------------ our footprint, decaying
 
+    def latent(self, k: int) -> float:
+        """Our impact volume ``E`` at second ``k`` (signed base units), decayed since our last fill."""
+        return self._latent * self._c.latent_decay ** (k - self._latent_k) if self._latent else 0.0
+
+    def _set_displacement(self) -> None:
+        """``D(E)`` at ``_latent_k`` and its per-second decay factor (``sqrt`` of E's): what the book's
+        centre and the prints' hot loop read."""
+        e = self._latent
+        self._disp = math.copysign(self._c.latent_kappa * math.sqrt(abs(e)), e) if e else 0.0
+        self._disp_decay = math.sqrt(self._c.latent_decay)
+
     def _displacement(self, k: int) -> float:
-        return self._disp * self._c.displacement_decay ** (k - self._disp_k) if self._disp else 0.0
+        """The latent book's displacement of the centre at second ``k``, a fraction of the fair price."""
+        return self._disp * self._disp_decay ** (k - self._latent_k) if self._disp else 0.0
 
     def _set_depletion(self, book_side: Side, since: int, levels: list[float]) -> None:
         levels = [x if x >= _DEPLETION_FLOOR else 0.0 for x in levels]
@@ -152,7 +177,7 @@ class SimBook:
         """What prices and sizes one side of the book at second ``k`` from: (touch tick index, direction
         away from the touch, depth multiplier, level-noise profiles around ``k`` and the weight between)."""
         chunk, pos = self._chunks.locate(k)
-        centre = (chunk.fair[pos] * self._impact + self._displacement(k)) / self._c.tick
+        centre = chunk.fair[pos] * self._impact * (1.0 + self._displacement(k) * chunk.impact_scale[pos]) / self._c.tick
         spread = chunk.spread[pos]
         bid = math.floor(centre - spread / 2 + 0.5)
         bucket, into = divmod(pos, self.params.depth_noise_period_s)
@@ -241,11 +266,11 @@ class SimBook:
         outstanding (the common case, decided when the chunk was made) is priced at the touch here;
         anything else walks the book in ``_walk_print``.
         """
-        first, fair, spread = chunk.first, chunk.fair, chunk.spread
+        first, fair, spread, scale = chunk.first, chunk.fair, chunk.spread, chunk.impact_scale
         p_ts, p_qty, p_code, p_lots = chunk.p_ts, chunk.p_qty, chunk.p_code, chunk.p_lots
         c = self._c
         tick, tick_num, tick_den, impact, k0 = c.tick, c.tick_num, c.tick_den, self._impact, chunk.k0
-        disp, disp_k, decay = self._disp, self._disp_k, c.displacement_decay
+        disp, disp_k, decay = self._disp, self._latent_k, self._disp_decay
         clear_bid, clear_ask = self._clear_k[Side.BUY], self._clear_k[Side.SELL]
         # our outstanding depletion of the touch level, as in _lots: what we left there and since when
         step, resilience = c.step, c.resilience
@@ -260,7 +285,7 @@ class SimBook:
                 continue
             k = k0 + pos
             # as in _book_side
-            centre = (fair[pos] * impact + (disp * decay ** (k - disp_k) if disp else 0.0)) / tick
+            centre = fair[pos] * impact * (1.0 + (disp * decay ** (k - disp_k) * scale[pos] if disp else 0.0)) / tick
             width = spread[pos]
             bid = floor(centre - width / 2 + 0.5)
             bid_px = ask_px = 0.0

@@ -35,10 +35,14 @@ class SimParams:
     trade_size_mean: float = 0.1
     trade_size_sigma: float = 1.0  # log-normal sigma of print sizes
     flow_momentum: float = 0.1  # how much the aggressor side leans with the second's price move
-    resilience_half_life_s: float = 5.0  # levels we depleted refill with this half-life
-    permanent_impact_per_unit: float = 2.5e-4  # fair price moves 2.5 bps per unit of our signed qty
-    temporary_impact_per_unit: float = 1.0e-4  # extra transient displacement per unit of our qty
-    displacement_half_life_s: float = 30.0  # the transient displacement reverts with this half-life
+    resilience_half_life_s: float = 5.0  # visible levels we depleted refill with this half-life
+    # Our footprint beyond the visible book (docs/tca.md, "The simulator's market model"): a latent
+    # liquidity whose density grows linearly away from the price, so the transient displacement is
+    # impact_y * sigma_daily * sqrt(E / ADV) of the impact volume E (our signed quantity, forgotten with
+    # impact_half_life_s) -- the square-root law; and a small permanent move per unit (Kyle's lambda).
+    impact_y: float = 1.0  # Y of the square-root law, "of order one" (Toth et al. 2011; Bitcoin: Donier & Bonart 2015)
+    impact_half_life_s: float = 600.0  # the impact volume E halves every 10 minutes when we stop
+    permanent_impact_per_unit: float = 5e-6  # 0.05 bps per BTC: real BTCUSDT tapes' Kyle lambda, 0.04-0.08
     funding_mean: float = 0.0001  # per 8 h
     funding_reversion_per_s: float = 1 / 3600
     funding_vol_per_s: float = 1.2e-6  # stationary std-dev ~0.005 % around the mean
@@ -56,14 +60,14 @@ class SimParams:
                 raise ValueError(f"SimParams.{f.name} must be a finite number, got {value!r}")
         positive = ("tick_size", "qty_step", "vol_per_hour", "spread_ticks_median", "spread_half_life_s",
                     "spread_max_bps", "touch_qty", "depth_half_life_s", "trade_rate_per_s", "trade_size_mean",
-                    "resilience_half_life_s", "displacement_half_life_s", "funding_reversion_per_s",
+                    "resilience_half_life_s", "impact_half_life_s", "funding_reversion_per_s",
                     "funding_limit", "open_interest_start")
         for name in positive:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"SimParams.{name} must be positive, got {value!r}")
         non_negative = ("spread_noise", "depth_growth", "depth_noise", "depth_vol", "trade_size_sigma",
-                        "permanent_impact_per_unit", "temporary_impact_per_unit", "funding_vol_per_s",
+                        "permanent_impact_per_unit", "impact_y", "funding_vol_per_s",
                         "open_interest_vol_per_hour")
         for name in non_negative:
             if getattr(self, name) < 0:
@@ -83,11 +87,12 @@ class SimParams:
 
 
 # Start price and microstructure per simulated symbol, sized like Bybit's linear contracts: ETH trades
-# in larger units at a twentieth of BTC's price, so its prints are bigger and each unit moves it less.
+# in larger units at a twentieth of BTC's price, so its prints are bigger and each unit moves it less
+# (the same permanent move per notional; the square-root term scales itself by the symbol's volume).
 SIM_PRESETS: dict[str, tuple[float, SimParams]] = {
     "BTCUSDT": (65_000.0, SimParams()),
-    "ETHUSDT": (3_400.0, SimParams(touch_qty=25.0, trade_size_mean=1.6, permanent_impact_per_unit=1.3e-5,
-                                   temporary_impact_per_unit=5e-6, open_interest_start=900_000.0)),
+    "ETHUSDT": (3_400.0, SimParams(touch_qty=25.0, trade_size_mean=1.6, permanent_impact_per_unit=2.6e-7,
+                                   open_interest_start=900_000.0)),
 }
 
 

@@ -62,7 +62,8 @@ class _Consts:
     sigma_s: float
     oi_sigma_s: float
     resilience: float
-    displacement_decay: float
+    latent_decay: float  # per-second factor of our impact volume E
+    latent_kappa: float  # displacement (fraction of the fair price) per sqrt(base unit) of E
     trade_mu: float
     profile: tuple[float, ...]
     spread_a: float
@@ -100,7 +101,8 @@ def _consts(p: SimParams) -> _Consts:
         sigma_s=p.vol_per_hour / 60.0,
         oi_sigma_s=p.open_interest_vol_per_hour / 60.0,
         resilience=_decay(p.resilience_half_life_s),
-        displacement_decay=_decay(p.displacement_half_life_s),
+        latent_decay=_decay(p.impact_half_life_s),
+        latent_kappa=latent_kappa(p),
         trade_mu=math.log(p.trade_size_mean) - p.trade_size_sigma**2 / 2,
         profile=tuple(p.touch_qty * (1 + p.depth_growth * i) for i in range(p.levels)),
         spread_a=_decay(p.spread_half_life_s),
@@ -110,6 +112,14 @@ def _consts(p: SimParams) -> _Consts:
         funding_a=funding_a,
         funding_sd=p.funding_vol_per_s / math.sqrt(1 - funding_a**2),
     )
+
+
+def latent_kappa(p: SimParams) -> float:
+    """The square-root law's ``Y sigma_daily / sqrt(ADV)``: the transient displacement (a fraction of the
+    price) of an impact volume of one base unit, from the market's own volatility and expected volume."""
+    sigma_daily = p.vol_per_hour * math.sqrt(24.0)
+    adv = p.trade_rate_per_s * p.trade_size_mean * 86_400.0
+    return p.impact_y * sigma_daily / math.sqrt(adv)
 
 
 def _entropy(ident: _Ident, chunk: int, stream: int) -> list[int]:
@@ -210,6 +220,7 @@ class _Chunk:
     index: int
     k0: int
     fair: list[float]  # exogenous fair price (before our permanent impact)
+    impact_scale: list[float]  # the regime's vol / sqrt(print rate): scales the latent book's displacement
     spread: list[int]  # touch spread in ticks
     depth: list[float]  # book-size multiplier
     funding: np.ndarray
@@ -333,6 +344,7 @@ def _chunk(ident: _Ident, index: int, anchor: Anchor) -> _Chunk:
         index=index,
         k0=index * n,
         fair=fair.tolist(),
+        impact_scale=(mod.vol / np.sqrt(mod.prints)).tolist(),
         spread=spread.tolist(),
         depth=depth.tolist(),
         funding=funding,

@@ -1,5 +1,5 @@
-"""Each aggressive child execution becomes an impact observation one interval later, feeding the real-time
-η/γ recalibration that the order page reports as predicted versus realised impact."""
+"""Each aggressive child execution becomes an impact observation (a markout) one interval later, feeding the
+real-time Y/γ recalibration that the order page reports as predicted versus realised impact."""
 
 from datetime import timedelta
 
@@ -35,7 +35,8 @@ def test_an_aggressive_child_is_observed_one_interval_later(alice, client, make_
     proposal_for(parent)
     obs = ImpactObservation.objects.get(child=child)
     assert obs.symbol == "BTCUSDT" and obs.side == "buy" and obs.qty == child.filled_qty
-    assert obs.mid_before == child.mid_at_send and obs.duration_s == 10
+    # duration_s is the markout delay: the child was sent 15 s before the mid after was read
+    assert obs.mid_before == child.mid_at_send and 15 <= obs.duration_s < 20
     assert obs.predicted_bps is not None and obs.realised_bps is not None
 
     assert len(impact_calibration("BTCUSDT")) == 1
@@ -53,3 +54,13 @@ def test_an_observation_is_recorded_once(alice, make_order, proposal_for, django
         ChildOrder.objects.filter(parent=parent).update(created_at=child.created_at - timedelta(seconds=60))
         proposal_for(parent)
     assert ImpactObservation.objects.filter(child=child).count() == 1
+
+
+def test_the_impact_volume_before_a_child_is_its_parents_earlier_taker_fills_decayed():
+    from execdesk.desk.services.strategy import _impact_volume
+
+    # 2 BTC bought 600 s (one half-life) before, 1 BTC 1,200 s before, and the child itself (id 9) now
+    fills = [(0.0, 1.0, 7), (600.0, 2.0, 8), (1200.0, 0.5, 9)]
+    assert _impact_volume(fills, 1200.0, 600.0, exclude=9) == pytest.approx(1.0 / 4 + 2.0 / 2)
+    # at the markout, 30 s later, the child counts too and everything has decayed a little more
+    assert _impact_volume(fills, 1230.0, 600.0) == pytest.approx((0.25 + 1.0 + 0.5) * 0.5 ** (30 / 600))

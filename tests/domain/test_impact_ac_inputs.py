@@ -55,7 +55,7 @@ def test_linear_models_map_exactly_whatever_the_operating_point():
 
 
 def test_square_root_eta_is_the_secant_at_the_orders_own_rate():
-    model = AlmgrenChrissImpact(eta=0.3, gamma=0.5)
+    model = AlmgrenChrissImpact(eta=0.3, gamma=0.5, beta=0.5)
     ac = almgren_chriss_inputs(model, _market(), interval_s=30, quantity=720.0, horizon_s=3600)
     est = model.estimate(720.0, duration_s=3600, market=_market())
     # trading 720 evenly over 3600 s costs eta X^2 / T in the paper's linear model

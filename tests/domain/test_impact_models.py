@@ -52,17 +52,18 @@ def test_snapshot_figures_become_daily_volatility_and_adv_for_a_24_hour_market()
     assert est.participation == pytest.approx(12.0 / 612.0)
 
 
-def test_almgren_chriss_is_square_root_temporary_and_linear_permanent():
+def test_almgren_chriss_temporary_uses_the_exponent_its_coefficient_was_fitted_with():
     model = AlmgrenChrissImpact(eta=0.5, gamma=0.8)
     est = model.estimate(12.0, duration_s=1800, market=_market())
-    assert est.temporary_bps == pytest.approx(0.5 * SIGMA_DAILY * math.sqrt(12.0 / 600.0) * 1e4)
+    assert model.beta == 0.6  # Almgren et al. (2005) fitted eta = 0.142 with 3/5, not 1/2
+    assert est.temporary_bps == pytest.approx(0.5 * SIGMA_DAILY * (12.0 / 600.0) ** 0.6 * 1e4)
     assert est.permanent_move_bps == pytest.approx(0.8 * SIGMA_DAILY * 12.0 / ADV * 1e4)
     assert est.permanent_bps == pytest.approx(est.permanent_move_bps / 2)  # the order pays half its own move
     assert est.total_bps == pytest.approx(est.temporary_bps + est.permanent_bps)
 
 
-def test_almgren_chriss_temporary_matches_the_seed_formula_for_an_order_spread_over_a_day():
-    est = AlmgrenChrissImpact(eta=0.7, gamma=0.0).estimate(30.0, duration_s=86_400, market=_market())
+def test_almgren_chriss_with_a_square_root_matches_the_seed_formula_for_an_order_spread_over_a_day():
+    est = AlmgrenChrissImpact(eta=0.7, gamma=0.0, beta=0.5).estimate(30.0, duration_s=86_400, market=_market())
     assert est.temporary_bps == pytest.approx(0.7 * (30.0 / ADV) ** 0.5 * SIGMA_DAILY * 1e4)
 
 
@@ -70,7 +71,7 @@ def test_a_faster_order_pays_more_temporary_impact_but_the_same_permanent():
     model = AlmgrenChrissImpact()
     slow = model.estimate(10.0, duration_s=3600, market=_market())
     fast = model.estimate(10.0, duration_s=900, market=_market())
-    assert fast.temporary_bps == pytest.approx(2 * slow.temporary_bps)  # 4x the rate, sqrt -> 2x
+    assert fast.temporary_bps == pytest.approx(4**0.6 * slow.temporary_bps)  # 4x the rate, ^3/5 -> 2.297x
     assert fast.permanent_bps == pytest.approx(slow.permanent_bps)
 
 

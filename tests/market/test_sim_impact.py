@@ -18,26 +18,68 @@ def twins(seed: int = 5, scenario: str = "calm") -> tuple[SimMarket, SimMarket]:
     )
 
 
-@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
-def test_a_take_moves_the_mid_permanently_and_its_transient_part_decays(side: Side) -> None:
-    traded, untouched = twins()
-    displacement = traded.fair * BTC.temporary_impact_per_unit * 10.0
+def kappa() -> float:
+    """Y sigma_daily / sqrt(ADV) of the BTC preset, by hand: 1.0 x 1 % x sqrt(24) / sqrt(1.5 x 0.1 x 86,400)."""
+    return 1.0 * 0.01 * 24**0.5 / (1.5 * 0.1 * 86_400) ** 0.5
 
+
+def test_the_preset_kappa_is_the_square_root_law_of_its_own_volatility_and_volume() -> None:
+    assert kappa() == pytest.approx(4.3033e-4, rel=1e-4)  # 4.30 bps per sqrt(BTC)
+
+
+def work(market: SimMarket, side: Side, qty: float, children: int) -> float:
+    """Take ``qty`` in ``children`` equal market orders at the same second; the average price paid."""
+    fills = [f for _ in range(children) for f in market.take(side, qty / children)]
+    return sum(p * q for p, q in fills) / sum(q for _, q in fills)
+
+
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+def test_a_take_walks_the_visible_book_and_the_next_order_meets_its_latent_displacement(side: Side) -> None:
+    traded, untouched = twins()
+    fair = traded.fair
+
+    first = work(traded, side, 4.0, 1)
+    after = work(traded, side, 0.01, 1)
+
+    # the visible book alone: a few ticks (0.1 = 0.015 bps each) beyond the half spread
+    assert 0 < side.sign * (first - untouched.mid) / fair < 0.3e-4
+    assert traded.latent_impact() == pytest.approx(side.sign * 4.01)
+    # the next order pays kappa sqrt(4) plus the permanent move (and the depleted touch's few ticks)
+    lasting = BTC.permanent_impact_per_unit * 4.0
+    assert side.sign * (after - untouched.mid) / fair == pytest.approx(kappa() * 2.0 + lasting, abs=0.3e-4)
+
+
+def test_the_square_root_law_a_metaorder_four_times_larger_costs_twice_as_much() -> None:
+    small, large, untouched = (SimMarket.create("BTCUSDT", seed=9, start_ts=START) for _ in range(3))
+    mid = untouched.mid
+    cost = {"small": (work(small, Side.BUY, 2.0, 200) - mid) / mid, "large": (work(large, Side.BUY, 8.0, 200) - mid) / mid}
+
+    # 200 children at once: the left Riemann sum of kappa sqrt(E) over E = 0 ... Q, 2/3 kappa sqrt(Q) to 1 %
+    riemann = sum((i / 200) ** 0.5 for i in range(200)) / 200
+    assert riemann == pytest.approx(0.6641, abs=1e-4)
+    assert cost["small"] == pytest.approx(riemann * kappa() * 2.0**0.5, rel=0.05)
+    assert cost["large"] == pytest.approx(riemann * kappa() * 8.0**0.5, rel=0.05)
+    assert cost["large"] / cost["small"] == pytest.approx(2.0, rel=0.03)
+
+
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+def test_the_displacement_decays_with_the_impact_volume_and_the_permanent_part_stays(side: Side) -> None:
+    traded, untouched = twins()
     traded.take(side, 10.0)
     moves, permanent = {}, {}
-    for second in (1, 60, 90, 300):
+    for second in (600, 1200, 4 * 3600):
         traded.advance_to(START + second)
         untouched.advance_to(START + second)
-        moves[second] = (traded.mid - untouched.mid) * side.sign
-        permanent[second] = (traded.fair - untouched.fair) * side.sign
+        moves[second] = side.sign * (traded.mid - untouched.mid) / untouched.fair
+        permanent[second] = side.sign * (traded.fair - untouched.fair) / untouched.fair
 
-    # right after, the emptied levels add to the move; then the displacement halves every 30 s while
-    # the permanent part stays (mids sit on a 0.05 grid: a tick's worth of rounding either side)
-    assert permanent[300] == pytest.approx(untouched.fair * BTC.permanent_impact_per_unit * 10.0, rel=0.01)
-    assert moves[1] > permanent[1] + 0.95 * displacement
-    assert moves[60] == pytest.approx(permanent[60] + displacement / 4, abs=0.15)
-    assert moves[90] == pytest.approx(permanent[90] + displacement / 8, abs=0.15)
-    assert moves[300] == pytest.approx(permanent[300], abs=0.15)
+    lasting = BTC.permanent_impact_per_unit * 10.0  # 0.5 bps
+    assert permanent[600] == pytest.approx(lasting, rel=0.01)
+    # E halves every 10 minutes, so the displacement kappa sqrt(E) falls by sqrt(2) (ticks: 0.15 bps either way)
+    assert traded.latent_impact() == pytest.approx(side.sign * 10.0 / 2**24)
+    assert moves[600] == pytest.approx(lasting + kappa() * (10.0 / 2) ** 0.5, abs=0.15e-4)
+    assert moves[1200] == pytest.approx(lasting + kappa() * (10.0 / 4) ** 0.5, abs=0.15e-4)
+    assert moves[4 * 3600] == pytest.approx(lasting, abs=0.15e-4)
 
 
 def test_a_take_without_impact_depletes_the_book_but_leaves_the_price_path() -> None:
@@ -104,3 +146,15 @@ def buys_by_print(trades: list[Trade]) -> dict[float, tuple[float, float, int]]:
             qty, notional, count = out.get(t.ts, (0.0, 0.0, 0))
             out[t.ts] = (qty + t.qty, notional + t.qty * t.price, count + 1)
     return out
+
+
+def test_a_volatile_session_displaces_more_for_the_same_volume() -> None:
+    # high_vol: 3.5x volatility and 1.6x the prints, so kappa x 3.5 / sqrt(1.6) = 2.77x (the square-root law)
+    traded, untouched = twins(scenario="high_vol")
+    traded.take(Side.BUY, 4.0)
+    traded.advance_to(START + 60)
+    untouched.advance_to(START + 60)
+
+    move = (traded.mid - untouched.mid) / untouched.fair
+    expected = kappa() * 3.5 / 1.6**0.5 * (4.0 * 0.5 ** (60 / 600)) ** 0.5 + BTC.permanent_impact_per_unit * 4.0
+    assert move == pytest.approx(expected, abs=0.2e-4)

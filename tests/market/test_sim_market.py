@@ -187,7 +187,7 @@ def test_take_stops_at_the_limit_price() -> None:
     assert [p for p, _ in fills] == [lv.price for lv in asks[:3]]
 
 
-def test_take_moves_the_mid_permanently() -> None:
+def test_take_moves_the_mid_permanently_and_transiently() -> None:
     traded, untouched = make(), make()
     fair = traded.fair
 
@@ -195,7 +195,10 @@ def test_take_moves_the_mid_permanently() -> None:
     traded.advance_to(START + 900)
     untouched.advance_to(START + 900)
 
-    expected = fair * SimParams().permanent_impact_per_unit * 5.0
+    # the permanent move plus the latent book's displacement, its impact volume 15 min into its 10-min half-life
+    p = SimParams()
+    kappa = p.impact_y * p.vol_per_hour * 24**0.5 / (p.trade_rate_per_s * p.trade_size_mean * 86_400) ** 0.5
+    expected = fair * (p.permanent_impact_per_unit * 5.0 + kappa * (5.0 * 0.5 ** (900 / 600)) ** 0.5)
     assert traded.mid - untouched.mid == pytest.approx(expected, rel=0.05, abs=0.3)
     assert traded.mid - untouched.mid > 50 * 0.1
 
@@ -224,4 +227,4 @@ def test_state_is_compact_json_of_finite_numbers() -> None:
     text = json.dumps(market.to_state(), allow_nan=False)
 
     assert len(text) < 20_000
-    assert json.loads(text)["v"] == 2
+    assert json.loads(text)["v"] == 3

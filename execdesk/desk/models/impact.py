@@ -6,10 +6,11 @@ from execdesk.desk.models.fields import price_field, qty_field
 
 
 class ImpactObservation(models.Model):
-    """One child order's realised impact, the input of the real-time η/γ recalibration (last 1,000 per symbol).
+    """One child order's markout, the input of the real-time impact recalibration (last 1,000 per symbol).
 
-    `mid_before` is the mid when the child was sent; `mid_after` the mid one decision interval later, when the
-    transient part has had time to decay."""
+    `mid_before` is the mid when the child was sent; `mid_after` the mid at least one decision interval later
+    (a markout); `duration_s` the seconds between the two (the markout delay: a market order itself is
+    instantaneous). `predicted_bps` and `realised_bps` are the model's and the realised markout."""
 
     symbol = models.CharField(max_length=32, db_index=True)
     child = models.OneToOneField("desk.ChildOrder", on_delete=models.PROTECT, related_name="impact_observation")
@@ -18,7 +19,7 @@ class ImpactObservation(models.Model):
     avg_price = price_field()
     mid_before = price_field()
     mid_after = price_field()
-    duration_s = models.FloatField()
+    duration_s = models.FloatField()  # the markout delay, seconds from the child to mid_after
     volatility_1h = models.FloatField()
     adv = models.FloatField()  # base units per day, from the 1-h volume when the child was sent
     spread_bps = models.FloatField()

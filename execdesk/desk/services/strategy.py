@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 from typing import Any, cast
 
-from execdesk.desk.models import ChildOrder, ImpactObservation, ParentOrder
-from execdesk.domain.impact import AlmgrenChrissImpact, ImpactInputError, almgren_chriss_inputs
+from execdesk.desk.models import ChildOrder, Fill, ImpactObservation, ParentOrder
+from execdesk.domain.impact import ImpactInputError, almgren_chriss_inputs
 from execdesk.domain.impact_calibration import CalibrationInputError, ImpactCalibrator, ImpactFit
 from execdesk.domain.impact_calibration import ImpactObservation as Observation
 from execdesk.domain.market import MarketSnapshot
@@ -26,19 +26,45 @@ POV_RATE = 0.05
 
 
 def impact_calibration(symbol: str) -> ImpactCalibrator:
-    """A calibrator fed with the symbol's last 1,000 aggressive child executions, oldest first."""
+    """A calibrator fed with the symbol's last 1,000 aggressive child executions, oldest first, each with our
+    impact volume before it and at its markout (from its parent order's taker fills)."""
     calibrator = ImpactCalibrator(WINDOW)
-    rows = list(ImpactObservation.objects.filter(symbol=symbol).order_by("-created_at", "-id")[:WINDOW])
+    rows = list(ImpactObservation.objects.filter(symbol=symbol).select_related("child")
+                .order_by("-created_at", "-id")[:WINDOW])
+    taker = _taker_fills({row.child.parent_id for row in rows})
+    half_life = calibrator.prior.half_life_s
     for row in reversed(rows):
+        sent, markout_at = row.child.created_at.timestamp(), row.created_at.timestamp()
+        fills = taker.get(row.child.parent_id, [])
         try:
-            # the model's side is "buy"/"sell"; the domain coerces it to Side and refuses anything else
-            calibrator.observe(Observation(side=cast(Side, row.side), quantity=float(row.qty), price=float(row.avg_price),
-                                           mid_before=float(row.mid_before), mid_after=float(row.mid_after),
-                                           volatility_1h=row.volatility_1h, adv=row.adv,
-                                           duration_s=row.duration_s, spread_bps=row.spread_bps))
+            # the model's side is "buy"/"sell"; the domain coerces it to Side and refuses anything else;
+            # duration_s holds the markout delay: the seconds from the child to mid_after
+            calibrator.observe(Observation(
+                side=cast(Side, row.side), quantity=float(row.qty), price=float(row.avg_price),
+                mid_before=float(row.mid_before), mid_after=float(row.mid_after), markout_s=row.duration_s,
+                volatility_1h=row.volatility_1h, adv=row.adv, spread_bps=row.spread_bps,
+                impact_before=_impact_volume(fills, sent, half_life, exclude=row.child_id),
+                impact_after=_impact_volume(fills, markout_at, half_life),
+                traded_after=sum(q for ts, q, child in fills if child != row.child_id and sent <= ts <= markout_at)))
         except CalibrationInputError as exc:  # a degenerate row (e.g. a zero-volume market) teaches nothing
             log.info("impact observation %s skipped: %s", row.pk, exc)
     return calibrator
+
+
+def _taker_fills(parent_ids: set[int]) -> dict[int, list[tuple[float, float, int]]]:
+    """``(ts, signed qty, child id)`` of each parent's taker fills: what builds our impact volume."""
+    out: dict[int, list[tuple[float, float, int]]] = {}
+    fills = Fill.objects.filter(parent_id__in=parent_ids, liquidity="taker").select_related("child")
+    for fill in fills.only("parent_id", "child_id", "child__side", "qty", "ts"):
+        sign = 1.0 if fill.child.side == "buy" else -1.0
+        out.setdefault(fill.parent_id, []).append((fill.ts.timestamp(), sign * float(fill.qty), fill.child_id))
+    return out
+
+
+def _impact_volume(fills: list[tuple[float, float, int]], at: float, half_life_s: float,
+                   exclude: int | None = None) -> float:
+    """Our impact volume at ``at``: the signed taker fills before it, each decayed by the half-life."""
+    return sum(q * 0.5 ** ((at - ts) / half_life_s) for ts, q, child in fills if ts <= at and child != exclude)
 
 
 def impact_fit(symbol: str) -> ImpactFit:
@@ -90,7 +116,7 @@ def pretrade_for(*, side: str, quantity: float, horizon_s: float, interval_s: fl
                     "horizon: the estimate is over that time")
     try:
         estimate = pretrade_estimate(side=side, quantity=quantity, horizon_s=horizon_s, market=snapshot,
-                                     model=fit.model, interval_s=interval_s,
+                                     model=fit.model, interval_s=interval_s, calibration=fit.to_dict(),
                                      fee_bps=float(PaperFees().taker) * 1e4)  # crossing: the taker rate
     except ValueError as exc:
         return {"error": f"no pre-trade estimate: {exc}"}
@@ -104,11 +130,12 @@ def pretrade_for(*, side: str, quantity: float, horizon_s: float, interval_s: fl
 
 
 def impact_observe_due(parent: ParentOrder, snapshot: MarketSnapshot) -> int:
-    """Record the realised impact of this order's finished aggressive children one interval after they were
-    sent (the transient part has decayed by then). Call inside desk_atomic()."""
+    """Record the markout of this order's finished aggressive children, the mid at least one interval after
+    they were sent against the mid at send. Call inside desk_atomic()."""
     from django.utils import timezone
 
-    cutoff = timezone.now().timestamp() - parent.interval_seconds
+    now = timezone.now().timestamp()
+    cutoff = now - parent.interval_seconds
     due = ChildOrder.objects.filter(parent=parent, order_type="market", filled_qty__gt=0, mid_at_send__isnull=False,
                                     impact_observation__isnull=True).select_related("proposal")
     recorded, model = 0, None
@@ -121,28 +148,19 @@ def impact_observe_due(parent: ParentOrder, snapshot: MarketSnapshot) -> int:
                               mid_before=float(child.mid_at_send), mid_after=snapshot.mid,
                               volatility_1h=float(before.get("volatility_1h", snapshot.volatility_1h)),
                               adv=float(before.get("volume_1h", snapshot.volume_1h)) * 24,
-                              duration_s=float(parent.interval_seconds),
+                              markout_s=max(0.0, now - child.created_at.timestamp()),
                               spread_bps=_spread_bps(before) or snapshot.spread_bps)
         except CalibrationInputError as exc:
             log.info("child %s: no impact observation: %s", child.order_link_id, exc)
             continue
         model = model or impact_fit(parent.symbol).model
-        predicted = _predicted_bps(model, obs.quantity, obs.duration_s or 1.0, before)
         ImpactObservation.objects.create(
             symbol=parent.symbol, child=child, side=child.side, qty=child.filled_qty, avg_price=child.avg_price,
-            mid_before=child.mid_at_send, mid_after=snapshot.mid, duration_s=obs.duration_s or 0.0,
+            mid_before=child.mid_at_send, mid_after=snapshot.mid, duration_s=obs.markout_s,
             volatility_1h=obs.volatility_1h, adv=obs.adv, spread_bps=obs.spread_bps,
-            predicted_bps=predicted, realised_bps=obs.realised_cost_bps)
+            predicted_bps=obs.predicted_markout_bps(model), realised_bps=obs.markout_bps)
         recorded += 1
     return recorded
-
-
-def _predicted_bps(model: AlmgrenChrissImpact, qty: float, duration_s: float, market: dict[str, Any]) -> float | None:
-    """What the impact model, as calibrated before this child, predicted for it in the market it met."""
-    try:
-        return model.estimate(qty, duration_s=duration_s, market=MarketSnapshot.from_dict(market)).total_bps
-    except (ImpactInputError, KeyError, TypeError, ValueError):
-        return None
 
 
 def _spread_bps(snapshot: dict[str, Any]) -> float | None:
