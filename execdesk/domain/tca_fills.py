@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from execdesk.domain.impact import AlmgrenChrissImpact, ImpactModel
+from execdesk.domain.impact import ImpactModel, SquareRootImpact
 from execdesk.domain.market import MarketSnapshot, Trade
 from execdesk.domain.orders import Side
 
@@ -21,7 +21,7 @@ TAKER = "taker"
 MARKOUT_HORIZONS_S = (1, 10, 60)  # seconds after each fill at which the mid is recorded
 # The impact model that prices finishing an unfilled remainder wherever TCA runs (desk, CLI, backtest); each
 # caller takes it as a parameter, so a recalibrated or different model can take its place.
-DEFAULT_COMPLETION_MODEL: ImpactModel = AlmgrenChrissImpact()
+DEFAULT_COMPLETION_MODEL: ImpactModel = SquareRootImpact()  # the crypto prior: the pre-trade estimate's and the simulator's model
 
 
 @dataclass(frozen=True)
