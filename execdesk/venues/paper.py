@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_UP, Decimal
 from typing import Any
 
 from execdesk.domain.instrument import Instrument, InstrumentRuleError, to_decimal
-from execdesk.domain.market import Trade
+from execdesk.domain.market import Level, Trade
 from execdesk.domain.matchable import MatchableMarket
 from execdesk.domain.orders import (
     ChildStatus,
@@ -24,6 +24,7 @@ from execdesk.domain.orders import (
     Side,
     TimeInForce,
 )
+from execdesk.venues.paper_queue import QueueModel
 
 STATE_VERSION = 1
 FEE_QUANTUM = Decimal("0.00000001")
@@ -53,7 +54,8 @@ class _Order:
     placed_ts: float
     status: ChildStatus = ChildStatus.NEW
     reject_reason: str = ""
-    queue_ahead: Decimal = Decimal(0)  # visible quantity ahead of us at our price when we rested
+    queue_ahead: Decimal = Decimal(0)  # quantity ahead of us at our price (execdesk.venues.paper_queue)
+    level_seen: Decimal | None = None  # the visible size at our price when the queue was last updated
     fills: list[FillReport] = field(default_factory=list)
 
     @property
@@ -75,8 +77,9 @@ class _Order:
 
 
 class PaperVenue:
-    def __init__(self, fees: PaperFees | None = None) -> None:
+    def __init__(self, fees: PaperFees | None = None, queue: QueueModel | None = None) -> None:
         self.fees = fees or PaperFees()
+        self.queue = queue or QueueModel()
         self._orders: dict[str, _Order] = {}
         self._next_seq = 1
 
@@ -122,13 +125,16 @@ class PaperVenue:
     # ------------------------------------------------------------------ passive fills
 
     def on_trades(self, market: MatchableMarket, trades: list[Trade], instrument: Instrument) -> list[OrderReport]:
-        """Fill resting orders the market traded through, then those the book has walked across."""
+        """Fill resting orders from the prints at or through their price beyond the queue ahead, move each
+        queue up by the cancellations the visible size shows, then fill those the book has walked across."""
         resting = [o for o in self._orders.values() if o.symbol == market.symbol and o.status.is_open]
         if not resting:
             return []
         new_fills: dict[str, list[FillReport]] = {}
+        printed: dict[str, Decimal] = {}
         for trade in trades:
-            self._fill_from_print(trade, resting, instrument, new_fills)
+            self._fill_from_print(trade, resting, instrument, new_fills, printed)
+        self._update_queues(market, resting, instrument, printed)
         self._fill_crossed(market, resting, instrument, new_fills)
         for link, fills in new_fills.items():  # our passive buying and selling moves the price too
             market.absorb_passive_fill(self._orders[link].side, float(sum((f.qty for f in fills), Decimal(0))))
@@ -140,6 +146,7 @@ class PaperVenue:
         resting: list[_Order],
         instrument: Instrument,
         new_fills: dict[str, list[FillReport]],
+        printed_at: dict[str, Decimal],
     ) -> None:
         printed = instrument.price(trade.price)
         left = instrument.qty(trade.qty)
@@ -156,14 +163,37 @@ class PaperVenue:
         for order in sorted(candidates, key=_Order.priority):
             if left <= 0:
                 break
-            usable = left
-            if order.price == printed:  # at our price only the volume beyond the queue ahead reaches us
-                usable = max(Decimal(0), left - order.queue_ahead)
-                order.queue_ahead = max(Decimal(0), order.queue_ahead - left)
+            # at or through our price, the queue ahead trades first: only the volume beyond it reaches us
+            printed_at[order.order_link_id] = printed_at.get(order.order_link_id, Decimal(0)) + left
+            usable = max(Decimal(0), left - order.queue_ahead)
+            order.queue_ahead = max(Decimal(0), order.queue_ahead - left)
             qty = min(order.remaining, usable)
             if qty > 0:
                 left -= qty
                 self._add_maker_fill(order, qty, instrument, trade.ts, new_fills)
+
+    def _update_queues(
+        self,
+        market: MatchableMarket,
+        resting: list[_Order],
+        instrument: Instrument,
+        printed: dict[str, Decimal],
+    ) -> None:
+        """The visible size at each resting order's price now, against what it was and what traded there:
+        what the level lost beyond the prints was cancelled, a share of it ahead of us."""
+        ladders: tuple[list[Level], list[Level]] | None = None
+        for order in resting:
+            if order.remaining <= 0 or order.price is None:
+                continue
+            if ladders is None:
+                ladders = market.book()
+            visible = _level_size(ladders, order, instrument)
+            seen = order.queue_ahead if order.level_seen is None else order.level_seen
+            ahead = self.queue.after_cancels(
+                order.queue_ahead, seen, printed.get(order.order_link_id, Decimal(0)), visible
+            )
+            order.queue_ahead = _step_up(ahead, instrument)
+            order.level_seen = visible
 
     def _fill_crossed(
         self,
@@ -238,6 +268,7 @@ class PaperVenue:
     def _rest(self, market: MatchableMarket, order: _Order, instrument: Instrument) -> None:
         order.status = ChildStatus.SUBMITTED if order.filled == 0 else ChildStatus.PARTIALLY_FILLED
         order.queue_ahead = _visible_queue(market, order, instrument)
+        order.level_seen = order.queue_ahead
 
     def _fill(
         self, order: _Order, qty: Decimal, price: Decimal, liquidity: str, instrument: Instrument, ts: float
@@ -283,6 +314,7 @@ class PaperVenue:
         return {
             "v": STATE_VERSION,
             "fees": {"maker": str(self.fees.maker), "taker": str(self.fees.taker)},
+            "queue": {"exponent": self.queue.exponent},
             "next_seq": self._next_seq,
             "orders": [_order_to_state(o) for o in self._orders.values() if o.status.is_open],
         }
@@ -291,7 +323,8 @@ class PaperVenue:
     def from_state(cls, d: dict[str, Any]) -> PaperVenue:
         if d.get("v") != STATE_VERSION:
             raise ValueError(f"unsupported PaperVenue state version {d.get('v')!r}")
-        venue = cls(PaperFees(maker=Decimal(d["fees"]["maker"]), taker=Decimal(d["fees"]["taker"])))
+        queue = QueueModel(**d["queue"]) if "queue" in d else QueueModel()  # absent before the queue model
+        venue = cls(PaperFees(maker=Decimal(d["fees"]["maker"]), taker=Decimal(d["fees"]["taker"])), queue)
         venue._next_seq = int(d["next_seq"])
         for data in d["orders"]:
             order = _order_from_state(data)
@@ -353,7 +386,19 @@ def _crosses(market: MatchableMarket, order: _Order, instrument: Instrument) -> 
 
 
 def _visible_queue(market: MatchableMarket, order: _Order, instrument: Instrument) -> Decimal:
-    bids, asks = market.book()
+    return _level_size(market.book(), order, instrument)
+
+
+def _step_up(qty: Decimal, instrument: Instrument) -> Decimal:
+    """A quantity rounded up to the step: the queue ahead is never rounded in our favour."""
+    units = (qty / instrument.qty_step).quantize(Decimal(1), rounding=ROUND_UP)
+    return (units * instrument.qty_step).quantize(instrument.qty_step)
+
+
+def _level_size(ladders: tuple[list[Level], list[Level]], order: _Order, instrument: Instrument) -> Decimal:
+    """The visible size at the order's price (ours not included); beyond the ladder, its deepest level's;
+    inside the spread, none."""
+    bids, asks = ladders
     ladder = bids if order.side is Side.BUY else asks
     for level in ladder:
         if instrument.price(level.price) == order.price:
@@ -380,6 +425,7 @@ def _order_to_state(o: _Order) -> dict[str, Any]:
         "status": o.status.value,
         "reason": o.reject_reason,
         "queue_ahead": str(o.queue_ahead),
+        "level_seen": None if o.level_seen is None else str(o.level_seen),
         "fills": [
             [f.exec_id, str(f.qty), str(f.price), str(f.fee), f.fee_currency, f.liquidity, f.ts]
             for f in o.fills
@@ -402,6 +448,7 @@ def _order_from_state(d: dict[str, Any]) -> _Order:
         status=ChildStatus(d["status"]),
         reject_reason=d["reason"],
         queue_ahead=Decimal(d["queue_ahead"]),
+        level_seen=None if d.get("level_seen") is None else Decimal(d["level_seen"]),  # absent before the queue model
         fills=[
             FillReport(
                 exec_id=exec_id,
