@@ -49,7 +49,7 @@ def _backtest_run(strategy: str):
                               params=params)
     spec = RunSpec(strategy=strategy, scenario="calm", seed=settings.EXECDESK["MARKET_SEED"],
                    order=OrderSpec(symbol=SYMBOL, quantity=float(QTY), horizon_s=HORIZON, interval_s=INTERVAL,
-                                   start_ts=T0))
+                                   start_ts=T0, latency_s=0.0))  # the desk's paper venue is instantaneous
     instrument = SIM_INSTRUMENTS[SYMBOL]
     return execute(spec, market, instrument, strategy_for(spec, market, instrument))
 
