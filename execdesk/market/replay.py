@@ -296,7 +296,7 @@ class ReplayMarket:
             asks=tuple(asks),
             last_trades=tuple(self._trades(recent, self._offsets_at(tape.ts[recent], prints=True))),
             volume_1m=round(self._volume_since(now - 60), self._qty_digits),
-            volume_1h=round(self._volume_since(now - 3600), self._qty_digits),
+            volume_1h=round(self._volume_1h(), self._qty_digits),
             volatility_1h=self._volatility_1h(),
             funding_rate=0.0,
             oi_change_1h=0.0,
@@ -307,6 +307,7 @@ class ReplayMarket:
                 "note": "Bybit's trade archive holds neither funding nor open interest: both read 0",
                 "book": "approximated from the prints (docs/replay.md)",
                 "impact_offset": self.impact_offset,
+                "history_s": min(3600.0, now - tape.start),
                 "tape_end": tape.end,
             },
         )
@@ -551,9 +552,19 @@ class ReplayMarket:
             )
         )
 
+    def _volume_1h(self) -> float:
+        """The last hour's volume; with less than an hour of tape behind us, the volume of what there is
+        scaled to an hour (at least a minute of it), the hour's best estimate rather than a fraction of it."""
+        history = self._now - self.tape.start
+        if history >= 3600:
+            return self._volume_since(self._now - 3600)
+        return self._volume_since(self.tape.start - 1.0) * 3600 / max(history, 60.0)
+
     def _volatility_1h(self) -> float:
-        """Std-dev of the 1-min log returns of the model mid over the last hour, scaled to an hour."""
-        times = self._now - 60.0 * np.arange(60, -1, -1)
+        """Std-dev of the model mid's log returns over the last hour, scaled to an hour: sampled every 60 s,
+        or every ``lambda_bucket_s`` when less than three minutes of tape lie behind us."""
+        step = 60.0 if self._now - self.tape.start >= 180 else self.params.lambda_bucket_s
+        times = self._now - step * np.arange(int(3600 / step), -1, -1)
         times = times[times >= self.tape.start]
         if times.size < 3:
             return 0.0
@@ -563,7 +574,7 @@ class ReplayMarket:
         offsets = self._offsets_at(times, prints=False)
         if offsets is not None:
             mids = mids + offsets
-        return float(np.std(np.diff(np.log(mids)), ddof=1)) * math.sqrt(60)
+        return float(np.std(np.diff(np.log(mids)), ddof=1)) * math.sqrt(3600 / step)
 
 
 __all__ = [
