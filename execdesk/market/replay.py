@@ -18,11 +18,11 @@
   deep) ``level_share`` of it, and never less than the tape's median print size.
 * *Our trades.* An aggressive order walks that ladder and depletes it; depleted quantity refills with
   ``refill_half_life_s``. Each fill also moves the market: a permanent offset (linear,
-  ``permanent_impact_per_unit``, by default ``permanent_gamma * sigma_daily / ADV`` of the tape, the
-  permanent term of the desk's Almgren–Chriss impact model) and a transient displacement
-  (``transient_impact_per_unit``, the permanent coefficient by default) that halves every
-  ``transient_half_life_s``. The offset is added to every price the tape shows after our trade: the
-  touch, the ladder and the prints ``advance_to`` returns.
+  ``permanent_impact_per_unit``) and a transient displacement (``transient_impact_per_unit``) that halves
+  every ``transient_half_life_s``; by default both come from the tape's own Kyle λ fitted on the warm-up
+  before ``start_ts`` (:mod:`execdesk.market.replay_calibration`: the lasting part of λ is permanent, the
+  rest transient). The offset is added to every price the tape shows after our trade: the touch, the
+  ladder and the prints ``advance_to`` returns.
 * *Passive fills* come only from the tape's prints at or through a resting price, beyond the queue
   ahead (the paper venue's queue model, fed with ``advance_to``'s trades): nothing fills for free.
 

@@ -1,4 +1,6 @@
-"""Paper venue: validates orders like Bybit, matches them against a SimMarket, keeps resting orders.
+"""Paper venue: validates orders like Bybit, matches them against a SimMarket or a ReplayMarket, keeps
+resting orders. A resting order fills from the prints at or through its price only beyond the queue ahead
+of it, which cancellations shorten (execdesk.venues.paper_queue; docs/replay.md, "Passive fills").
 
 Fills in a report: ``place()`` of a new order and ``on_trades()`` carry only the fills they created;
 ``get()``, ``cancel()``, ``open_orders()`` and a repeated ``place()`` carry the order's whole fill
