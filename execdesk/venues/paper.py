@@ -83,6 +83,7 @@ class PaperVenue:
         self.fees = fees or PaperFees()
         self.queue = queue or QueueModel()
         self._orders: dict[str, _Order] = {}
+        self._open: dict[str, _Order] = {}  # the orders that were open when last looked at (closing is final)
         self._next_seq = 1
 
     # ------------------------------------------------------------------ orders
@@ -103,6 +104,8 @@ class PaperVenue:
             self._execute(market, order, instrument, now)
         if _LINK_ID.match(order.order_link_id):
             self._orders[order.order_link_id] = order
+            if order.status.is_open:
+                self._open[order.order_link_id] = order
         return self._report(order, order.fills)
 
     def cancel(self, order_link_id: str) -> OrderReport | None:
@@ -119,17 +122,23 @@ class PaperVenue:
 
     @property
     def has_open_orders(self) -> bool:
-        return any(o.status.is_open for o in self._orders.values())
+        return bool(self._still_open())
 
     def open_orders(self) -> list[OrderReport]:
-        return [self._report(o, o.fills) for o in self._orders.values() if o.status.is_open]
+        return [self._report(o, o.fills) for o in self._still_open()]
+
+    def _still_open(self) -> list[_Order]:
+        """The open orders in the order they were placed; the closed ones leave the open set for good."""
+        if any(not o.status.is_open for o in self._open.values()):
+            self._open = {link: o for link, o in self._open.items() if o.status.is_open}
+        return list(self._open.values())
 
     # ------------------------------------------------------------------ passive fills
 
     def on_trades(self, market: MatchableMarket, trades: list[Trade], instrument: Instrument) -> list[OrderReport]:
         """Fill resting orders from the prints at or through their price beyond the queue ahead, move each
         queue up by the cancellations the visible size shows, then fill those the book has walked across."""
-        resting = [o for o in self._orders.values() if o.symbol == market.symbol and o.status.is_open]
+        resting = [o for o in self._still_open() if o.symbol == market.symbol]
         if not resting:
             return []
         new_fills: dict[str, list[FillReport]] = {}
@@ -183,12 +192,11 @@ class PaperVenue:
     ) -> None:
         """The visible size at each resting order's price now, against what it was and what traded there:
         what the level lost beyond the prints was cancelled, a share of it ahead of us."""
-        ladders: tuple[list[Level], list[Level]] | None = None
-        for order in resting:
-            if order.remaining <= 0 or order.price is None:
-                continue
-            if ladders is None:
-                ladders = market.book()
+        waiting = [o for o in resting if o.remaining > 0 and o.price is not None]
+        if not waiting:
+            return
+        ladders = _book_around(market, waiting, instrument)
+        for order in waiting:
             visible = _level_size(ladders, order, instrument)
             seen = order.queue_ahead if order.level_seen is None else order.level_seen
             ahead = self.queue.after_cancels(
@@ -318,7 +326,7 @@ class PaperVenue:
             "fees": {"maker": str(self.fees.maker), "taker": str(self.fees.taker)},
             "queue": {"exponent": self.queue.exponent},
             "next_seq": self._next_seq,
-            "orders": [_order_to_state(o) for o in self._orders.values() if o.status.is_open],
+            "orders": [_order_to_state(o) for o in self._still_open()],
         }
 
     @classmethod
@@ -331,6 +339,8 @@ class PaperVenue:
         for data in d["orders"]:
             order = _order_from_state(data)
             venue._orders[order.order_link_id] = order
+            if order.status.is_open:
+                venue._open[order.order_link_id] = order
         return venue
 
 
@@ -388,7 +398,25 @@ def _crosses(market: MatchableMarket, order: _Order, instrument: Instrument) -> 
 
 
 def _visible_queue(market: MatchableMarket, order: _Order, instrument: Instrument) -> Decimal:
-    return _level_size(market.book(), order, instrument)
+    return _level_size(_book_around(market, [order], instrument), order, instrument)
+
+
+NEAR_LEVELS = 5  # the depth snapshots read (a market caches it): enough for orders this close to the touch
+
+
+def _book_around(
+    market: MatchableMarket, orders: list[_Order], instrument: Instrument
+) -> tuple[list[Level], list[Level]]:
+    """The ladders deep enough to show every order's price: the snapshot's five levels when each order is
+    within five ticks of its touch (levels our trades emptied are skipped, so five non-empty levels span at
+    least five ticks), the full ladder otherwise."""
+    tick = float(instrument.tick_size)
+    bid, ask = market.best_bid, market.best_ask
+    for order in orders:
+        touch = bid if order.side is Side.BUY else ask
+        if (touch - float(order.price)) * order.side.sign >= (NEAR_LEVELS - 0.5) * tick:  # type: ignore[arg-type]
+            return market.book()
+    return market.book(NEAR_LEVELS)
 
 
 def _step_up(qty: Decimal, instrument: Instrument) -> Decimal:
@@ -402,11 +430,12 @@ def _level_size(ladders: tuple[list[Level], list[Level]], order: _Order, instrum
     inside the spread, none."""
     bids, asks = ladders
     ladder = bids if order.side is Side.BUY else asks
+    price, half_tick = float(order.price), float(instrument.tick_size) / 2  # type: ignore[arg-type]
     for level in ladder:
-        if instrument.price(level.price) == order.price:
+        if abs(level.price - price) < half_tick:
             return instrument.qty(level.qty)
     deepest = ladder[-1]
-    beyond = (instrument.price(deepest.price) - order.price) * order.side.sign > 0  # type: ignore[operator]
+    beyond = (deepest.price - price) * order.side.sign > half_tick
     return instrument.qty(deepest.qty) if beyond else Decimal(0)
 
 
