@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
+from execdesk.desk.realtime.push import push_batch
 from execdesk.desk.selectors.steps import parent_orders_due_within
 from execdesk.desk.services.advice import advisor_query_run
 from execdesk.desk.services.child_orders import child_order_submit
@@ -20,7 +21,8 @@ from execdesk.desk.services.reconcile import venue_cancel_all, venue_reconcile
 # A send's message expires at its child's send-by time (execdesk.desk.dispatch).
 @shared_task(name="desk.tick", ignore_result=True, expires=5)
 def desk_tick_task() -> None:
-    desk_tick()
+    with push_batch():  # every task sends what it pushed in one event-loop hop at its end, not one per event
+        desk_tick()
     now = timezone.now()
     # Each step due before the next tick is queued for its due time, not run at the next tick: the step lag
     # is the queue's, not the tick's period. A step that finds itself not due yet does nothing.
@@ -30,12 +32,14 @@ def desk_tick_task() -> None:
 
 @shared_task(name="desk.outbox_sweep", ignore_result=True, expires=5)
 def outbox_sweep_task() -> None:
-    outbox_sweep()
+    with push_batch():
+        outbox_sweep()
 
 
 @shared_task(name="desk.parent_order_step", ignore_result=True, expires=10)
 def parent_order_step(parent_id: int) -> None:
-    execution_step(parent_id=parent_id)
+    with push_batch():
+        execution_step(parent_id=parent_id)
 
 
 @shared_task(name="desk.child_order_submit", ignore_result=True, bind=True,
@@ -43,19 +47,22 @@ def parent_order_step(parent_id: int) -> None:
 def child_order_submit_task(self, child_id: int) -> None:
     # Safe to retry and to redeliver: the service sends a NEW child once, under its row lock, and never after its
     # send-by time; the venue deduplicates by orderLinkId.
-    child_order_submit(child_id=child_id)
+    with push_batch():
+        child_order_submit(child_id=child_id)
 
 
 @shared_task(name="desk.child_order_cancel", ignore_result=True, autoretry_for=(OperationalError,),
              retry_backoff=1, max_retries=5)
 def child_order_cancel_task(child_id: int, reason: str) -> None:
     # Safe to retry: cancelling an order that is already closed changes nothing.
-    live_child_cancel(child_id=child_id, reason=reason)
+    with push_batch():
+        live_child_cancel(child_id=child_id, reason=reason)
 
 
 @shared_task(name="desk.venue_reconcile", ignore_result=True, expires=30)
 def venue_reconcile_task(trigger: str = "scheduled") -> None:
-    venue_reconcile(trigger=trigger)
+    with push_batch():
+        venue_reconcile(trigger=trigger)
 
 
 @shared_task(name="desk.venue_cancel_all", ignore_result=True)

@@ -59,10 +59,11 @@ class _Order:
     queue_ahead: Decimal = Decimal(0)  # quantity ahead of us at our price (execdesk.venues.paper_queue)
     level_seen: Decimal | None = None  # the visible size at our price when the queue was last updated
     fills: list[FillReport] = field(default_factory=list)
+    id_prefix: str = "paper-"
 
     @property
     def venue_order_id(self) -> str:
-        return f"paper-{self.seq}"
+        return f"{self.id_prefix}{self.seq}"
 
     @property
     def filled(self) -> Decimal:
@@ -79,12 +80,17 @@ class _Order:
 
 
 class PaperVenue:
-    def __init__(self, fees: PaperFees | None = None, queue: QueueModel | None = None) -> None:
+    def __init__(self, fees: PaperFees | None = None, queue: QueueModel | None = None, *, id_prefix: str = "paper-",
+                 first_seq: int = 1) -> None:
+        """``id_prefix`` and ``first_seq`` number the venue's order ids (``paper-1``, ...): the desk's taker sends,
+        each on a venue of its own (execdesk.desk.services.paper_takes), are numbered ``paper-t<child id>``.
+        ``queue`` is the queue model of resting orders (execdesk.venues.paper_queue)."""
         self.fees = fees or PaperFees()
         self.queue = queue or QueueModel()
+        self.id_prefix = id_prefix
         self._orders: dict[str, _Order] = {}
         self._open: dict[str, _Order] = {}  # the orders that were open when last looked at (closing is final)
-        self._next_seq = 1
+        self._next_seq = first_seq
 
     # ------------------------------------------------------------------ orders
 
@@ -251,6 +257,7 @@ class PaperVenue:
             qty=to_decimal(request.qty),
             price=None if request.price is None else to_decimal(request.price),
             placed_ts=now,
+            id_prefix=self.id_prefix,
         )
 
     def _execute(self, market: MatchableMarket, order: _Order, instrument: Instrument, now: float) -> None:

@@ -4,7 +4,7 @@ from execdesk.desk.models.audit import AuditEvent, AuditTamperError
 from execdesk.desk.models.child import ChildOrder, Fill
 from execdesk.desk.models.desk_state import DeskState
 from execdesk.desk.models.impact import ImpactObservation
-from execdesk.desk.models.market import MarketState
+from execdesk.desk.models.market import MarketState, PaperTake
 from execdesk.desk.models.parent import ApprovalMode, ParentOrder, Strategy
 from execdesk.desk.models.proposal import Proposal, ProposalStatus
 
@@ -22,6 +22,7 @@ __all__ = [
     "Fill",
     "ImpactObservation",
     "MarketState",
+    "PaperTake",
     "ParentOrder",
     "Proposal",
     "ProposalStatus",

@@ -11,3 +11,21 @@ class MarketState(models.Model):
 
     def __str__(self) -> str:
         return f"market {self.symbol}"
+
+
+class PaperTake(models.Model):
+    """Liquidity one of our marketable paper orders took from the simulated market, recorded by its send
+    without the market row's lock. The send priced it off the market's last saved state plus the takes
+    recorded after it (in id order); whoever next loads the market under its lock (the tick, each second)
+    replays the takes in the same order into the state it saves, and notes the last one folded."""
+
+    symbol = models.CharField(max_length=32, db_index=True)
+    side = models.CharField(max_length=4)
+    qty = models.FloatField()  # the simulator's own unit: what its take() was given
+    limit_price = models.FloatField(null=True, blank=True)
+    impact = models.BooleanField(default=True)
+    order_link_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"paper take {self.side} {self.qty} {self.symbol} ({self.order_link_id})"

@@ -11,14 +11,15 @@ from django.conf import settings
 
 from execdesk.desk.models import MarketState
 from execdesk.desk.realtime.push import push_market
-from execdesk.desk.services.atomic import desk_atomic, unit_of_work
+from execdesk.desk.services.atomic import desk_atomic, in_desk_atomic, unit_of_work
+from execdesk.desk.services.paper_takes import takes_prune, takes_replay
 from execdesk.desk.services.venues import gateway_for
 from execdesk.domain.instrument import SIM_INSTRUMENTS, Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import OrderReport
 from execdesk.market.sim import SIM_PRESETS, SimMarket
 from execdesk.venues.gateway import PaperGateway
-from execdesk.venues.paper import PaperVenue
+from execdesk.venues.paper import PaperFees, PaperVenue
 
 
 class UnknownSymbol(ValueError):
@@ -47,16 +48,20 @@ class LoadedMarket:
     market: SimMarket
     venue: PaperVenue
     instrument: Instrument
+    folded_take_id: int = 0  # the last PaperTake replayed into `market`
+    loaded_take_id: int = 0  # ... into the state this copy was loaded from
 
     @property
     def gateway(self) -> PaperGateway:
         return PaperGateway(self.market, self.instrument, self.venue)
 
     def save(self) -> None:
-        self.row.state = {"market": self.market.to_state(), "venue": self.venue.to_state()}
+        self.row.state = {"market": self.market.to_state(), "venue": self.venue.to_state(),
+                          "folded_take_id": self.folded_take_id}
         snapshot = self.market.snapshot().to_dict()
         self.row.snapshot = snapshot
         self.row.save(update_fields=["state", "snapshot", "updated_at"])
+        takes_prune(self.row.symbol, self.loaded_take_id)
         push_market(self.row.symbol, snapshot)
 
 
@@ -70,6 +75,31 @@ def market_load(symbol: str, *, now: float | None = None) -> LoadedMarket:
     loaded = _load(symbol, now)
     work[key] = loaded
     return loaded
+
+
+def market_read(symbol: str) -> SimMarket:
+    """The symbol's market to read (volumes, the book), WITHOUT its row lock: a step reads it and never
+    queues behind the sends and the tick that write it. Inside a transaction that already holds the row,
+    that copy (the one it will save)."""
+    key = f"market:{symbol}"
+    if in_desk_atomic() and key in unit_of_work():
+        return unit_of_work()[key].market  # type: ignore[attr-defined]
+    row = MarketState.objects.filter(symbol=symbol).only("symbol", "state").first()
+    if row is not None:
+        try:
+            return SimMarket.from_state(row.state["market"])
+        except ValueError:
+            pass  # another simulator version: the locked load restarts the path
+    with desk_atomic():
+        return market_load(symbol).market
+
+
+def market_snapshot_in_hand(symbol: str) -> MarketSnapshot:
+    """The copy this transaction holds (it may have moved the market) or else the last saved snapshot."""
+    key = f"market:{symbol}"
+    if in_desk_atomic() and key in unit_of_work():
+        return unit_of_work()[key].market.snapshot()  # type: ignore[attr-defined]
+    return paper_snapshot(symbol)
 
 
 def _load(symbol: str, now: float | None) -> LoadedMarket:
@@ -92,7 +122,24 @@ def _load(symbol: str, now: float | None) -> LoadedMarket:
         start_price, params = SIM_PRESETS[symbol]
         market = SimMarket.create(symbol, seed=settings.EXECDESK["MARKET_SEED"], start_ts=now or time.time(),
                                   start_price=float(row.snapshot.get("mid") or start_price), params=params)
-    return LoadedMarket(row, market, PaperVenue.from_state(row.state["venue"]), instrument)
+    loaded_take_id = int(row.state.get("folded_take_id", 0))
+    folded = takes_replay(market, symbol, loaded_take_id)  # what sends took since it was saved
+    return LoadedMarket(row, market, PaperVenue.from_state(row.state["venue"]), instrument, folded, loaded_take_id)
+
+
+def market_for_take(symbol: str) -> tuple[SimMarket, PaperFees] | None:
+    """The market as a marketable send sees it, without the row lock: the last saved state and the takes
+    recorded since (execdesk.desk.services.paper_takes). None: the market has no row yet, or one this
+    simulator cannot read — the caller takes the locked path, which creates or restarts it."""
+    row = MarketState.objects.filter(symbol=symbol).only("symbol", "state").first()
+    if row is None:
+        return None
+    try:
+        market = SimMarket.from_state(row.state["market"])
+    except ValueError:
+        return None
+    takes_replay(market, symbol, int(row.state.get("folded_take_id", 0)))
+    return market, PaperVenue.from_state(row.state["venue"]).fees
 
 
 def market_hourly_volumes(symbol: str, venue: str = "paper") -> list[tuple[float, float]]:

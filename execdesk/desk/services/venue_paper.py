@@ -22,12 +22,24 @@ from execdesk.desk.services.child_orders import (
     child_unsent_close,
     market_apply_reports,
 )
-from execdesk.desk.services.market import market_advance, market_load, paper_snapshot, sim_instrument
+from execdesk.desk.services.market import (
+    market_advance,
+    market_for_take,
+    market_load,
+    market_read,
+    market_snapshot_in_hand,
+    paper_snapshot,
+    sim_instrument,
+)
+from execdesk.desk.services.paper_takes import TakeRecorder, takes_record
 from execdesk.desk.services.venues import venue_register
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
-from execdesk.domain.orders import ChildStatus
+from execdesk.domain.matchable import MatchableMarket
+from execdesk.domain.orders import ChildStatus, OrderType, TimeInForce
 from execdesk.engine.pacing import volume_figure
+from execdesk.venues.gateway import PaperGateway
+from execdesk.venues.paper import PaperVenue
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +55,14 @@ class PaperDeskVenue:
         return paper_snapshot(symbol)
 
     def snapshot_cached(self, parent: ParentOrder) -> MarketSnapshot:
-        return market_load(parent.symbol).market.snapshot()
+        return market_snapshot_in_hand(parent.symbol)
 
+    # Reads take no row lock: a step that holds the market row would queue every send of the symbol behind it.
     def hourly_volumes(self, symbol: str) -> list[tuple[float, float]]:
-        with desk_atomic():
-            return market_load(symbol).market.hourly_volumes(24)
+        return market_read(symbol).hourly_volumes(24)
 
     def volume_since(self, symbol: str, since: float, now: float) -> float | None:
-        with desk_atomic():
-            return volume_figure(market_load(symbol).market.volume_between(since, now))
+        return volume_figure(market_read(symbol).volume_between(since, now))
 
     def step_market(self, symbol: str) -> tuple[MarketSnapshot, Instrument] | None:
         return None  # read inside the step's transaction, under the market row's lock
@@ -66,9 +77,15 @@ class PaperDeskVenue:
                 log.exception("desk tick: market %s not advanced this tick", symbol)
 
     def submit(self, *, child_id: int, now: float) -> ChildOrder | None:
-        """Locks in the desk's order (services/atomic.py): market, parent, child. Sent once, and only before the
-        child's send-by time, decided under its row lock."""
-        symbol, parent_id = ChildOrder.objects.values_list("symbol", "parent_id").get(pk=child_id)
+        """Sent once, and only before the child's send-by time, decided under its row lock. A market or IOC
+        order never rests: it takes liquidity without the symbol's market row (services/paper_takes.py).
+        An order that may rest locks in the desk's order (services/atomic.py): market, parent, child."""
+        symbol, parent_id, order_type, tif = ChildOrder.objects.values_list(
+            "symbol", "parent_id", "order_type", "tif").get(pk=child_id)
+        if order_type == OrderType.MARKET.value or tif == TimeInForce.IOC.value:
+            sent = self._submit_taking(child_id=child_id, parent_id=parent_id, symbol=symbol, now=now)
+            if sent is not None:
+                return sent
         with desk_atomic():
             loaded = market_load(symbol)
             parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
@@ -83,18 +100,30 @@ class PaperDeskVenue:
             # No market advance here: the tick advances every market each second and applies what filled.
             # Advancing here would apply other orders' fills (locking their parents) while this send holds the
             # symbol's market row — the row every send and the tick serialise on — and convoy behind their steps.
-            child.mid_at_send = loaded.instrument.price(loaded.market.snapshot().mid)
-            child.send_started_at = timezone.now()
-            child.save(update_fields=["mid_at_send", "send_started_at"])
-            report = loaded.gateway.place(child_order_request(child), now=now)
-            audit_record(actor=VENUE_ACTOR, action="child.sent", obj=child, parent_order_id=parent.pk,
-                         payload={"order_link_id": child.order_link_id, "venue": child.venue, "side": child.side,
-                                  "order_type": child.order_type, "tif": child.tif, "quantity": child.quantity,
-                                  "price": child.price, "send_by": child.send_by},
-                         market_ref=market_ref(loaded.market.snapshot().to_dict()))
-            child_order_apply_report(child, report)
-            child.refresh_from_db()
-            return child
+            return _send(child, parent, loaded.gateway, loaded.market, loaded.instrument, now)
+
+    def _submit_taking(self, *, child_id: int, parent_id: int, symbol: str, now: float) -> ChildOrder | None:
+        """Locks: parent, child — no market row. None: the market has no row to read yet (the locked path
+        creates it)."""
+        with desk_atomic():
+            parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
+            child = ChildOrder.objects.select_for_update().get(pk=child_id)
+            if child.status != ChildStatus.NEW:
+                return child
+            if not parent.state.is_working:
+                child_unsent_close(child, f"parent order is {parent.status}; not sent")
+                return child
+            if child_send_expired(child):  # past its send-by time: never sent
+                return child
+            found = market_for_take(symbol)
+            if found is None:
+                return None
+            market, fees = found
+            recorder, instrument = TakeRecorder(market), sim_instrument(symbol)
+            venue = PaperVenue(fees, id_prefix="paper-t", first_seq=child.pk)  # never rests: nothing to keep
+            sent = _send(child, parent, PaperGateway(recorder, instrument, venue), market, instrument, now)
+            takes_record(symbol, child.order_link_id, recorder)
+            return sent
 
     def cancel_children(self, children: list[ChildOrder], *, actor: Actor, reason: str) -> None:
         for child in children:
@@ -106,6 +135,23 @@ class PaperDeskVenue:
                          payload={"order_link_id": child.order_link_id, "reason": reason})
             if report is not None:
                 child_order_apply_report(child, report)
+
+
+
+def _send(child: ChildOrder, parent: ParentOrder, gateway: PaperGateway, market: MatchableMarket,
+          instrument: Instrument, now: float) -> ChildOrder:
+    child.mid_at_send = instrument.price(market.snapshot().mid)
+    child.send_started_at = timezone.now()
+    child.save(update_fields=["mid_at_send", "send_started_at"])
+    report = gateway.place(child_order_request(child), now=now)
+    audit_record(actor=VENUE_ACTOR, action="child.sent", obj=child, parent_order_id=parent.pk,
+                 payload={"order_link_id": child.order_link_id, "venue": child.venue, "side": child.side,
+                          "order_type": child.order_type, "tif": child.tif, "quantity": child.quantity,
+                          "price": child.price, "send_by": child.send_by},
+                 market_ref=market_ref(market.snapshot().to_dict()))
+    child_order_apply_report(child, report)
+    child.refresh_from_db()
+    return child
 
 
 venue_register(PaperDeskVenue())
