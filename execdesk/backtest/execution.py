@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
+from execdesk.backtest.evidence import EvidenceGateway
 from execdesk.backtest.spec import RunSpec
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot, Trade
@@ -27,10 +28,10 @@ from execdesk.domain.proposals import ProposalDraft
 from execdesk.domain.risk import RiskVerdict
 from execdesk.domain.strategies.base import Strategy, StrategyDecision
 from execdesk.domain.tca import TCAReport
+from execdesk.domain.tca_fills import MARKOUT_HORIZONS_S
 from execdesk.engine.clock import SimClock
 from execdesk.engine.decide import Decision, StepContext, decide, schedule_proposer, strategy_baseline
 from execdesk.engine.loop import DecideFn, OrderPlan, StepEngine
-from execdesk.venues.gateway import PaperGateway
 from execdesk.venues.paper import PaperVenue
 
 
@@ -41,7 +42,11 @@ class Fill:
     price: float
     fee: float
     liquidity: str
-    mid: float  # the market's mid when the child order was sent
+    mid: float  # the market's mid at the fill (execdesk.backtest.evidence)
+    exec_id: str = ""
+    mid_1s: float | None = None  # the mids 1, 10 and 60 s after the fill (markouts)
+    mid_10s: float | None = None
+    mid_60s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -68,11 +73,13 @@ class Execution:
     orders: int = 0
     end_ts: float = 0.0
     final_mid: float = 0.0
+    final_market: MarketSnapshot | None = None  # the market when the run stopped: the remainder's completion cost
     tca: TCAReport | None = None
     seen: set[str] = field(default_factory=set)  # exec ids: reports may repeat an order's earlier fills
     placed_mid: dict[str, float] = field(default_factory=dict)  # mid when each child order was sent
     llm: dict[str, Any] | None = None  # the "llm" strategy's advisor figures (execdesk.backtest.llm)
     children: list[SentOrder] = field(default_factory=list)  # the child orders sent, in order
+    params: dict[str, Any] = field(default_factory=dict)  # what the run chose up front (POV's rate and why)
 
     @property
     def executed(self) -> float:
@@ -90,19 +97,24 @@ def execute(spec: RunSpec, market: MatchableMarket, instrument: Instrument, stra
             venue: PaperVenue | None = None, trace: bool = False, pilot: Pilot | None = None) -> Execution:
     """Run the step engine over the paper venue on `market`, on a simulated clock from the market's time."""
     order = spec.order
-    gateway = PaperGateway(market, instrument, venue, latency_s=order.latency_s)
+    gateway = EvidenceGateway(market, instrument, venue, latency_s=order.latency_s)
     first = market.snapshot()
     run = Execution(spec=spec, start_ts=market.ts, decision_price=first.mid, arrival_mid=first.mid)
     plan = OrderPlan(symbol=order.symbol, side=order.side, quantity=order.quantity, horizon_s=order.horizon_s,
                      interval_s=order.interval_s, grace_s=order.grace_s)
     engine = StepEngine(gateway=gateway, clock=SimClock(market.ts), plan=plan, instrument=instrument,
-                        limits=spec.limits, decide=_decider(strategy, pilot), listener=_Record(run, trace=trace, piloted=pilot is not None),
+                        limits=spec.limits, decide=_decider(strategy, pilot), listener=_Record(run, gateway, trace=trace, piloted=pilot is not None),
                         link_prefix=f"BT{spec.seed}")
     snap = engine.run(run.decision_price)
     run.blocked, run.orders = engine.blocked, engine.orders
     t = engine.clock.now()
     run.end_ts = max((f.ts for f in run.fills), default=t)
     run.final_mid = snap.mid
+    run.final_market = snap
+    if run.fills:  # the market goes on after the order: the last fills' markouts
+        gateway.finish(max(f.ts for f in run.fills) + max(MARKOUT_HORIZONS_S))
+    for f in run.fills:
+        f.mid_1s, f.mid_10s, f.mid_60s = (gateway.after.get((f.exec_id, h)) for h in MARKOUT_HORIZONS_S)
     if trace:
         run.mids.append((t, snap.mid))
     return run
@@ -125,8 +137,8 @@ def _decider(strategy: Strategy, pilot: Pilot | None) -> DecideFn:
 class _Record:
     """The engine's listener: the run's fills, the market's prints, and the trace when asked."""
 
-    def __init__(self, run: Execution, *, trace: bool, piloted: bool) -> None:
-        self.run, self.trace, self.piloted = run, trace, piloted
+    def __init__(self, run: Execution, gateway: EvidenceGateway, *, trace: bool, piloted: bool) -> None:
+        self.run, self.gateway, self.trace, self.piloted = run, gateway, trace, piloted
 
     def decided(self, now: float, market: MarketSnapshot, decision: Decision) -> None:
         if not self.trace:
@@ -146,7 +158,7 @@ class _Record:
         self.run.children.append(SentOrder(ts=now, request=request))
 
     def reported(self, report: OrderReport) -> None:
-        _absorb(self.run, report)
+        _absorb(self.run, report, self.gateway.fill_mid)
 
     def printed(self, trades: list[Trade]) -> None:
         for trade in trades:
@@ -154,16 +166,16 @@ class _Record:
             self.run.market_notional += trade.qty * trade.price
 
 
-def _absorb(run: Execution, report: OrderReport | None) -> None:
+def _absorb(run: Execution, report: OrderReport | None, fill_mid: dict[str, float]) -> None:
     if report is None:
         return
-    mid = run.placed_mid.get(report.order_link_id, run.arrival_mid)
+    sent = run.placed_mid.get(report.order_link_id, run.arrival_mid)
     for f in report.fills:
         if f.exec_id in run.seen:
             continue
         run.seen.add(f.exec_id)
         run.fills.append(Fill(ts=f.ts, qty=float(f.qty), price=float(f.price), fee=float(f.fee),
-                              liquidity=f.liquidity, mid=mid))
+                              liquidity=f.liquidity, mid=fill_mid.get(f.exec_id, sent), exec_id=f.exec_id))
 
 
 def decimal_str(value: float | Decimal) -> str:

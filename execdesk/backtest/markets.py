@@ -1,11 +1,18 @@
 """Build the market a run executes on (simulated scenario or tape replay) and the strategy that trades it.
 
 Strategies are built from what a desk would know at the start of the order: the market's own
-24-hour volume history (VWAP's curve) and the impact model's Almgren–Chriss inputs (IS).
+24-hour volume history (VWAP's curve, and the volume POV expects over the horizon) and the impact model's
+Almgren–Chriss inputs (IS).
+
+POV is compared like for like: unless the order fixes its rate, POV's rate is q / (q + V) with V the
+market volume expected over the horizon (the same hours of the day in the last 24 hours of history), so
+that its expected completion is the horizon the scheduled strategies work over. What it has not done by
+the deadline is left, and the TCA charges its completion.
 """
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 from execdesk.backtest.spec import RunSpec
@@ -13,6 +20,7 @@ from execdesk.domain.impact import AlmgrenChrissImpact, almgren_chriss_inputs
 from execdesk.domain.instrument import SIM_INSTRUMENTS, Instrument
 from execdesk.domain.matchable import MatchableMarket
 from execdesk.domain.strategies.base import Strategy
+from execdesk.domain.strategies.pov import pov_expected_completion_s, pov_rate_to_finish
 from execdesk.domain.strategies.registry import StrategyInputs, build_strategy
 from execdesk.domain.strategies.vwap import VolumeCurve
 from execdesk.market.replay import ReplayMarket, TradeTape
@@ -48,6 +56,10 @@ def replay_market(spec: RunSpec) -> ReplayMarket:
     return ReplayMarket(tape, start_ts=start)
 
 
+DEFAULT_POV_RATE = 0.05  # the desk's rate, used when no volume is expected (an empty history)
+HOUR_S = 3600.0
+
+
 def build_market(spec: RunSpec) -> tuple[MatchableMarket, Instrument]:
     order = spec.order
     if spec.scenario == TAPE:
@@ -76,7 +88,47 @@ def strategy_for(spec: RunSpec, market: MatchableMarket, instrument: Instrument,
         curve = VolumeCurve.from_hourly_volumes(market.hourly_volumes(24))
     except ValueError:  # no whole hour of history (a tape starting mid-hour): no curve to learn from
         curve = VolumeCurve.flat()
+    pov_rate = (pov_rate_for(order.quantity, order.pov_rate, expected_volume(market, order.horizon_s))
+                if spec.strategy == "pov" else DEFAULT_POV_RATE)
     inputs = StrategyInputs(horizon_s=order.horizon_s, interval_s=order.interval_s, volume_curve=curve,
                             sigma=ac.sigma, eta=ac.eta, gamma=ac.gamma, epsilon=ac.epsilon, seed=spec.seed,
-                            randomise=order.randomise)
+                            randomise=order.randomise, pov_rate=pov_rate)
     return build_strategy(spec.strategy, inputs)
+
+
+def pov_plan(spec: RunSpec, market: MatchableMarket) -> dict[str, float | None]:
+    """POV's rate for this order and the completion time it implies on the volume expected over the
+    horizon: the order's fixed rate if it has one, else the rate expected to finish exactly at the horizon.
+    `expected_completion_s` is None when no volume is expected (the comparison is then not like for like)."""
+    order = spec.order
+    volume = expected_volume(market, order.horizon_s)
+    rate = pov_rate_for(order.quantity, order.pov_rate, volume)
+    completion = (None if volume is None
+                  else pov_expected_completion_s(order.quantity, rate, volume / order.horizon_s))
+    return {"pov_rate": rate, "expected_volume": volume, "expected_completion_s": completion}
+
+
+def pov_rate_for(quantity: float, fixed: float | None, volume: float | None) -> float:
+    if fixed is not None:
+        return fixed
+    return DEFAULT_POV_RATE if volume is None else pov_rate_to_finish(quantity, volume)
+
+
+def expected_volume(market: MatchableMarket, horizon_s: float) -> float | None:
+    """The market volume expected over the next `horizon_s` from the market's own hourly history: each
+    hour of the day the horizon covers at the volume it had 24 hours earlier (pro rata), or, when the
+    history lacks that hour (a short tape), the mean hourly volume of the history or the last hour's
+    volume. None when there is no volume to go by."""
+    start = market.ts
+    try:
+        history = market.hourly_volumes(24)
+    except ValueError:
+        history = []
+    by_hour = {int(ts // HOUR_S) % 24: v for ts, v in history}
+    mean_hour = math.fsum(by_hour.values()) / len(by_hour) if by_hour else market.snapshot().volume_1h
+    total, t, end = 0.0, start, start + horizon_s
+    while t < end - 1e-9:
+        hour_end = min(end, (math.floor(t / HOUR_S) + 1) * HOUR_S)
+        total += by_hour.get(int(t // HOUR_S) % 24, mean_hour) * (hour_end - t) / HOUR_S
+        t = hour_end
+    return total if total > 0 and math.isfinite(total) else None

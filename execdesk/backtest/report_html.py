@@ -1,5 +1,6 @@
-"""A self-contained HTML report (plotly.js inlined: it opens offline): cost distributions per strategy and
-scenario, the paired difference to TWAP with its 95 % interval, and one execution in detail."""
+"""A self-contained HTML report (plotly.js inlined: it opens offline): per side and pooled, the mean IS with
+its interval, fill rate and completion cost, the paired difference to TWAP with its 95 % interval and its
+verdict after Holm–Bonferroni; cost distributions; and one execution in detail."""
 
 from __future__ import annotations
 
@@ -10,98 +11,111 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from execdesk.backtest.execution import Execution
+from execdesk.backtest.metrics import ALL
+from execdesk.backtest.report_cells import (
+    block_title,
+    blocks,
+    cell_of,
+    diff_text,
+    extras_text,
+    legend,
+    like_for_like_note,
+    mean_text,
+    scenario_label,
+    short_verdict,
+    shows_difference,
+    title,
+    verdict,
+)
 
 _COLOURS = {"twap": "#6c757d", "vwap": "#1f77b4", "is": "#9467bd", "pov": "#ff7f0e", "adaptive": "#2ca02c",
             "llm": "#d62728"}
 
 
 def render_report(result: dict[str, Any], example: Execution | None) -> str:
-    suite, rows, summary = result["suite"], result["rows"], result["summary"]
-    figures = [_distribution(rows, suite), _vs_twap(summary, suite)]
+    figures = [_distribution(result["rows"], result["suite"]), _vs_twap(result)]
     if example is not None:
         figures += [_execution_price(example), _execution_schedule(example)]
     parts = []
     for i, fig in enumerate(figures):
         parts.append(pio.to_html(fig, include_plotlyjs=(i == 0), full_html=False, config={"displaylogo": False}))
-    order = suite["order"]
-    title = (f"ExecDesk backtest: {order['side']} {order['quantity']:g} {order['symbol']} over "
-             f"{order['horizon_s']:.0f} s, {len(suite['strategies'])} strategies × {len(suite['scenarios'])} "
-             f"scenarios × {suite['seeds']} seeds")
+    heading = "ExecDesk backtest: " + title(result)
+    note = like_for_like_note(result)
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title>"
+        f"<title>{html.escape(heading)}</title>"
         "<style>body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}"
         "table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;"
         "text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}"
-        ".sig{font-weight:bold}.note{color:#555;max-width:60rem}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1>"
+        ".sig{font-weight:bold}.note{color:#555;max-width:60rem}.x{color:#666;font-size:.8rem}</style></head><body>"
+        f"<h1>{html.escape(heading)}</h1>"
         "<p class='note'>Implementation shortfall (IS) in basis points versus the decision price: positive is a "
-        "cost, for buys and sells alike. Differences to TWAP are paired by (scenario, seed): both strategies met "
-        "the same market path. Intervals are 95 % Student-t intervals of the mean paired difference; bold ones "
-        "exclude zero; ± is the standard deviation over seeds. Definitions: docs/tca.md.</p>"
-        f"{_summary_table(summary, suite)}"
+        "cost, for buys and sells alike. Definitions: docs/tca.md. "
+        f"{html.escape(legend(result).replace('**', ''))}</p>"
+        + (f"<p class='note'>{html.escape(note)}</p>" if note else "")
+        + "".join(_summary_table(result, key) for key in blocks(result))
         + "".join(f"<div>{p}</div>" for p in parts)
         + "</body></html>"
     )
 
 
-def _summary_table(summary: dict[str, Any], suite: dict[str, Any]) -> str:
-    head = "".join(f"<th>{html.escape(s)}</th>" for s in suite["scenarios"])
+def _summary_table(result: dict[str, Any], key: str) -> str:
+    suite, summary = result["suite"], result["summary"]
+    head = "".join(f"<th>{html.escape(scenario_label(s))}</th>" for s in suite["scenarios"])
     body = []
     for name in suite["strategies"]:
         cells = []
-        for scenario in suite["scenarios"]:
-            cell = summary[name]["by_scenario"][scenario]
-            cells.append(f"<td>{_mean_cell(cell['is_bps'])}{_diff_cell(cell.get('vs_twap_bps'), name)}</td>")
-        overall = summary[name]
-        cells.append(f"<td>{_mean_cell(overall['metrics']['is_bps'])}"
-                     f"{_diff_cell(overall.get('vs_twap_bps'), name)}</td>")
+        for scenario in [*suite["scenarios"], ALL]:
+            figures, diff = cell_of(summary[name], key, scenario)
+            cells.append(f"<td>{html.escape(mean_text(figures['is_bps']))}"
+                         f"<br><span class='x'>{html.escape(extras_text(figures))}</span>"
+                         f"{_diff_cell(diff, name)}</td>")
         body.append(f"<tr><th>{html.escape(name)}</th>{''.join(cells)}</tr>")
-    return (f"<h2>Mean IS (bps) per strategy and scenario; Δ vs TWAP [95 % CI]</h2><table><tr><th>strategy</th>"
-            f"{head}<th>all</th></tr>{''.join(body)}</table>")
-
-
-def _mean_cell(s: dict[str, Any]) -> str:
-    if s["mean"] is None:
-        return "–"
-    std = "" if s["std"] is None else f" ± {s['std']:.2f}"
-    return f"{s['mean']:.2f}{std}"
+    return (f"<h2>{html.escape(block_title(result, key))}: mean IS (bps) ± 95 % CI; Δ vs TWAP [95 % CI]</h2>"
+            f"<table><tr><th>strategy</th>{head}<th>all</th></tr>{''.join(body)}</table>")
 
 
 def _diff_cell(d: dict[str, Any] | None, name: str) -> str:
-    if d is None or name == "twap" or d["mean"] is None or d["ci95_low"] is None:
+    if d is None or not shows_difference(d, name):
         return ""
     cls = " class='sig'" if d["significant"] else ""
-    return f"<br><span{cls}>Δ {d['mean']:+.2f} [{d['ci95_low']:+.2f}, {d['ci95_high']:+.2f}]</span>"
+    return (f"<br><span{cls} title='{html.escape(verdict(d))}'>{html.escape(diff_text(d))} "
+            f"{short_verdict(d)}</span>")
 
 
 def _distribution(rows: list[dict[str, Any]], suite: dict[str, Any]) -> go.Figure:
     fig = go.Figure()
+    both = len(suite.get("sides") or []) > 1
     for name in suite["strategies"]:
         mine = [r for r in rows if r["strategy"] == name and r["is_bps"] is not None]
-        fig.add_trace(go.Box(x=[r["scenario"] for r in mine], y=[r["is_bps"] for r in mine], name=name,
-                             marker_color=_COLOURS.get(name), boxmean=True))
+        fig.add_trace(go.Box(x=[f"{r['scenario']} {r['side']}" if both else r["scenario"] for r in mine],
+                             y=[r["is_bps"] for r in mine], name=name, marker_color=_COLOURS.get(name),
+                             boxmean=True))
     fig.update_layout(title="Cost distribution: IS (bps) per strategy and scenario", boxmode="group",
                       yaxis_title="IS (bps, positive = cost)", height=480)
     return fig
 
 
-def _vs_twap(summary: dict[str, Any], suite: dict[str, Any]) -> go.Figure:
+def _vs_twap(result: dict[str, Any]) -> go.Figure:
+    suite, summary = result["suite"], result["summary"]
+    key = blocks(result)[-1]  # the pooled block when both sides ran
     fig = go.Figure()
     for name in suite["strategies"]:
         if name == "twap" or "vs_twap_bps" not in summary[name]:
             continue
-        xs, ys, lo, hi = [], [], [], []
+        xs, ys, lo, hi, marks = [], [], [], [], []
         for scenario in suite["scenarios"]:
-            d = summary[name]["by_scenario"][scenario].get("vs_twap_bps")
-            if d and d["mean"] is not None and d["ci95_low"] is not None:
-                xs.append(scenario)
+            _, d = cell_of(summary[name], key, scenario)
+            if d is not None and shows_difference(d, name):
+                xs.append(scenario_label(scenario))
                 ys.append(d["mean"])
                 lo.append(d["mean"] - d["ci95_low"])
                 hi.append(d["ci95_high"] - d["mean"])
-        fig.add_trace(go.Bar(x=xs, y=ys, name=name, marker_color=_COLOURS.get(name),
+                marks.append(short_verdict(d))
+        fig.add_trace(go.Bar(x=xs, y=ys, name=name, marker_color=_COLOURS.get(name), text=marks,
                              error_y={"type": "data", "symmetric": False, "array": hi, "arrayminus": lo}))
-    fig.update_layout(title="Mean IS difference to TWAP on the same paths (bps, negative = cheaper), 95 % CI",
+    fig.update_layout(title=f"Mean IS difference to TWAP on the same paths ({block_title(result, key)}; bps, "
+                            "negative = cheaper), 95 % CI; sig. = after Holm–Bonferroni",
                       barmode="group", height=420, yaxis_title="Δ IS vs TWAP (bps)")
     return fig
 

@@ -1,40 +1,72 @@
-"""The suite's summary as a Markdown table (for docs and closing notes): mean IS per strategy and scenario,
-and the paired difference to TWAP with its 95 % interval."""
+"""The suite's summary as Markdown (for docs and closing notes): per side and pooled, the mean IS of every
+strategy and scenario with its interval, fill rate and completion cost, and the paired difference to TWAP
+with its verdict after Holm–Bonferroni; then each strategy's figures over all its runs."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from execdesk.backtest.metrics import ALL
+from execdesk.backtest.report_cells import (
+    block_of,
+    block_title,
+    blocks,
+    cell_of,
+    diff_text,
+    extras_text,
+    legend,
+    like_for_like_note,
+    mean_text,
+    scenario_label,
+    short_verdict,
+    shows_difference,
+    title,
+)
+
+PER_STRATEGY = (("fill_rate", "fill rate", 3), ("is_completion_bps", "completion bps", 2),
+                ("fees_bps", "fees bps", 2), ("passive_share", "passive share", 3),
+                ("arrival_slippage_bps", "arrival slippage bps", 2), ("participation", "participation", 4),
+                ("duration_s", "duration s", 0))
+
 
 def render_markdown(result: dict[str, Any]) -> str:
     suite, summary = result["suite"], result["summary"]
     names = suite["strategies"]
-    lines = ["| scenario | " + " | ".join(names) + " |", "| --- |" + " ---: |" * len(names)]
-    for scenario in [*suite["scenarios"], "all"]:
-        cells = []
-        for name in names:
-            if scenario == "all":
-                mean, diff = summary[name]["metrics"]["is_bps"], summary[name].get("vs_twap_bps")
-            else:
-                cell = summary[name]["by_scenario"][scenario]
-                mean, diff = cell["is_bps"], cell.get("vs_twap_bps")
-            cells.append(_cell(mean, diff, name))
-        label = "**all**" if scenario == "all" else scenario
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    order = suite["order"]
-    head = (f"{order['side']} {order['quantity']:g} {order['symbol']} over {order['horizon_s']:.0f} s, a decision "
-            f"every {order['interval_s']:.0f} s; {len(names)} strategies × {len(suite['scenarios'])} scenarios × "
-            f"{suite['seeds']} seeds. Cells: mean IS in bps (positive = cost); below it Δ vs TWAP with its 95 % "
-            "CI from paired seeds, bold when the interval excludes 0.")
-    done = ", ".join(f"{n} {summary[n]['completed_runs']}/{summary[n]['runs']}" for n in names)
-    foot = (f"\nRuns that completed the order: {done}. An unfinished run's IS includes the opportunity cost of "
-            "its unfilled part, marked at the final mid.")
-    return head + "\n\n" + "\n".join(lines) + "\n" + foot + "\n"
+    parts = [title(result) + ". " + legend(result)]
+    note = like_for_like_note(result)
+    if note:
+        parts.append(note)
+    for key in blocks(result):
+        lines = [f"**{block_title(result, key)}**", "", "| scenario | " + " | ".join(names) + " |",
+                 "| --- |" + " ---: |" * len(names)]
+        for scenario in [*suite["scenarios"], ALL]:
+            cells = [_cell(*cell_of(summary[name], key, scenario), name) for name in names]
+            label = "**all**" if scenario == ALL else scenario_label(scenario)
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        done = ", ".join(f"{n} {block_of(summary[n], key)['completed_runs']}/{block_of(summary[n], key)['runs']}"
+                         for n in names)
+        lines += ["", f"Runs that completed the order: {done}."]
+        parts.append("\n".join(lines))
+    parts.append(_per_strategy(result))
+    return "\n\n".join(parts) + "\n"
 
 
-def _cell(mean: dict[str, Any], diff: dict[str, Any] | None, name: str) -> str:
-    text = "–" if mean["mean"] is None else f"{mean['mean']:.2f}"
-    if diff and name != "twap" and diff["mean"] is not None and diff["ci95_low"] is not None:
-        delta = f"Δ {diff['mean']:+.2f} [{diff['ci95_low']:+.2f}, {diff['ci95_high']:+.2f}]"
+def _cell(figures: dict[str, Any], diff: dict[str, Any] | None, name: str) -> str:
+    text = mean_text(figures["is_bps"]) + "<br>" + extras_text(figures)
+    if diff is not None and shows_difference(diff, name):
+        delta = f"{diff_text(diff)} {short_verdict(diff)}"
         text += "<br>" + (f"**{delta}**" if diff["significant"] else delta)
     return text
+
+
+def _per_strategy(result: dict[str, Any]) -> str:
+    summary = result["summary"]
+    head = "| strategy | side | " + " | ".join(label for _, label, _ in PER_STRATEGY) + " |"
+    lines = ["Per strategy over all its runs (means ± 95 % t half-width; pooled = each path's sides averaged):",
+             "", head, "| --- | --- |" + " ---: |" * len(PER_STRATEGY)]
+    for name in result["suite"]["strategies"]:
+        for key in blocks(result):
+            metrics = block_of(summary[name], key)["metrics"]
+            cells = [mean_text(metrics.get(m), digits) for m, _, digits in PER_STRATEGY]
+            lines.append(f"| {name} | {key} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -38,6 +38,8 @@ class OrderSpec:
     randomise: float = 0.0  # TWAP/adaptive slice size and timing jitter, as on the desk's order form
     latency_s: float = BYBIT_ROUND_TRIP_S  # an order's (and a cancel's) travel time to the venue
     warmup_s: float | None = None  # on a tape: history before the order (None: up to an hour, see markets)
+    # POV's participation rate; None sets it so that POV is expected to finish at the horizon (like for like)
+    pov_rate: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "side", Side(self.side))
@@ -51,6 +53,8 @@ class OrderSpec:
             raise ValueError(f"latency_s must be between 0 and 60 seconds, got {self.latency_s!r}")
         if self.warmup_s is not None and not (math.isfinite(self.warmup_s) and self.warmup_s >= 60):
             raise ValueError(f"warmup_s must be at least 60 seconds, got {self.warmup_s!r}")
+        if self.pov_rate is not None and not (math.isfinite(self.pov_rate) and 0 < self.pov_rate <= 1):
+            raise ValueError(f"pov_rate must be within (0, 1], got {self.pov_rate!r}")
         if self.interval_s > self.horizon_s:
             raise ValueError(f"interval_s ({self.interval_s:g}) must not exceed horizon_s ({self.horizon_s:g})")
 
@@ -76,3 +80,17 @@ def parse_strategies(spec: str) -> list[str]:
         raise ValueError(f"unknown strateg{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; "
                          f"valid: {', '.join(BACKTEST_STRATEGIES)}")
     return list(dict.fromkeys(names))
+
+
+SIDES: tuple[Side, ...] = (Side.BUY, Side.SELL)
+
+
+def parse_sides(spec: str) -> tuple[Side, ...]:
+    """`buy`, `sell` or `both` (buy then sell: the same order mirrored on the same market paths)."""
+    value = spec.strip().lower()
+    if value == "both":
+        return SIDES
+    try:
+        return (Side(value),)
+    except ValueError:
+        raise ValueError(f"unknown side {spec!r}; valid: buy, sell, both") from None

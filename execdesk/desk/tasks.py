@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
@@ -15,6 +17,7 @@ from execdesk.desk.services.execution import desk_tick, execution_step
 from execdesk.desk.services.live_orders import live_child_cancel
 from execdesk.desk.services.outbox import outbox_sweep
 from execdesk.desk.services.reconcile import venue_cancel_all, venue_reconcile
+from execdesk.desk.services.step_due import parent_next_step, parent_steps_queued
 
 
 # Expiries: a tick, a step or a sweep that waited longer than this is stale — the next one (beat) replaces it.
@@ -26,8 +29,12 @@ def desk_tick_task() -> None:
     now = timezone.now()
     # Each step due before the next tick is queued for its due time, not run at the next tick: the step lag
     # is the queue's, not the tick's period. A step that finds itself not due yet does nothing.
+    queued = []
     for parent_id, at in parent_orders_due_within(now=now, seconds=settings.EXECDESK["TICK_SECONDS"]):
         parent_order_step.apply_async((parent_id,), eta=at if at is not None and at > now else None)
+        if at is not None:
+            queued.append((parent_id, at))
+    parent_steps_queued(queued)
 
 
 @shared_task(name="desk.outbox_sweep", ignore_result=True, expires=5)
@@ -40,6 +47,14 @@ def outbox_sweep_task() -> None:
 def parent_order_step(parent_id: int) -> None:
     with push_batch():
         execution_step(parent_id=parent_id)
+    # A next step due before the next tick is queued now, for its time: a step that found itself a few
+    # milliseconds early (its slice was approved after its proposal) must not wait a whole tick.
+    if parent_order_step.app.conf.task_always_eager:
+        return  # run in-process (execute, tests): the caller drives the clock and the steps
+    at, now = parent_next_step(parent_id), timezone.now()
+    if at is not None and at < now + timedelta(seconds=settings.EXECDESK["TICK_SECONDS"]):
+        parent_order_step.apply_async((parent_id,), eta=max(at, now))
+        parent_steps_queued([(parent_id, at)])
 
 
 @shared_task(name="desk.child_order_submit", ignore_result=True, bind=True,

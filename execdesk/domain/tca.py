@@ -1,8 +1,9 @@
 """Transaction cost analysis. Sign convention: a positive shortfall is a cost, for buys and sells.
 
-The small helpers (``vwap``, ``slippage_bps``, ``implementation_shortfall_bps``, ``fees_bps``) serve the
-desk's live progress; :func:`tca_report` is the full analysis of a parent order, shared by the desk, the
-``execute`` command and the backtest. Every definition, with worked examples, is in docs/tca.md.
+:func:`tca_report` is the full analysis of a parent order — its implementation shortfall ``is_bps`` is
+the one IS every surface shows (order page, blotter, review, API, CLI, backtest). The small helpers
+(``vwap``, ``slippage_bps``, ``fill_slippage_bps``, ``fees_bps``) compute parts of it. Every definition,
+with worked examples, is in docs/tca.md.
 """
 
 from __future__ import annotations
@@ -14,6 +15,24 @@ from typing import Any
 
 from execdesk.domain.market import Trade
 from execdesk.domain.orders import Side
+from execdesk.domain.tca_fills import (
+    BPS,
+    MAKER,
+    MARKOUT_HORIZONS_S,
+    TAKER,
+    CompletionCost,
+    TCAFill,
+    completion_cost,
+    markout_bps,
+    prints_twap,
+    prints_vwap,
+    spread_captured_bps,
+    window_prints,
+)
+
+__all__ = ["BPS", "MAKER", "TAKER", "CompletionCost", "ExecutionRecord", "FillPoint", "TCAFill", "TCAInput",
+           "TCAInputError", "TCAReport", "completion_cost", "fees_bps", "fill_slippage_bps",
+           "market_twap_counterfactual_bps", "slippage_bps", "spread_captured_bps", "tca_report", "vwap"]
 
 
 @dataclass(frozen=True)
@@ -38,8 +57,9 @@ def slippage_bps(side: Side | str, price: float, benchmark: float) -> float:
     return Side(side).sign * (price - benchmark) / benchmark * 1e4
 
 
-def implementation_shortfall_bps(side: Side | str, decision_price: float, fills: Iterable[FillPoint]) -> float | None:
-    """IS of the executed quantity versus the decision (arrival) price, before fees."""
+def fill_slippage_bps(side: Side | str, decision_price: float, fills: Iterable[FillPoint]) -> float | None:
+    """The average fill price against the decision price, before fees and ignoring the unfilled part: the
+    report's ``decision_slippage_bps``. Not the implementation shortfall (:func:`tca_report`'s ``is_bps``)."""
     avg = vwap(fills)
     return None if avg is None else slippage_bps(side, avg, decision_price)
 
@@ -54,28 +74,12 @@ def fees_bps(fills: Iterable[FillPoint]) -> float | None:
 # The full report: one function for the desk, the CLI and the backtest. Definitions in docs/tca.md.
 # ---------------------------------------------------------------------------------------------------
 
-BPS = 1e4
-MAKER = "maker"
-TAKER = "taker"
 # a parent counts as complete when its fills reach the target to within floating-point noise
 _COMPLETE_RTOL = 1e-9
 
 
 class TCAInputError(ValueError):
     """An execution record that cannot be analysed (non-positive prices, overfills, bad timestamps...)."""
-
-
-@dataclass(frozen=True)
-class TCAFill:
-    """One of our fills. ``fee`` is in quote currency as the venue charged it (a rebate is negative);
-    ``mid`` is the venue's mid just before the fill, needed for the spread a passive fill captured."""
-
-    qty: float
-    price: float
-    ts: float
-    fee: float = 0.0
-    liquidity: str = TAKER
-    mid: float | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,8 @@ class ExecutionRecord:
       decided (the desk records the mid at parent creation);
     * ``arrival_mid``: the mid when execution started (defaults to the decision price);
     * ``final_mid``: the mid when execution stopped, marks the unfilled part (opportunity cost);
+    * ``completion``: what finishing the unfilled part would cost per unit (half spread, taker fee,
+      impact; :func:`completion_cost`); None charges nothing beyond the opportunity cost;
     * ``market_trades``: the market's prints over the execution window, *excluding ours*; ``None``
       when unknown (then VWAP slippage and participation are None unless ``market_vwap`` /
       ``market_volume`` are given, e.g. from klines' turnover and volume); prints outside
@@ -105,6 +111,7 @@ class ExecutionRecord:
     market_trades: tuple[Trade, ...] | None = None
     market_volume: float | None = None
     market_vwap: float | None = None
+    completion: CompletionCost | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -129,8 +136,9 @@ class ExecutionRecord:
             _finite(**{f"fills[{i}].ts": f.ts, f"fills[{i}].fee": f.fee})
             if f.liquidity not in (MAKER, TAKER):
                 raise TCAInputError(f"fills[{i}].liquidity must be 'maker' or 'taker', got {f.liquidity!r}")
-            if f.mid is not None:
-                _positive(**{f"fills[{i}].mid": f.mid})
+            for name in ("mid", "mid_1s", "mid_10s", "mid_60s"):
+                if getattr(f, name) is not None:
+                    _positive(**{f"fills[{i}].{name}": getattr(f, name)})
         filled = math.fsum(f.qty for f in self.fills)
         if filled > self.quantity * (1 + _COMPLETE_RTOL):
             raise TCAInputError(f"fills total {filled!r}, more than the order's quantity {self.quantity!r}")
@@ -144,6 +152,10 @@ class ExecutionRecord:
             raise TCAInputError(f"market_volume must be >= 0 and finite, got {volume!r}")
         if self.market_vwap is not None:
             _positive(market_vwap=self.market_vwap)
+        if self.completion is not None:
+            c = self.completion
+            _finite(**{"completion.half_spread_bps": c.half_spread_bps, "completion.fee_bps": c.fee_bps,
+                       "completion.impact_bps": c.impact_bps})
         for name in ("quantity", "decision_price", "final_mid", "started_at", "deadline", "arrival_mid",
                      "ended_at"):
             value = getattr(self, name)
@@ -173,18 +185,31 @@ class TCAReport:
     arrival_mid: float
     final_mid: float
     is_bps: float
+    is_delay_bps: float
+    is_timing_bps: float
     is_execution_bps: float
     is_fees_bps: float
     is_opportunity_bps: float
+    is_completion_bps: float
+    completion_cost_bps: float | None  # per unfilled unit, bps of the final mid; None when not charged
+    completion_half_spread_bps: float | None
+    completion_fee_bps: float | None
+    completion_impact_bps: float | None
+    completion_model: str
     decision_slippage_bps: float | None
     arrival_slippage_bps: float | None
     market_vwap: float | None
     vwap_slippage_bps: float | None
+    market_twap: float | None
+    twap_slippage_bps: float | None
     market_volume: float | None
     participation: float | None
     fill_rate: float
     passive_share: float | None
     spread_captured_bps: float | None
+    markout_1s_bps: float | None
+    markout_10s_bps: float | None
+    markout_60s_bps: float | None
     fees_quote: float
     fees_bps: float | None
     maker_fees_bps: float | None
@@ -228,30 +253,49 @@ def tca_report(record: ExecutionRecord, *, twap_is_bps: float | None = None,
     passive_qty = math.fsum(f.qty for f in fills if f.liquidity == MAKER)
     paper = x * decision
 
+    # Perold's shortfall against a paper portfolio of X at P_d, split where each part of the cost arose;
+    # a fill without a recorded mid has its whole move from arrival counted as execution.
     unfilled = max(0.0, x - filled)
-    execution = sign * (notional - filled * decision) / paper * BPS
-    opportunity = sign * unfilled * (record.final_mid - decision) / paper * BPS
+    delay = sign * filled * (arrival - decision) / paper * BPS
+    timing = sign * math.fsum(f.qty * ((f.mid if f.mid is not None else arrival) - arrival) for f in fills) / paper * BPS
+    execution = sign * math.fsum(f.qty * (f.price - (f.mid if f.mid is not None else arrival)) for f in fills) / paper * BPS
     fee_part = fees / paper * BPS
+    opportunity = sign * unfilled * (record.final_mid - decision) / paper * BPS
+    c = record.completion
+    per_unit = None if c is None else c.total_bps
+    completion = 0.0 if per_unit is None else unfilled * record.final_mid * per_unit / paper
 
-    vwap_px, volume = _market_window(record)
+    end = record.end
+    prints = window_prints(record.market_trades, record.started_at, end) if record.market_trades is not None else None
+    vwap_px, volume = _market_window(record, prints)
+    twap_px = None if prints is None else prints_twap(prints, end)
     if twap_is_bps is not None and not math.isfinite(twap_is_bps):
         raise TCAInputError(f"twap_is_bps must be finite, got {twap_is_bps!r}")
-    is_bps = execution + fee_part + opportunity
-    end = record.end
+    is_bps = delay + timing + execution + fee_part + opportunity + completion
     completed = filled >= x * (1 - _COMPLETE_RTOL)
+    markouts = {h: markout_bps(record.side, fills, h) for h in MARKOUT_HORIZONS_S}
     return TCAReport(
         side=record.side.value, quantity=x, filled_qty=filled, avg_price=avg, decision_price=decision,
         arrival_mid=arrival, final_mid=record.final_mid,
-        is_bps=is_bps, is_execution_bps=execution, is_fees_bps=fee_part, is_opportunity_bps=opportunity,
+        is_bps=is_bps, is_delay_bps=delay, is_timing_bps=timing, is_execution_bps=execution,
+        is_fees_bps=fee_part, is_opportunity_bps=opportunity, is_completion_bps=completion,
+        completion_cost_bps=per_unit,
+        completion_half_spread_bps=None if c is None else c.half_spread_bps,
+        completion_fee_bps=None if c is None else c.fee_bps,
+        completion_impact_bps=None if c is None else c.impact_bps,
+        completion_model="" if c is None else c.model,
         decision_slippage_bps=None if avg is None else slippage_bps(record.side, avg, decision),
         arrival_slippage_bps=None if avg is None else slippage_bps(record.side, avg, arrival),
         market_vwap=vwap_px,
         vwap_slippage_bps=None if avg is None or vwap_px is None else slippage_bps(record.side, avg, vwap_px),
+        market_twap=twap_px,
+        twap_slippage_bps=None if avg is None or twap_px is None else slippage_bps(record.side, avg, twap_px),
         market_volume=volume,
         participation=None if volume is None or filled + volume <= 0 else filled / (filled + volume),
         fill_rate=filled / x,
         passive_share=None if filled <= 0 else passive_qty / filled,
         spread_captured_bps=spread_captured_bps(record.side, fills),
+        markout_1s_bps=markouts[1], markout_10s_bps=markouts[10], markout_60s_bps=markouts[60],
         fees_quote=fees,
         fees_bps=None if notional <= 0 else fees / notional * BPS,
         maker_fees_bps=_fee_rate_bps(fills, MAKER),
@@ -265,18 +309,6 @@ def tca_report(record: ExecutionRecord, *, twap_is_bps: float | None = None,
         vs_twap_bps=None if twap_is_bps is None else is_bps - twap_is_bps,
         twap_method=twap_method,
     )
-
-
-def spread_captured_bps(side: Side | str, fills: Iterable[TCAFill]) -> float | None:
-    """How far inside the mid our passive (maker) fills traded, as a saving in bps of the mid,
-    quantity-weighted: ``s (mid - price) / mid``. Positive when a buy filled below the mid or a sell
-    above it. Fills without a recorded mid are left out; None when no passive fill has one."""
-    sign = Side(side).sign
-    passive = [(f.qty, f.price, f.mid) for f in fills if f.liquidity == MAKER and f.mid is not None]
-    qty = math.fsum(q for q, _, _ in passive)
-    if qty <= 0:
-        return None
-    return math.fsum(q * sign * (mid - price) / mid for q, price, mid in passive) / qty * BPS
 
 
 def market_twap_counterfactual_bps(side: Side | str, decision_price: float, mids: Iterable[float], *,
@@ -293,17 +325,14 @@ def market_twap_counterfactual_bps(side: Side | str, decision_price: float, mids
     return slippage_bps(side, math.fsum(values) / len(values), decision_price) + half_spread_bps + fees_bps
 
 
-def _market_window(record: ExecutionRecord) -> tuple[float | None, float | None]:
+def _market_window(record: ExecutionRecord, prints: list[Trade] | None) -> tuple[float | None, float | None]:
     """Market VWAP and volume over the execution window, ours excluded."""
     vwap_px, volume = record.market_vwap, record.market_volume
-    if record.market_trades is not None:
-        start, end = record.started_at, record.end
-        window = [t for t in record.market_trades if start <= t.ts <= end]
-        qty = math.fsum(t.qty for t in window)
+    if prints is not None:
         if volume is None:
-            volume = qty
-        if vwap_px is None and qty > 0:
-            vwap_px = math.fsum(t.qty * t.price for t in window) / qty
+            volume = math.fsum(t.qty for t in prints)
+        if vwap_px is None:
+            vwap_px = prints_vwap(prints)
     return vwap_px, volume
 
 

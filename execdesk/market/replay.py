@@ -139,9 +139,12 @@ class ReplayMarket:
         until = start if calibrated_until is None else float(calibrated_until)
         if not (tape.start <= until <= start):
             raise ValueError(f"calibrated_until must lie between the tape's first print and start_ts, got {until!r}")
-        self.calibration = calibrate(
-            tape, until, self._model_mid_at, bucket_s=params.lambda_bucket_s, lasting_lag_s=params.lasting_lag_s
-        )
+        key = ("calibration", until, params, self._tick)  # a restored copy (a markout's fork) reuses it
+        if key not in tape._cache:
+            tape._cache[key] = calibrate(
+                tape, until, self._model_mid_at, bucket_s=params.lambda_bucket_s, lasting_lag_s=params.lasting_lag_s
+            )
+        self.calibration: ReplayCalibration = tape._cache[key]
         self.permanent_impact_per_unit = (
             params.permanent_impact_per_unit
             if params.permanent_impact_per_unit is not None

@@ -1,6 +1,7 @@
-/* ExecDesk.ISChart: implementation shortfall over time, one point per fill (bps, + = cost). Drawn from the
-   order state's `is_series` (computed on the server with the same TCA code as the live figure), then
-   extended with the progress push's `is_bps` after each fill. */
+/* ExecDesk.ISChart: the fills' slippage against the decision price over time, one point per fill (bps,
+   + = cost; before fees and without the unfilled part — not the implementation shortfall, which the
+   Performance panel shows). Drawn from the order state's `is_series` (the TCA's decision_slippage_bps after
+   each fill), then extended with the progress push's `tca.decision_slippage_bps` after each fill. */
 (function (D) {
   "use strict";
 
@@ -22,11 +23,11 @@
   }
 
   function trace(series) {
-    return { name: "IS", type: "scatter", mode: "lines+markers",
+    return { name: "fill slippage", type: "scatter", mode: "lines+markers",
       x: series.map(function (p) { return plotTime(p[0]); }), y: series.map(function (p) { return p[1]; }),
       line: { color: D.Charts.colors.is, width: 1.8, shape: "linear" }, marker: { size: 5, color: D.Charts.colors.is },
       fill: "tozeroy", fillcolor: "rgba(242,181,58,.08)",
-      hovertemplate: "IS %{y:+.2f} bps<br>%{x}<extra></extra>" };
+      hovertemplate: "fills vs decision %{y:+.2f} bps<br>%{x}<extra></extra>" };
   }
 
   /** One point alone would get a millisecond-wide time axis: give it a minute around it until the second. */

@@ -86,6 +86,8 @@
       var isCell = $("[data-field=is_bps]", tr);
       setText(isCell, D.fmtBps(p.is_bps, false));
       D.setCostClass(isCell, p.is_bps);
+      var rate = num((p.tca || {}).fill_rate);
+      setText($("[data-field=fill_rate]", tr), rate === null ? D.DASH : Math.round(rate * 100) + "%");
       var vsTwap = (p.tca || {}).vs_twap_bps;
       var twapCell = $("[data-field=vs_twap_bps]", tr);
       setText(twapCell, D.fmtBps(vsTwap, false));

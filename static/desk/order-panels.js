@@ -32,6 +32,17 @@
         setText(vsTwap, D.fmtBps(tca.vs_twap_bps));
         D.setCostClass(vsTwap, tca.vs_twap_bps);
       }
+      var rate = num(tca.fill_rate);
+      setText($("#tca-fill-rate"), rate === null ? DASH : (rate * 100).toFixed(1) + " %");
+      var b = function (v) { v = num(v); return v === null ? DASH : v.toFixed(2); };
+      if (num(tca.is_bps) !== null) {
+        setText($("#tca-is-parts"), "delay " + b(tca.is_delay_bps) + " \u00b7 timing " + b(tca.is_timing_bps) +
+          " \u00b7 execution " + b(tca.is_execution_bps) + " \u00b7 fees " + b(tca.is_fees_bps) +
+          " \u00b7 opportunity " + b(tca.is_opportunity_bps) + " \u00b7 completion " + b(tca.is_completion_bps));
+      }
+      setText($("#tca-evidence"), b(tca.spread_captured_bps) + " \u00b7 " + b(tca.markout_1s_bps) + " / " +
+        b(tca.markout_10s_bps) + " / " + b(tca.markout_60s_bps));
+      setText($("#tca-market"), b(tca.vwap_slippage_bps) + " \u00b7 " + b(tca.twap_slippage_bps));
       var part = num(tca.participation);
       setText($("#tca-participation"), part === null ? DASH : (part * 100).toFixed(1) + " %");
       var fees = num(p.fees);

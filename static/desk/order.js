@@ -80,14 +80,15 @@
       isPoint(p);
     }
 
-    /** A fill moved the IS: a point at the latest fill's time (fills are pushed before the progress). */
+    /** A fill moved the fills' slippage: a point at the latest fill's time (fills are pushed before the progress). */
     function isPoint(p) {
       var executed = D.num(p.executed);
       if (executed === null) return;
-      if (S.isExecuted !== null && executed > S.isExecuted && D.num(p.is_bps) !== null && D.ISChart) {
+      var slip = D.num((p.tca || {}).decision_slippage_bps);
+      if (S.isExecuted !== null && executed > S.isExecuted && slip !== null && D.ISChart) {
         var t = null;
         S.fills.forEach(function (f) { var ft = D.num(f.ts); if (ft !== null && (t === null || ft > t)) t = ft; });
-        D.ISChart.point(t === null ? D.serverNow() : t, p.is_bps);
+        D.ISChart.point(t === null ? D.serverNow() : t, slip);
       }
       S.isExecuted = executed;
     }

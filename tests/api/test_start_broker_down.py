@@ -9,25 +9,18 @@ import pytest
 
 from execdesk.desk.models import ParentOrder
 from execdesk.domain.states import ParentStatus
+from tests.broker import publish_to
 
 
 @pytest.fixture
 def broker_down(settings):
     """Point Celery at a Redis port nothing listens on, with tasks really published (not run eagerly)."""
-    from execdesk.celery import app
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again before use: connections are refused
-    saved = app.conf.broker_url, app.conf.broker_transport_options, app._pool, app.amqp._producer_pool
-    app.conf.broker_url = f"redis://127.0.0.1:{port}/0"
-    app.conf.broker_transport_options = {"socket_connect_timeout": 1, "socket_timeout": 1}
-    app._pool = app.amqp._producer_pool = None  # connections and producers for the URL above
-    app.conf.task_always_eager = False
+    undo = publish_to(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=1, socket_timeout=1)
     yield
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app.conf.broker_url, app.conf.broker_transport_options, app._pool, app.amqp._producer_pool = saved
+    undo()
 
 
 def test_starting_an_order_while_the_broker_is_down_answers_200_and_the_start_is_committed(

@@ -13,16 +13,37 @@ def _run(*args):
 
 
 def test_json_has_one_row_per_run_and_a_summary_and_html_is_a_plotly_report(tmp_path):
-    out, report = tmp_path / "out.json", tmp_path / "report.html"
+    out, report, md = tmp_path / "out.json", tmp_path / "report.html", tmp_path / "summary.md"
     _run("--strategies", "twap,adaptive", "--scenarios", "calm,drought", "--seeds", "2", "--json", str(out),
-         "--html", str(report))
+         "--html", str(report), "--markdown", str(md))
     data = json.loads(out.read_text())
-    assert len(data["rows"]) == 2 * 2 * 2
+    assert len(data["rows"]) == 2 * 2 * 2 * 2  # both sides by default
     assert {r["strategy"] for r in data["rows"]} == {"twap", "adaptive"}
-    assert data["summary"]["adaptive"]["vs_twap_bps"]["n"] == 4
+    assert {r["side"] for r in data["rows"]} == {"buy", "sell"} and data["suite"]["sides"] == ["buy", "sell"]
+    assert data["summary"]["adaptive"]["vs_twap_bps"]["n"] == 4  # pooled: one value per path
+    assert data["summary"]["adaptive"]["by_side"]["sell"]["vs_twap_bps"]["n"] == 4
+    # adaptive × (calm, drought, all) × (buy, sell, pooled)
+    assert data["statistics"] == {"intervals": "95 % Student-t intervals of the mean; differences paired by market "
+                                               "path", "correction": "Holm-Bonferroni", "alpha": 0.05, "family": 9,
+                                  "control": "calm"}
     page = report.read_text()
     assert "Cost distribution" in page and "One execution: adaptive on calm, seed 1" in page
     assert "<script src=\"http" not in page and "Plotly.newPlot" in page  # plotly.js inlined: opens offline
+    for text in (page, md.read_text()):
+        assert "Buy 1 BTCUSDT over 300 s" in text and "Sell 1 BTCUSDT over 300 s" in text and "Pooled" in text
+        assert "significant after Holm–Bonferroni (α = 0.05)" in text and "calm (martingale control: Δ from timing expected 0)" in text
+        assert "expected difference to TWAP from timing is zero" in text
+
+
+def test_one_side_gives_one_table_and_no_pooled_one(tmp_path):
+    out, md = tmp_path / "out.json", tmp_path / "summary.md"
+    _run("--strategies", "twap,is", "--scenarios", "calm", "--seeds", "2", "--side", "sell", "--json", str(out),
+         "--markdown", str(md))
+    data = json.loads(out.read_text())
+    assert {r["side"] for r in data["rows"]} == {"sell"} and list(data["summary"]["is"]["by_side"]) == ["sell"]
+    assert data["statistics"]["family"] == 2  # is × (calm, all)
+    text = md.read_text()
+    assert "Sell 1 BTCUSDT" in text and "Buy 1 BTCUSDT" not in text and "Pooled" not in text
 
 
 def test_the_same_seeds_give_the_same_json(tmp_path):
@@ -39,6 +60,9 @@ def test_the_same_seeds_give_the_same_json(tmp_path):
     (["--seeds", "0"], "seeds must be at least 1"),
     (["--tape", "/no/such/tape.csv"], "no such file"),
     (["--json", "/no/such/dir/out.json"], "directory does not exist"),
+    (["--side", "long"], "invalid choice"),
+    (["--pov-rate", "0"], r"pov_rate must be within \(0, 1\], got 0"),
+    (["--pov-rate", "1.5"], r"pov_rate must be within \(0, 1\], got 1.5"),
 ])
 def test_bad_arguments_are_refused_with_a_clear_message(args, message):
     with pytest.raises(CommandError, match=message):

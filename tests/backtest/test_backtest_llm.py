@@ -70,7 +70,7 @@ def _alternating(body: dict[str, Any]):
 
 def _command(tmp_path, *args: str, name: str = "out.json", extra: tuple[str, ...] = ()) -> dict[str, Any]:
     out = tmp_path / name
-    call_command("backtest", "--scenarios", "calm", "--seeds", "1", "--horizon", "300", "--interval", "30",
+    call_command("backtest", "--scenarios", "calm", "--seeds", "1", "--side", "buy", "--horizon", "300", "--interval", "30",
                  "--qty", "1", "--workers", "1", "--json", str(out), *args, *extra)
     return json.loads(out.read_text())
 

@@ -31,10 +31,11 @@ def test_the_done_when_command_runs_on_a_six_minute_tape(six_minutes: Path, tmp_
     assert "warm-up 60 s is less than an hour" in text and "0 whole hour(s) of history (flat)" in text
     assert "latency 50.2 ms per order and per cancel (the desk's measured Bybit round trip" in text
     rows = json.loads(out.read_text())["rows"]
-    assert len(rows) == 10  # 5 strategies × 2 seeds
-    assert {r["seed"] for r in rows} == {1, 2}
+    assert len(rows) == 20  # 5 strategies × 2 seeds × buy and sell
+    assert {(r["seed"], r["side"]) for r in rows} == {(1, "buy"), (2, "buy"), (1, "sell"), (2, "sell")}
     assert all(r["fill_rate"] > 0 for r in rows)
-    first, second = ([r for r in rows if r["strategy"] == "twap" and r["seed"] == s][0] for s in (1, 2))
+    first, second = ([r for r in rows if r["strategy"] == "twap" and r["seed"] == s and r["side"] == "buy"][0]
+                     for s in (1, 2))
     assert first["decision_price"] != second["decision_price"]
 
 

@@ -39,9 +39,9 @@ def test_strategies_replay_a_tape_and_each_seed_starts_further_into_it(tmp_path)
     data = json.loads(out.read_text())
     assert data["suite"]["scenarios"] == ["tape"]
     rows = data["rows"]
-    assert len(rows) == 4
+    assert len(rows) == 2 * 2 * 2  # strategies × seeds × sides (both by default)
     assert all(r["fill_rate"] == pytest.approx(1.0) for r in rows)
-    first, second = (r["decision_price"] for r in rows if r["strategy"] == "twap")
+    first, second = (r["decision_price"] for r in rows if r["strategy"] == "twap" and r["side"] == "buy")
     assert first != second  # seed 2 starts one horizon later on the tape
 
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from execdesk.desk.models import ChildOrder, ParentOrder
 from execdesk.desk.selectors.orders import order_state
 from execdesk.desk.services.proposals import proposal_override
-from execdesk.domain.tca import FillPoint, implementation_shortfall_bps
+from execdesk.domain.tca import FillPoint, fill_slippage_bps
 from tests.desk.conftest import age_proposals
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +49,7 @@ def test_plotly_is_served_by_the_desk_not_a_cdn(client, alice, make_order):
     assert b"plotly.js" in b"".join(served.streaming_content)[:400]
 
 
-def test_is_series_has_a_point_per_fill_ending_at_the_orders_live_is(alice, make_order, proposal_for,
+def test_is_series_has_a_point_per_fill_ending_at_the_fills_slippage(alice, make_order, proposal_for,
                                                                     django_capture_on_commit_callbacks):
     parent = make_order(quantity="0.5")
     for _ in range(2):
@@ -68,8 +68,10 @@ def test_is_series_has_a_point_per_fill_ending_at_the_orders_live_is(alice, make
     for i, (t, bps) in enumerate(series):  # each point: the IS of the fills so far, as domain.tca computes it
         upto = [FillPoint(float(f.qty), float(f.price)) for f in fills[: i + 1]]
         assert t == fills[i].ts.timestamp()
-        assert bps == pytest.approx(implementation_shortfall_bps(parent.side, float(parent.decision_price), upto), abs=1e-4)
-    assert series[-1][1] == pytest.approx(parent.is_bps, abs=1e-4)
+        assert bps == pytest.approx(fill_slippage_bps(parent.side, float(parent.decision_price), upto), abs=1e-4)
+    # the chart is the fills' slippage (before fees), the TCA's decision_slippage_bps; not the order's IS
+    assert series[-1][1] == pytest.approx(parent.tca["decision_slippage_bps"], abs=1e-4)
+    assert parent.is_bps == pytest.approx(parent.tca["is_bps"], abs=1e-4) and parent.is_bps != series[-1][1]
 
 
 def test_the_embedded_state_carries_the_is_series_and_the_progress_the_live_rows_use(client, alice, make_order):

@@ -38,6 +38,9 @@ def test_an_order_cancelled_before_any_fill_exports_its_proposals_and_opportunit
     tca = data["tca"]
     assert tca["filled_qty"] == "0" and tca["fill_rate"] == 0.0 and tca["avg_price"] is None
     assert isinstance(tca["final_mid"], str) and Decimal(tca["final_mid"]) > 0
-    assert tca["is_bps"] == pytest.approx(tca["is_opportunity_bps"])  # nothing executed: all opportunity
+    # nothing executed: all opportunity and completion (half spread + taker fee + impact to finish it)
+    assert tca["is_bps"] == pytest.approx(tca["is_opportunity_bps"] + tca["is_completion_bps"], abs=2e-4)
+    assert tca["is_completion_bps"] > 5.5 and tca["completion_fee_bps"] == 5.5
+    assert data["parent"]["is_bps"] == tca["is_bps"]  # one IS: the parent's is the TCA's
     assert data["audit"]["actions"]["proposal.rejected"] == 1
     assert data["audit"]["actions"]["parent.created"] == 1

@@ -56,3 +56,37 @@ def test_a_paused_order_is_not_stepped_and_a_resumed_one_is_due_at_once(alice, m
     parent_order_resume(parent_id=parent.pk, user=alice, reason="back")
 
     assert parent.pk in desk_tick()
+
+
+def test_a_step_queued_for_its_time_is_not_queued_again_until_it_is_overdue(alice, make_order, proposal_for):
+    from datetime import timedelta
+
+    from execdesk.desk.selectors.steps import parent_orders_due_within
+    from execdesk.desk.services.step_due import parent_steps_queued
+
+    parent = make_order(interval=30, mode="manual")
+    proposal_for(parent)
+    due = ParentOrder.objects.values_list("next_step_at", flat=True).get(pk=parent.pk)
+    before = due - timedelta(seconds=0.5)
+    assert (parent.pk, due) in parent_orders_due_within(now=before, seconds=1)
+
+    parent_steps_queued([(parent.pk, due)])  # the tick (or the step before) queued its task for `due`
+
+    assert parent.pk not in [pk for pk, _ in parent_orders_due_within(now=before, seconds=1)]
+    assert parent.pk not in [pk for pk, _ in parent_orders_due_within(now=due + timedelta(seconds=1), seconds=1)]
+    # its task was lost: two seconds overdue, the tick queues it again
+    assert parent.pk in [pk for pk, _ in parent_orders_due_within(now=due + timedelta(seconds=2.5), seconds=1)]
+
+
+def test_a_step_that_moved_the_due_time_is_not_marked_queued_for_the_old_one(alice, make_order, proposal_for):
+    from datetime import timedelta
+
+    from execdesk.desk.services.step_due import parent_steps_queued
+
+    parent = make_order(interval=30, mode="manual")
+    proposal_for(parent)
+    due = ParentOrder.objects.values_list("next_step_at", flat=True).get(pk=parent.pk)
+
+    parent_steps_queued([(parent.pk, due - timedelta(seconds=3))])  # queued for a time the order no longer has
+
+    assert ParentOrder.objects.values_list("step_queued_for", flat=True).get(pk=parent.pk) is None

@@ -140,5 +140,6 @@ def test_every_figure_is_finite_or_none_and_rates_are_fractions(
         assert value is None or not isinstance(value, float) or math.isfinite(value), key
     assert 0.0 <= report.fill_rate <= 1.0 + 1e-9
     assert report.is_bps == pytest.approx(
-        report.is_execution_bps + report.is_fees_bps + report.is_opportunity_bps
+        report.is_delay_bps + report.is_timing_bps + report.is_execution_bps + report.is_fees_bps
+        + report.is_opportunity_bps + report.is_completion_bps
     )

@@ -11,7 +11,7 @@ from execdesk.domain.tca import (
     FillPoint,
     TCAFill,
     TCAInputError,
-    implementation_shortfall_bps,
+    fill_slippage_bps,
     market_twap_counterfactual_bps,
     tca_report,
 )
@@ -45,11 +45,16 @@ def _buy(**changes) -> ExecutionRecord:
 
 def test_buy_example_of_the_docs():
     r = tca_report(_buy())
-    # paper notional 120,000: execution 30 + 20, fees 39.0205, opportunity 0.5 x 150
-    assert r.is_execution_bps == pytest.approx(50 / 120_000 * 1e4)
+    # paper notional 120,000: delay 1.5 x 10, timing 0.5 x 35 (the taker fill has no mid: its 20 from arrival
+    # is execution), execution 20 - 0.5 x 5, fees 39.0205, opportunity 0.5 x 150, no completion cost given
+    assert r.is_delay_bps == pytest.approx(15 / 120_000 * 1e4)
+    assert r.is_timing_bps == pytest.approx(17.5 / 120_000 * 1e4)
+    assert r.is_execution_bps == pytest.approx(17.5 / 120_000 * 1e4)
     assert r.is_fees_bps == pytest.approx(39.0205 / 120_000 * 1e4)
     assert r.is_opportunity_bps == pytest.approx(75 / 120_000 * 1e4)
-    assert r.is_bps == pytest.approx(r.is_execution_bps + r.is_fees_bps + r.is_opportunity_bps)
+    assert r.is_bps == pytest.approx(r.is_delay_bps + r.is_timing_bps + r.is_execution_bps + r.is_fees_bps
+                                     + r.is_opportunity_bps + r.is_completion_bps)
+    assert r.is_completion_bps == 0.0
     assert r.is_bps == pytest.approx(13.6684, abs=1e-4)
     assert r.avg_price == pytest.approx(60_033.3333, abs=1e-4)
     assert r.decision_slippage_bps == pytest.approx((60_033.3333 - 60_000) / 60_000 * 1e4, abs=1e-4)
@@ -92,7 +97,7 @@ def test_sell_example_of_the_docs_mirrors_the_buy():
 
 def test_the_execution_only_figure_is_the_desks_live_shortfall():
     record = _buy()
-    live = implementation_shortfall_bps(
+    live = fill_slippage_bps(
         "buy", 60_000.0, [FillPoint(f.qty, f.price, f.fee) for f in record.fills]
     )
     assert tca_report(record).decision_slippage_bps == pytest.approx(live)

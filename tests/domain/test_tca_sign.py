@@ -1,17 +1,17 @@
 import pytest
 
-from execdesk.domain.tca import FillPoint, fees_bps, implementation_shortfall_bps, slippage_bps, vwap
+from execdesk.domain.tca import FillPoint, fees_bps, fill_slippage_bps, slippage_bps, vwap
 
 
 def test_buying_above_the_decision_price_is_a_positive_cost():
     fills = [FillPoint(0.5, 64300.0), FillPoint(0.5, 64324.0)]
     assert vwap(fills) == pytest.approx(64312.0)
-    assert implementation_shortfall_bps("buy", 64250.0, fills) == pytest.approx((64312 - 64250) / 64250 * 1e4)
-    assert implementation_shortfall_bps("buy", 64250.0, fills) > 0
+    assert fill_slippage_bps("buy", 64250.0, fills) == pytest.approx((64312 - 64250) / 64250 * 1e4)
+    assert fill_slippage_bps("buy", 64250.0, fills) > 0
 
 
 def test_selling_below_the_decision_price_is_a_positive_cost():
-    assert implementation_shortfall_bps("sell", 100.0, [FillPoint(1, 99.0)]) == pytest.approx(100.0)
+    assert fill_slippage_bps("sell", 100.0, [FillPoint(1, 99.0)]) == pytest.approx(100.0)
 
 
 def test_favourable_executions_are_negative_for_both_sides():
@@ -20,7 +20,7 @@ def test_favourable_executions_are_negative_for_both_sides():
 
 
 def test_no_fills_means_no_shortfall_figure():
-    assert implementation_shortfall_bps("buy", 100.0, []) is None
+    assert fill_slippage_bps("buy", 100.0, []) is None
     assert fees_bps([]) is None
 
 

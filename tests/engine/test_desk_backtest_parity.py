@@ -8,50 +8,14 @@ the backtest's clock steps one interval at a time."""
 
 from __future__ import annotations
 
-import json
-import time
 from datetime import datetime
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-import time_machine
-from django.conf import settings
-from django.core.management import call_command
 
-from execdesk.backtest.execution import execute
-from execdesk.backtest.markets import strategy_for
-from execdesk.backtest.spec import OrderSpec, RunSpec
-from execdesk.domain.instrument import SIM_INSTRUMENTS
-from execdesk.market.sim import SIM_PRESETS, SimMarket
+from tests.engine.sim_runs import T0, backtest_run, desk_run
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the approval sends its child order on commit
-
-T0 = 1_767_619_800.0  # the backtest's standard start, Monday 13:30 UTC
-SYMBOL, QTY, HORIZON, INTERVAL = "BTCUSDT", "0.4", 120, 15
-
-
-def _desk_run(tmp_path, monkeypatch, strategy: str) -> dict:
-    out = tmp_path / "desk.json"
-    monkeypatch.setitem(settings.EXECDESK, "TICK_SECONDS", float(INTERVAL))
-    with time_machine.travel(T0, tick=False) as traveller:
-        monkeypatch.setattr(time, "sleep", lambda seconds: traveller.shift(seconds))
-        monkeypatch.setattr(time, "monotonic", time.time)
-        call_command("execute", "--symbol", SYMBOL, "--side", "buy", "--qty", QTY, "--horizon", str(HORIZON),
-                     "--interval", str(INTERVAL), "--strategy", strategy, "--venue", "paper", "--market", "sim",
-                     "--advisor", "none", "--approve", "auto", "--json", str(out), stdout=StringIO())
-    return json.loads(out.read_text())
-
-
-def _backtest_run(strategy: str):
-    price, params = SIM_PRESETS[SYMBOL]
-    market = SimMarket.create(SYMBOL, seed=settings.EXECDESK["MARKET_SEED"], start_ts=T0, start_price=price,
-                              params=params)
-    spec = RunSpec(strategy=strategy, scenario="calm", seed=settings.EXECDESK["MARKET_SEED"],
-                   order=OrderSpec(symbol=SYMBOL, quantity=float(QTY), horizon_s=HORIZON, interval_s=INTERVAL,
-                                   start_ts=T0, latency_s=0.0))  # the desk's paper venue is instantaneous
-    instrument = SIM_INSTRUMENTS[SYMBOL]
-    return execute(spec, market, instrument, strategy_for(spec, market, instrument))
 
 
 def _t(iso: str) -> float:
@@ -61,8 +25,8 @@ def _t(iso: str) -> float:
 @pytest.mark.parametrize("strategy", ["twap", "vwap", "is", "pov", "adaptive"])
 def test_the_desk_and_the_backtest_send_the_same_child_orders_and_get_the_same_fills(tmp_path, monkeypatch,
                                                                                      strategy):
-    desk = _desk_run(tmp_path, monkeypatch, strategy)
-    run = _backtest_run(strategy)
+    desk = desk_run(tmp_path, monkeypatch, strategy)
+    run = backtest_run(strategy)
 
     desk_children = [(_t(c["created_at"]), c["order_type"], c["tif"], Decimal(c["qty"]),
                       None if c["price"] is None else Decimal(c["price"])) for c in desk["child_orders"]]

@@ -144,19 +144,9 @@ def desk_env(settings, redis: OwnRedis) -> dict[str, str]:
 
 def point_this_process_at(redis: OwnRedis):
     """This process publishes (a start's first step) to the test's own Redis too. Returns an undo."""
-    from execdesk.celery import app
+    from tests.broker import publish_to
 
-    saved = app.conf.broker_url, app._pool, app.amqp._producer_pool
-    app.conf.broker_url = redis.url
-    app._pool = app.amqp._producer_pool = None
-    app.conf.task_always_eager = False
-
-    def undo() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
-        app.conf.broker_url, app._pool, app.amqp._producer_pool = saved
-
-    return undo
+    return publish_to(redis.url)
 
 
 def autopilot_orders(user, n: int, *, horizon_s: int = 30, interval_s: int = 5, start: bool = True):
@@ -190,6 +180,17 @@ def wait_terminal(orders, desk: Desk) -> None:
         time.sleep(POLL_S)
 
 
+def orders_state(orders) -> str:
+    """Each order's state and step schedule, then its child orders: what a failed fault test prints."""
+    from execdesk.desk.models import ParentOrder
+
+    ids = [o.pk for o in orders]
+    rows = ParentOrder.objects.filter(pk__in=ids).order_by("pk")
+    lines = [f"  #{p.pk} {p.status} executed={p.executed_qty} next_step_at={p.next_step_at} "
+             f"queued_for={p.step_queued_for} deadline={p.deadline}" for p in rows]
+    return "\n".join(["orders:", *lines, "children:", where(ids)])
+
+
 def where(ids) -> str:
     from execdesk.desk.models import ChildOrder
 
@@ -211,10 +212,14 @@ def assert_invariants(orders) -> dict[str, int]:
                           .values_list("object_id", flat=True))
     assert all(n == 1 for n in sent_events.values()), f"a child sent twice: {sent_events}"
     assert set(sent_events) == {str(c.pk) for c in sent}, "child.sent events and sent child orders differ"
-    # The paper venue numbers every new order it is sent (a repeated orderLinkId is answered, not re-placed):
-    # as many orders at the venue as child orders recorded as sent means none was placed twice.
+    # The paper venue numbers every new order that may rest (a repeated orderLinkId is answered, not re-placed):
+    # as many of them at the venue as such child orders recorded as sent means none was placed twice. A
+    # marketable order takes liquidity once (PaperTake.order_link_id is unique) and is numbered paper-t<id>.
     placed = MarketState.objects.get(symbol="BTCUSDT").state["venue"]["next_seq"] - 1
-    assert placed == len(sent), f"{placed} orders at the venue for {len(sent)} child orders sent"
+    resting = [c for c in sent if not c.venue_order_id.startswith("paper-t")]
+    assert placed == len(resting), f"{placed} orders at the venue for {len(resting)} child orders sent to rest"
+    takers = [c for c in sent if c.venue_order_id.startswith("paper-t")]
+    assert all(c.venue_order_id == f"paper-t{c.pk}" for c in takers), [c.venue_order_id for c in takers]
     fills = list(Fill.objects.filter(parent_id__in=ids))
     assert Counter(AuditEvent.objects.filter(action="fill.recorded", parent_order_id__in=ids)
                    .values_list("object_id", flat=True)) == Counter(str(f.pk) for f in fills)

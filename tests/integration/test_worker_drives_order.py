@@ -137,17 +137,18 @@ def test_worker_and_beat_drive_a_manually_approved_order_to_complete(alice, desk
     # The worker process, not this one, ran every submission this process enqueued, and none failed.
     assert len(enqueued) == children.count(), f"enqueued {enqueued} for {children.count()} child orders\n{where}"
     worker = desk_processes.worker_name
+    # Per task, the worker's own log says it received and ran it (events travel by Redis pub/sub, which drops
+    # a message now and then by design: they are checked below only in aggregate).
+    worker_log = desk_processes.log_text("worker")
     for task_id in enqueued:
-        seen = {(e["type"], e.get("hostname")) for e in desk_processes.events.of_task(task_id)}
-        assert {("task-received", worker), ("task-succeeded", worker)} <= seen, (
-            f"desk.child_order_submit[{task_id}]: events {sorted(seen)}, expected it received and run by {worker}"
-            f"\n{where}")
+        for what in ("received", "succeeded"):
+            assert f"Task desk.child_order_submit[{task_id}] {what}" in worker_log, (
+                f"desk.child_order_submit[{task_id}] not {what} by {worker}\n{where}")
     for task_name in ("desk.tick", "desk.parent_order_step", "desk.child_order_submit"):
         assert desk_processes.events.succeeded(task_name, hostname=worker) > 0, f"{worker} never ran {task_name}"
     failed = desk_processes.events.by_type("task-failed", "task-retried", hostname=worker)
     assert not failed, f"tasks failed in the worker: {failed}\n{where}"
     assert {e.actor_label for e in trail if e.action == "proposal.created"} == {"advisor:schedule"}, where  # TWAP
-    worker_log = desk_processes.log_text("worker")
     assert " raised unexpected" not in worker_log and "Traceback" not in worker_log, where
 
     print(f"\norder {parent.pk} COMPLETE in {elapsed:.1f} s: {len(children)} child orders, {fills.count()} fills, "

@@ -15,6 +15,7 @@ from tests.integration.faults import (
     assert_invariants,
     autopilot_orders,
     desk_env,
+    orders_state,
     point_this_process_at,
     wait_terminal,
 )
@@ -33,12 +34,18 @@ def test_workers_killed_inside_a_send_strand_no_order_and_send_nothing_stale(ali
     try:
         desk.worker("steady")
         desk.beat()
-        orders = autopilot_orders(alice, 6)
+        # On a loaded machine a worker takes seconds to boot: the orders start once one can work them, with
+        # room for three doomed workers to boot and each catch a send before the orders finish.
+        desk.wait_for_line("steady", " ready.", timeout_s=90)
+        orders = autopilot_orders(alice, 6, horizon_s=60)
         killed = []
         for i in range(KILLS):
             name = f"doomed{i}"
             desk.worker(name, module="tests.integration.pausing_worker")
-            killed.append(desk.wait_for_line(name, PAUSED, timeout_s=60).split()[-1])
+            try:
+                killed.append(desk.wait_for_line(name, PAUSED, timeout_s=90).split()[-1])
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}\n{orders_state(orders)}") from None
             desk.kill(name)  # SIGKILL: no warm shutdown, no ack, its database connections just drop
         wait_terminal(orders, desk)
         stats = assert_invariants(orders)

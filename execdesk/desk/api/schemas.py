@@ -328,11 +328,14 @@ class TcaOut(Schema):
     executed: str
     decision_price: str | None
     avg_price: str | None
-    is_bps: float | None = Field(description="implementation shortfall against the decision price, bps")
+    is_bps: float | None = Field(description="implementation shortfall against the decision price, bps: fees and "
+                                             "the unfilled part's opportunity and completion cost included; the "
+                                             "same number as report.is_bps (docs/tca.md)")
     fees: str | None
     report: dict[str, Any] | None = Field(
         description="the full TCA report (execdesk.domain.tca.TCAReport, see docs/tca.md), refreshed on "
-                    "every fill; null before the first fill")
+                    "every fill, each markout and when the order ends (then its final mark is kept); null "
+                    "before the first fill")
     pretrade: dict[str, Any] = Field(description="the pre-trade cost estimate made at creation")
 
 

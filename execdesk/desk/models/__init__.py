@@ -4,7 +4,7 @@ from execdesk.desk.models.audit import AuditEvent, AuditTamperError
 from execdesk.desk.models.child import ChildOrder, Fill
 from execdesk.desk.models.desk_state import DeskState
 from execdesk.desk.models.impact import ImpactObservation
-from execdesk.desk.models.market import MarketState, PaperTake
+from execdesk.desk.models.market import MarketPrint, MarketState, PaperTake
 from execdesk.desk.models.parent import ApprovalMode, ParentOrder, Strategy
 from execdesk.desk.models.proposal import Proposal, ProposalStatus
 
@@ -21,6 +21,7 @@ __all__ = [
     "DeskState",
     "Fill",
     "ImpactObservation",
+    "MarketPrint",
     "MarketState",
     "PaperTake",
     "ParentOrder",

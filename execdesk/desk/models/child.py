@@ -60,10 +60,16 @@ class Fill(models.Model):
     fee_currency = models.CharField(max_length=12)
     liquidity = models.CharField(max_length=5)  # maker / taker
     ts = models.DateTimeField()
+    # TCA evidence (docs/tca.md): the market's mid at the fill and the first mids seen 1, 10 and 60 s after it
+    mid = price_field(null=True, blank=True)
+    mid_1s = price_field(null=True, blank=True)
+    mid_10s = price_field(null=True, blank=True)
+    mid_60s = price_field(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["ts", "id"]
+        indexes = [models.Index(fields=["ts"], name="fill_ts")]  # the tick's markout look-up by fill time
 
     def __str__(self) -> str:
         return f"fill {self.exec_id} {self.qty.normalize():f} @ {self.price.normalize():f}"

@@ -24,8 +24,28 @@ class PaperTake(models.Model):
     qty = models.FloatField()  # the simulator's own unit: what its take() was given
     limit_price = models.FloatField(null=True, blank=True)
     impact = models.BooleanField(default=True)
-    order_link_id = models.CharField(max_length=64)
+    # One take per marketable order: a second send of the same order could not record its take (exactly-once
+    # at the venue, as Bybit's orderLinkId is; the child's row lock and NEW status keep it from trying).
+    order_link_id = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return f"paper take {self.side} {self.qty} {self.symbol} ({self.order_link_id})"
+
+
+class MarketPrint(models.Model):
+    """A public trade of a market (ours excluded), kept only over the windows of the orders working on it:
+    the benchmark of TCA's market VWAP and TWAP (services/market_prints.py prunes the rest)."""
+
+    venue = models.CharField(max_length=16)
+    symbol = models.CharField(max_length=32)
+    ts = models.DateTimeField()
+    price = models.DecimalField(max_digits=28, decimal_places=10)
+    qty = models.DecimalField(max_digits=28, decimal_places=10)
+    side = models.CharField(max_length=4)  # the aggressor
+
+    class Meta:
+        indexes = [models.Index(fields=["venue", "symbol", "ts"], name="marketprint_window")]
+
+    def __str__(self) -> str:
+        return f"print {self.venue}:{self.symbol} {self.qty}@{self.price}"

@@ -75,6 +75,9 @@ class ParentOrder(models.Model):
     # orders that are due, so an order with a 30 s interval costs nothing between its steps; anything that
     # may make it due sooner (a state change, a decided or withdrawn proposal, an amendment) clears it.
     next_step_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The next_step_at a step task has been queued for (by the tick, or by the step before it): the tick does
+    # not queue it again while that is fresh, and does once it is overdue (a lost task is replaced).
+    step_queued_for = models.DateTimeField(null=True, blank=True)
     # The schedule clock stops while the order cannot trade (desk HALTED, order PAUSED): `clock_stopped_at`
     # is when it stopped, `clock_shift_seconds` how long it has stood in all; resuming moves the deadline by
     # the stop, so the schedule continues from where it stopped (services/schedule_clock.py).

@@ -53,8 +53,11 @@ def progress_payload(parent: ParentOrder) -> dict[str, Any]:
 
 
 # The TCA figures the dashboard shows live (execdesk.domain.tca.TCAReport; definitions in docs/tca.md).
-TCA_FIELDS = ("is_bps", "arrival_slippage_bps", "participation", "fill_rate", "passive_share",
-              "spread_captured_bps", "fees_bps", "twap_is_bps", "vs_twap_bps", "twap_method")
+TCA_FIELDS = ("is_bps", "is_delay_bps", "is_timing_bps", "is_execution_bps", "is_fees_bps", "is_opportunity_bps",
+              "is_completion_bps", "decision_slippage_bps", "arrival_slippage_bps", "vwap_slippage_bps",
+              "twap_slippage_bps", "participation", "fill_rate", "passive_share", "spread_captured_bps",
+              "markout_1s_bps", "markout_10s_bps", "markout_60s_bps", "fees_bps", "twap_is_bps", "vs_twap_bps",
+              "twap_method")
 
 
 def proposal_payload(p: Proposal) -> dict[str, Any]:

@@ -230,8 +230,9 @@ def order_state(parent: ParentOrder) -> dict[str, Any]:
 
 
 def is_series(parent: ParentOrder, fills: list | None = None) -> list[list[float]]:
-    """Implementation shortfall after each fill, [[epoch seconds, bps], ...]: the IS of the fills so far
-    against the decision price, before fees, as the order's live `is_bps` (domain.tca, docs/tca.md)."""
+    """The fills' slippage against the decision price after each fill, [[epoch seconds, bps], ...]: the TCA's
+    `decision_slippage_bps` of the fills so far (before fees, the unfilled part left out; not the order's
+    implementation shortfall `is_bps`; domain.tca, docs/tca.md)."""
     if fills is None:
         fills = list(parent.fills.order_by("ts", "id"))
     decision = float(parent.decision_price)
@@ -239,7 +240,7 @@ def is_series(parent: ParentOrder, fills: list | None = None) -> list[list[float
         return []
     points, qty, notional = [], 0.0, 0.0
     for f in fills:
-        # the running VWAP summed in fill order, as domain.tca.vwap sums it for the live figure
+        # the running VWAP summed in fill order, as domain.tca.vwap sums it
         qty += float(f.qty)
         notional += float(f.qty) * float(f.price)
         if qty > 0:

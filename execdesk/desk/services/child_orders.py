@@ -15,13 +15,12 @@ from execdesk.desk.realtime.payloads import child_payload, fill_payload, progres
 from execdesk.desk.realtime.push import push_order
 from execdesk.desk.services.audit import audit_record
 from execdesk.desk.services.market import market_load
-from execdesk.desk.services.tca import parent_tca
+from execdesk.desk.services.tca import parent_tca_refresh
 from execdesk.desk.services.transitions import parent_transition
 from execdesk.desk.services.venues import gateway_for
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import ChildStatus, OrderReport, OrderRequest, OrderType, Side, TimeInForce
 from execdesk.domain.states import ParentStatus
-from execdesk.domain.tca import FillPoint, implementation_shortfall_bps
 from execdesk.engine.pacing import outlived
 
 VENUE_ACTOR = Actor(label="system:paper-venue", role="system")
@@ -61,7 +60,8 @@ def child_order_request(child: ChildOrder) -> OrderRequest:
                         tif=TimeInForce(child.tif))
 
 
-def market_apply_reports(reports: list[OrderReport]) -> None:
+def market_apply_reports(reports: list[OrderReport], *, mid: float | None = None) -> None:
+    """Apply a market advance's reports; `mid` is the market's mid before the advance, the fills' mid."""
     for report in reports:
         parent_id = (ChildOrder.objects.filter(order_link_id=report.order_link_id)
                      .values_list("parent_id", flat=True).first())
@@ -71,18 +71,20 @@ def market_apply_reports(reports: list[OrderReport]) -> None:
         ParentOrder.objects.select_for_update().filter(pk=parent_id).values_list("pk").first()
         child = ChildOrder.objects.select_for_update().filter(order_link_id=report.order_link_id).first()
         if child is not None:
-            child_order_apply_report(child, report)
+            child_order_apply_report(child, report, mid=mid)
 
 
-def child_order_apply_report(child: ChildOrder, report: OrderReport) -> None:
-    """Record what the venue says about a child order: new fills once (by exec_id), status, progress."""
+def child_order_apply_report(child: ChildOrder, report: OrderReport, *, mid: float | None = None) -> None:
+    """Record what the venue says about a child order: new fills once (by exec_id), status, progress. Each new
+    fill keeps the market's mid at the fill (TCA): `mid` when the caller saw it just before the fill, else the
+    mid when the child was sent for a taker fill (it filled on arrival), else unknown."""
     new_fills = []
     for f in report.fills:
         if Fill.objects.filter(exec_id=f.exec_id).exists():
             continue
         fill = Fill.objects.create(child=child, parent_id=child.parent_id, exec_id=f.exec_id, qty=f.qty,
                                    price=f.price, fee=f.fee, fee_currency=f.fee_currency, liquidity=f.liquidity,
-                                   ts=datetime.fromtimestamp(f.ts, tz=UTC))
+                                   ts=datetime.fromtimestamp(f.ts, tz=UTC), mid=_fill_mid(child, f.liquidity, mid))
         new_fills.append(fill)
         audit_record(actor=VENUE_ACTOR, action="fill.recorded", obj=fill, parent_order_id=child.parent_id,
                      payload={"exec_id": f.exec_id, "order_link_id": child.order_link_id, "qty": f.qty,
@@ -111,6 +113,12 @@ def child_order_apply_report(child: ChildOrder, report: OrderReport) -> None:
     _parent_settle(child, had_new_fills=bool(new_fills))
 
 
+def _fill_mid(child: ChildOrder, liquidity: str, mid: float | None) -> Decimal | None:
+    if mid is not None and mid > 0:
+        return Decimal(repr(float(mid)))
+    return child.mid_at_send if liquidity == "taker" else None
+
+
 def _avg_price(fills) -> Decimal | None:
     qty = notional = Decimal("0")
     for f in fills:
@@ -126,11 +134,8 @@ def _parent_settle(child: ChildOrder, *, had_new_fills: bool) -> None:
         parent.executed_qty = sum((f.qty for f in fills), Decimal("0"))
         parent.avg_price = _avg_price(fills)
         parent.fees = sum((f.fee for f in fills), Decimal("0"))
-        parent.is_bps = implementation_shortfall_bps(
-            parent.side, float(parent.decision_price), [FillPoint(float(f.qty), float(f.price)) for f in fills])
-        report = parent_tca(parent, _settle_snapshot(parent))
-        parent.tca = report.to_dict() if report is not None else {}
-        parent.save(update_fields=["executed_qty", "avg_price", "fees", "is_bps", "tca"])
+        parent.save(update_fields=["executed_qty", "avg_price", "fees"])
+        parent_tca_refresh(parent, _settle_snapshot(parent))  # the one IS (docs/tca.md), with the report
     state = parent.state
     if had_new_fills and state == ParentStatus.EXECUTING:
         parent_transition(parent, ParentStatus.FILLED, actor=SYSTEM, reason=f"fill on {child.order_link_id}")

@@ -30,10 +30,8 @@ from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.execution import desk_tick, execution_step
-from execdesk.desk.services.market import VenueUnavailable, market_snapshot
 from execdesk.desk.services.parent_orders import parent_order_cancel, parent_order_start
-from execdesk.desk.services.tca import parent_tca
-from execdesk.domain.market import MarketSnapshot
+from execdesk.desk.services.tca import parent_tca_refresh
 from execdesk.domain.states import IllegalTransition, ParentStatus
 
 log = logging.getLogger(__name__)
@@ -220,17 +218,22 @@ def _parent_row(p: ParentOrder) -> dict[str, Any]:
         "advisor": p.advisor, "venue": p.venue, "approval_mode": p.approval_mode,
         "horizon_seconds": p.horizon_seconds, "interval_seconds": p.interval_seconds,
         "executed_qty": dec(p.executed_qty), "avg_price": dec(p.avg_price), "fees": dec(p.fees),
+        "is_bps": None if p.is_bps is None else round(p.is_bps, 4),  # the TCA's, the same as tca.is_bps
         "created_by": p.created_by.get_username(), "notes": p.notes, "created_at": _iso(p.created_at),
         "started_at": _iso(p.started_at), "deadline": _iso(p.deadline), "ended_at": _iso(p.ended_at),
     }
 
 
 def _tca(parent: ParentOrder) -> dict[str, Any]:
-    """The final TCA, recomputed with today's mid marking any unfilled remainder; the one stored at the
-    last fill when the market cannot be read."""
-    market = _final_market(parent)
-    report = parent_tca(parent, market) if market is not None else None
-    tca = report.to_dict() if report is not None else dict(parent.tca or {})
+    """The TCA the desk stored (services/tca.py): for an order that ended, marked when it ended, the figures
+    the page and the API show. An order still working is refreshed first, marked at its market now."""
+    if not parent.state.is_terminal and parent.started_at is not None:
+        with desk_atomic():
+            locked = ParentOrder.objects.select_for_update().get(pk=parent.pk)
+            parent_tca_refresh(locked)
+            parent.tca, parent.is_bps = locked.tca, locked.is_bps
+    tca = dict(parent.tca or {})
+    tca.pop("final_mark", None)
     for key in _TCA_DECIMALS:
         if isinstance(tca.get(key), float | int):
             tca[key] = dec(Decimal(repr(float(tca[key]))))
@@ -245,14 +248,6 @@ def _tca(parent: ParentOrder) -> dict[str, Any]:
             metrics["value_added_bps"] = -float(tca["vs_twap_bps"])
         tca["advisor"] = metrics
     return tca
-
-
-def _final_market(parent: ParentOrder) -> MarketSnapshot | None:
-    try:
-        return market_snapshot(parent.symbol, parent.venue)
-    except VenueUnavailable:
-        log.warning("export of order %s: %s market unavailable; keeping the stored TCA", parent.pk, parent.venue)
-        return None
 
 
 def _proposal_row(p: Proposal, decided_by: str | None) -> dict[str, Any]:

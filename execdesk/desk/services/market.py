@@ -12,6 +12,7 @@ from django.conf import settings
 from execdesk.desk.models import MarketState
 from execdesk.desk.realtime.push import push_market
 from execdesk.desk.services.atomic import desk_atomic, in_desk_atomic, unit_of_work
+from execdesk.desk.services.market_prints import market_evidence_record
 from execdesk.desk.services.paper_takes import takes_prune, takes_replay
 from execdesk.desk.services.venues import gateway_for
 from execdesk.domain.instrument import SIM_INSTRUMENTS, Instrument
@@ -148,8 +149,11 @@ def market_hourly_volumes(symbol: str, venue: str = "paper") -> list[tuple[float
 
 
 def market_advance(loaded: LoadedMarket, now: float) -> list[OrderReport]:
-    """Step the market to `now`; resting paper orders fill when the market trades through them."""
-    return list(loaded.gateway.advance(now).reports)
+    """Step the market to `now`; resting paper orders fill when the market trades through them. The prints
+    and the fills' markout mids are kept for TCA (services/market_prints.py)."""
+    moved = loaded.gateway.advance(now)
+    market_evidence_record("paper", loaded.row.symbol, moved.trades, now=now, market=loaded.market.snapshot())
+    return list(moved.reports)
 
 
 def market_snapshot(symbol: str, venue: str = "paper") -> MarketSnapshot:

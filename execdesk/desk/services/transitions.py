@@ -10,6 +10,7 @@ from execdesk.desk.realtime.payloads import progress_payload
 from execdesk.desk.realtime.push import push_order
 from execdesk.desk.services.audit import audit_record, audit_record_now
 from execdesk.desk.services.schedule_clock import clock_on_transition
+from execdesk.desk.services.tca import parent_tca_refresh
 from execdesk.desk.services.trading_gate import trading_gate_new_order
 from execdesk.domain.states import IllegalTransition, ParentStatus, check_transition
 
@@ -28,6 +29,8 @@ def parent_transition(parent: ParentOrder, target: ParentStatus, *, actor: Actor
         parent.ended_at = timezone.now()
     clock = clock_on_transition(parent, current, target, timezone.now())
     parent.save(update_fields=["status", "ended_at", "next_step_at", *clock])
+    if target.is_terminal and parent.started_at is not None:  # the final mark of the remainder: the IS is fixed
+        parent_tca_refresh(parent, final=True)
     audit_record(actor=actor, action="parent.state_changed", obj=parent, parent_order_id=parent.pk,
                  payload={"from": current, "to": target, "reason": reason})
     push_order(parent.pk, "status", progress_payload(parent))

@@ -4,6 +4,7 @@ private stream, with REST polling on the desk's tick as the fallback."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -12,6 +13,7 @@ from execdesk.bybit.parse import BybitPayloadError
 from execdesk.desk.access.roles import Actor
 from execdesk.desk.bybit import link as bybit_link
 from execdesk.desk.models import ChildOrder, ParentOrder
+from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.live_orders import (
     live_child_submit,
     live_children_cancel,
@@ -19,12 +21,14 @@ from execdesk.desk.services.live_orders import (
     live_snapshot_cached,
 )
 from execdesk.desk.services.market import UnknownSymbol, VenueUnavailable
+from execdesk.desk.services.market_prints import market_evidence_record
 from execdesk.desk.services.venues import venue_register
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.market.bybit import BybitUnknownSymbol
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def _bybit_call(fn: Callable[[], T], what: str) -> T:
@@ -65,6 +69,14 @@ class BybitDeskVenue:
 
     def advance(self, symbols: Iterable[str], *, now: float) -> None:
         live_poll_due(now=now)
+        for symbol in sorted(set(symbols)):  # the fills' markouts, from the feed's latest mid
+            try:
+                snapshot = bybit_link.link().store.get(symbol)
+                if snapshot is not None and not snapshot.stale:
+                    with desk_atomic():
+                        market_evidence_record("bybit", symbol, (), now=now, market=snapshot)
+            except Exception:  # noqa: BLE001 - Bybit unconfigured or the row unreadable: the next tick tries again
+                log.exception("desk tick: Bybit %s markouts not recorded this tick", symbol)
 
     def submit(self, *, child_id: int, now: float) -> ChildOrder | None:
         return live_child_submit(child_id=child_id)

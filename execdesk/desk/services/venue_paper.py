@@ -72,7 +72,9 @@ class PaperDeskVenue:
         for symbol in sorted({*symbols, settings.EXECDESK["DEFAULT_SYMBOL"]}):
             try:  # one market at a time: a symbol whose rows cannot be read is logged and skipped, never the others
                 with desk_atomic():
-                    market_apply_reports(market_advance(market_load(symbol, now=now), now))
+                    loaded = market_load(symbol, now=now)
+                    mid = loaded.market.mid  # the last mid before the fills this advance brings (TCA)
+                    market_apply_reports(market_advance(loaded, now), mid=mid)
             except Exception:  # noqa: BLE001 - rolled back; the next tick tries again
                 log.exception("desk tick: market %s not advanced this tick", symbol)
 

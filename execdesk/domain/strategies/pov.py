@@ -80,3 +80,16 @@ def pov_expected_completion_s(remaining: float, rate: float, market_volume_per_s
     if rate == 1:
         return 0.0  # all the volume is ours: as fast as we like
     return remaining / (rate / (1 - rate) * market_volume_per_s)
+
+
+def pov_rate_to_finish(quantity: float, expected_market_volume: float) -> float:
+    """The participation rate at which POV is expected to trade `quantity` exactly while the market prints
+    `expected_market_volume`: q / (q + V), the inverse of `pov_expected_completion_s` (ours over ours plus
+    the market's, the risk gate's convention). A backtest sets POV's rate with it so that POV works over the
+    same horizon as the scheduled strategies it is compared with.
+    """
+    if not (math.isfinite(quantity) and quantity > 0):
+        raise ValueError(f"quantity must be positive and finite, got {quantity!r}")
+    if not (math.isfinite(expected_market_volume) and expected_market_volume > 0):
+        raise ValueError(f"expected_market_volume must be positive and finite, got {expected_market_volume!r}")
+    return quantity / (quantity + expected_market_volume)

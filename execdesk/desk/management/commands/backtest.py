@@ -22,7 +22,6 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 
 from execdesk.backtest.llm import BASELINE, LLM_MAX_WORKERS, llm_config, llm_summary_text
 from execdesk.backtest.markets import (
@@ -35,9 +34,16 @@ from execdesk.backtest.markets import (
 )
 from execdesk.backtest.report_html import render_report
 from execdesk.backtest.report_md import render_markdown
-from execdesk.backtest.spec import BYBIT_ROUND_TRIP_S, LLM_STRATEGY, OrderSpec, RunSpec, parse_strategies
+from execdesk.backtest.report_text import console_tables
+from execdesk.backtest.spec import (
+    BYBIT_ROUND_TRIP_S,
+    LLM_STRATEGY,
+    OrderSpec,
+    RunSpec,
+    parse_sides,
+    parse_strategies,
+)
 from execdesk.backtest.suite import SuiteSpec, run_spec, run_suite
-from execdesk.domain.orders import Side
 from execdesk.market.regimes import resolve_scenarios
 
 DEFAULT_SEEDS = 20
@@ -66,7 +72,12 @@ class Command(BaseCommand):
                                  f"{BYBIT_ROUND_TRIP_S * 1000:g}: the desk's measured Bybit round trip, p50, "
                                  "docs/benchmarks.md)")
         parser.add_argument("--symbol", default="BTCUSDT")
-        parser.add_argument("--side", default="buy", choices=["buy", "sell"])
+        parser.add_argument("--side", default="both", choices=["buy", "sell", "both"],
+                            help="both (the standard suite): each path's sell mirrors its buy, reported per side "
+                                 "and pooled")
+        parser.add_argument("--pov-rate", dest="pov_rate", type=float, default=None,
+                            help="POV's participation rate (0 to 1); default: the rate expected to finish at the "
+                                 "horizon, like the other strategies (a fixed rate is flagged if it is not)")
         parser.add_argument("--qty", type=float, default=10.0, help="parent order quantity (base units)")
         parser.add_argument("--horizon", type=float, default=OrderSpec.horizon_s, help="seconds")
         parser.add_argument("--interval", type=float, default=OrderSpec.interval_s, help="seconds between decisions")
@@ -99,7 +110,7 @@ class Command(BaseCommand):
                 console.print(line, highlight=False, soft_wrap=True)
         if LLM_STRATEGY in suite.strategies:
             steps = math.ceil(suite.order.horizon_s / suite.order.interval_s - 1e-9) + 1
-            questions = len(suite.pairs()) * steps
+            questions = len(suite.tasks()) * steps
             console.print(f"llm asks Claude once per step: up to {questions:,} questions for this suite "
                           "(answers already in the response cache are free)")
         columns = (TextColumn("[bold]backtest"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
@@ -111,7 +122,8 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
         data = result.to_dict()
-        console.print(_table(data))
+        for table in console_tables(data):
+            console.print(table)
         if "llm" in data["summary"].get(LLM_STRATEGY, {}):
             console.print(llm_summary_text(data["summary"][LLM_STRATEGY]["llm"]))
         console.print(f"{suite.runs} runs, {result.simulated_s:,.0f} simulated seconds of execution, "
@@ -151,11 +163,12 @@ class Command(BaseCommand):
                 raise ValueError("--warmup is the history before the order on a tape: it needs --tape")
             scenarios = tuple(s.name for s in resolve_scenarios(o["scenarios"]))
             seeds = DEFAULT_SEEDS if o["seeds"] is None else o["seeds"]
-        order = OrderSpec(symbol=o["symbol"].upper(), side=Side(o["side"]), quantity=o["qty"],
+        sides = parse_sides(o["side"])
+        order = OrderSpec(symbol=o["symbol"].upper(), side=sides[0], quantity=o["qty"],
                           horizon_s=o["horizon"], interval_s=o["interval"], randomise=o["randomise"],
-                          latency_s=o["latency_ms"] / 1000, warmup_s=warmup)
+                          pov_rate=o["pov_rate"], latency_s=o["latency_ms"] / 1000, warmup_s=warmup)
         return SuiteSpec(strategies=strategies, scenarios=scenarios, seeds=seeds, order=order,
-                         tape=o["tape"], first_seed=o["first_seed"], llm_cache=o["llm_cache"])
+                         tape=o["tape"], first_seed=o["first_seed"], llm_cache=o["llm_cache"], sides=sides)
 
 
 def _tape_plan(o) -> tuple[float, int]:
@@ -222,29 +235,3 @@ def _example_spec(suite: SuiteSpec, example: str | None) -> RunSpec:
     return RunSpec(strategy=strategy, scenario=scenario, seed=seed_n, order=suite.order, limits=suite.limits,
                    tape=suite.tape, tape_offset_s=offset, llm_cache=suite.llm_cache)
 
-
-def _table(data: dict) -> Table:
-    """Scenarios down, strategies across: mean IS, and under it the paired difference to TWAP."""
-    suite, summary = data["suite"], data["summary"]
-    table = Table(title="Mean IS (bps, positive = cost); Δ vs TWAP [95 % CI, paired seeds], * = CI excludes 0")
-    table.add_column("scenario")
-    for name in suite["strategies"]:
-        table.add_column(name, justify="right")
-    for scenario in [*suite["scenarios"], "all"]:
-        cells = []
-        for name in suite["strategies"]:
-            if scenario == "all":
-                cells.append(_cell(summary[name]["metrics"]["is_bps"], summary[name].get("vs_twap_bps"), name))
-            else:
-                cell = summary[name]["by_scenario"][scenario]
-                cells.append(_cell(cell["is_bps"], cell.get("vs_twap_bps"), name))
-        table.add_row(scenario, *cells, end_section=scenario == suite["scenarios"][-1])
-    return table
-
-
-def _cell(mean: dict, diff: dict | None, name: str) -> str:
-    text = "–" if mean["mean"] is None else f"{mean['mean']:.2f}"
-    if diff and name != "twap" and diff["mean"] is not None and diff["ci95_low"] is not None:
-        mark = "*" if diff["significant"] else ""
-        text += f"\nΔ {diff['mean']:+.2f}{mark}\n[{diff['ci95_low']:+.1f}, {diff['ci95_high']:+.1f}]"
-    return text
