@@ -29,8 +29,9 @@ LOOKBACK_S = 1.0  # the desk's tick: how stale a resting fill's mid may be
 
 
 class EvidenceGateway(PaperGateway):
-    def __init__(self, market: MatchableMarket, instrument: Instrument, venue: PaperVenue | None = None) -> None:
-        super().__init__(market, instrument, venue)
+    def __init__(self, market: MatchableMarket, instrument: Instrument, venue: PaperVenue | None = None, *,
+                 latency_s: float = 0.0) -> None:
+        super().__init__(market, instrument, venue, latency_s=latency_s)
         self.fill_mid: dict[str, float] = {}  # exec id -> the mid at the fill
         self.after: dict[tuple[str, int], float] = {}  # (exec id, horizon) -> mid at fill ts + horizon
         self._due: list[tuple[float, str, int]] = []  # (time, exec id, horizon), a heap

@@ -97,7 +97,7 @@ def execute(spec: RunSpec, market: MatchableMarket, instrument: Instrument, stra
             venue: PaperVenue | None = None, trace: bool = False, pilot: Pilot | None = None) -> Execution:
     """Run the step engine over the paper venue on `market`, on a simulated clock from the market's time."""
     order = spec.order
-    gateway = EvidenceGateway(market, instrument, venue)
+    gateway = EvidenceGateway(market, instrument, venue, latency_s=order.latency_s)
     first = market.snapshot()
     run = Execution(spec=spec, start_ts=market.ts, decision_price=first.mid, arrival_mid=first.mid)
     plan = OrderPlan(symbol=order.symbol, side=order.side, quantity=order.quantity, horizon_s=order.horizon_s,

@@ -27,7 +27,35 @@ from execdesk.market.replay import ReplayMarket, TradeTape
 from execdesk.market.sim import SIM_PRESETS, SimMarket
 
 TAPE = "tape"
-TAPE_WARMUP_S = 3600.0  # history the replayed market shows before the order starts
+WARMUP_MAX_S = 3600.0  # the history a replay shows before the order by default: an hour, if the tape has it
+WARMUP_MIN_S = 60.0  # and never less than a minute
+
+
+def default_warmup(tape: TradeTape, span_s: float) -> float:
+    """As much of an hour as the tape holds before ``span_s`` seconds of orders, at least a minute."""
+    room = tape.duration_s - span_s
+    if room < WARMUP_MIN_S:
+        raise ValueError(f"the tape holds {tape.duration_s:,.0f} s: {span_s:,.0f} s of orders need at least "
+                         f"{WARMUP_MIN_S:.0f} s of warm-up before them, {span_s + WARMUP_MIN_S:,.0f} s in all")
+    return min(WARMUP_MAX_S, room)
+
+
+def replay_market(spec: RunSpec) -> ReplayMarket:
+    """The replay a run meets: its order starts ``warmup_s`` (plus the seed's offset) after the first print,
+    and the market is calibrated on the prints before that start only."""
+    order = spec.order
+    if not spec.tape:
+        raise ValueError("scenario 'tape' needs a tape file (--tape FILE.csv[.gz])")
+    tape = load_tape(spec.tape, order.symbol)
+    warmup = order.warmup_s if order.warmup_s is not None else default_warmup(tape, order.horizon_s + spec.tape_offset_s)
+    start = tape.start + warmup + spec.tape_offset_s
+    if start + order.horizon_s > tape.end:
+        raise ValueError(f"the tape ends at {tape.end:.0f}, {tape.duration_s:,.0f} s after its first print: no room "
+                         f"for a {order.horizon_s:.0f} s order after {warmup:.0f} s of warm-up"
+                         + (f" and {spec.tape_offset_s:.0f} s of earlier seeds" if spec.tape_offset_s else ""))
+    return ReplayMarket(tape, start_ts=start)
+
+
 DEFAULT_POV_RATE = 0.05  # the desk's rate, used when no volume is expected (an empty history)
 HOUR_S = 3600.0
 
@@ -35,14 +63,7 @@ HOUR_S = 3600.0
 def build_market(spec: RunSpec) -> tuple[MatchableMarket, Instrument]:
     order = spec.order
     if spec.scenario == TAPE:
-        if not spec.tape:
-            raise ValueError("scenario 'tape' needs a tape file (--tape FILE.csv[.gz])")
-        tape = _tape(spec.tape, order.symbol)
-        start = tape.start + TAPE_WARMUP_S + spec.tape_offset_s
-        if start + order.horizon_s > tape.end:
-            raise ValueError(f"the tape ends at {tape.end:.0f}: no room for a {order.horizon_s:.0f} s order "
-                             f"starting {spec.tape_offset_s:.0f} s after its first hour")
-        replay = ReplayMarket(tape, start_ts=start)
+        replay = replay_market(spec)
         return replay, replay.instrument
     if order.symbol not in SIM_PRESETS:
         raise ValueError(f"no simulated market for {order.symbol}; simulated symbols: {', '.join(SIM_PRESETS)}")
@@ -53,7 +74,7 @@ def build_market(spec: RunSpec) -> tuple[MatchableMarket, Instrument]:
 
 
 @lru_cache(maxsize=4)
-def _tape(path: str, symbol: str) -> TradeTape:
+def load_tape(path: str, symbol: str) -> TradeTape:
     return TradeTape.load(path, symbol=symbol)
 
 

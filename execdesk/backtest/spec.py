@@ -16,6 +16,11 @@ DEFAULT_START_TS = 1_767_619_800.0
 # "llm": Claude (execdesk.advisors.anthropic) deciding each step over TWAP's schedule, which is its baseline
 # and what it falls back to; it needs ANTHROPIC_API_KEY (see execdesk.backtest.llm).
 LLM_STRATEGY = "llm"
+
+# How long an order or a cancel takes to reach the venue: the desk's measured Bybit round trip, p50 of
+# "approve → order acknowledged" in docs/benchmarks.md ("Bybit round trip", bench/bybit_roundtrip.py, 50.2 ms
+# on loopback: the desk's own work and 9 REST calls, no network distance to Bybit, so a floor for a real one).
+BYBIT_ROUND_TRIP_S = 0.0502
 BACKTEST_STRATEGIES: tuple[str, ...] = (*STRATEGY_NAMES, LLM_STRATEGY)
 
 
@@ -31,6 +36,8 @@ class OrderSpec:
     start_ts: float = DEFAULT_START_TS
     grace_s: float = 0.0  # how long an unfinished order (POV) may run past its deadline
     randomise: float = 0.0  # TWAP/adaptive slice size and timing jitter, as on the desk's order form
+    latency_s: float = BYBIT_ROUND_TRIP_S  # an order's (and a cancel's) travel time to the venue
+    warmup_s: float | None = None  # on a tape: history before the order (None: up to an hour, see markets)
     # POV's participation rate; None sets it so that POV is expected to finish at the horizon (like for like)
     pov_rate: float | None = None
 
@@ -42,6 +49,10 @@ class OrderSpec:
                 raise ValueError(f"{name} must be positive and finite, got {value!r}")
         if not (math.isfinite(self.grace_s) and self.grace_s >= 0):
             raise ValueError(f"grace_s must be non-negative and finite, got {self.grace_s!r}")
+        if not (math.isfinite(self.latency_s) and 0 <= self.latency_s <= 60):
+            raise ValueError(f"latency_s must be between 0 and 60 seconds, got {self.latency_s!r}")
+        if self.warmup_s is not None and not (math.isfinite(self.warmup_s) and self.warmup_s >= 60):
+            raise ValueError(f"warmup_s must be at least 60 seconds, got {self.warmup_s!r}")
         if self.pov_rate is not None and not (math.isfinite(self.pov_rate) and 0 < self.pov_rate <= 1):
             raise ValueError(f"pov_rate must be within (0, 1], got {self.pov_rate!r}")
         if self.interval_s > self.horizon_s:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot, Trade
@@ -53,6 +53,15 @@ class Listener(Protocol):
 
 
 DecideFn = Callable[[StepContext], Decision]
+
+
+@runtime_checkable
+class Latent(Protocol):
+    """A gateway whose orders and cancels take time to reach the venue (the backtest's paper gateway)."""
+
+    def pending_until(self) -> float | None:
+        """When the last message still travelling lands; None when none is."""
+        ...
 
 
 class StepEngine:
@@ -99,6 +108,10 @@ class StepEngine:
         for link in list(self.resting):
             self._apply(self.gateway.cancel(link))
         self.resting.clear()
+        landing = self.gateway.pending_until() if isinstance(self.gateway, Latent) else None
+        if landing is not None and landing > self.clock.now():  # fills until the last cancel lands count
+            self._advance(landing)
+            snap = self.gateway.snapshot(plan.symbol)
         return snap
 
     def _cancel_outlived(self, now: float) -> None:

@@ -18,11 +18,11 @@
   deep) ``level_share`` of it, and never less than the tape's median print size.
 * *Our trades.* An aggressive order walks that ladder and depletes it; depleted quantity refills with
   ``refill_half_life_s``. Each fill also moves the market: a permanent offset (linear,
-  ``permanent_impact_per_unit``, by default ``permanent_gamma * sigma_daily / ADV`` of the tape, the
-  permanent term of the desk's Almgren–Chriss impact model) and a transient displacement
-  (``transient_impact_per_unit``, the permanent coefficient by default) that halves every
-  ``transient_half_life_s``. The offset is added to every price the tape shows after our trade: the
-  touch, the ladder and the prints ``advance_to`` returns.
+  ``permanent_impact_per_unit``) and a transient displacement (``transient_impact_per_unit``) that halves
+  every ``transient_half_life_s``; by default both come from the tape's own Kyle λ fitted on the warm-up
+  before ``start_ts`` (:mod:`execdesk.market.replay_calibration`: the lasting part of λ is permanent, the
+  rest transient). The offset is added to every price the tape shows after our trade: the touch, the
+  ladder and the prints ``advance_to`` returns.
 * *Passive fills* come only from the tape's prints at or through a resting price, beyond the queue
   ahead (the paper venue's queue model, fed with ``advance_to``'s trades): nothing fills for free.
 
@@ -32,7 +32,7 @@ No randomness is involved: the same tape and the same calls give the same market
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +41,7 @@ import numpy as np
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import Level, MarketSnapshot, Trade
 from execdesk.domain.orders import Side
+from execdesk.market.replay_calibration import ReplayCalibration, calibrate
 from execdesk.market.replay_tape import COLUMNS, OPTIONAL_COLUMNS, TapeError, TradeTape, infer_instrument
 
 STATE_VERSION = 1
@@ -60,10 +61,11 @@ class ReplayParams:
     touch_share: float = 0.10  # touch size: 10 % of a minute's traded volume
     level_share: float = 0.02  # each deeper level: 2 % of it
     refill_half_life_s: float = 5.0
-    permanent_impact_per_unit: float | None = None  # fraction of price per base unit; None: from the tape
-    permanent_gamma: float = 0.314  # Almgren et al. (2005), as the desk's AlmgrenChrissImpact
-    transient_impact_per_unit: float | None = None  # None: the permanent coefficient
+    permanent_impact_per_unit: float | None = None  # fraction of price per base unit; None: the warm-up's λ
+    transient_impact_per_unit: float | None = None  # None: the warm-up's λ less its lasting part
     transient_half_life_s: float = 30.0
+    lambda_bucket_s: float = 5.0  # Kyle λ and σ from the model mid over buckets this long
+    lasting_lag_s: float = 30.0  # the lasting part of λ: the mid this long after the bucket
 
     def __post_init__(self) -> None:
         for name in ("levels", "min_spread_ticks"):
@@ -80,15 +82,17 @@ class ReplayParams:
             "depth_window_s",
             "refill_half_life_s",
             "transient_half_life_s",
+            "lambda_bucket_s",
+            "lasting_lag_s",
             "touch_share",
             "level_share",
         ):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise ValueError(f"ReplayParams.{name} must be a finite number > 0, got {value!r}")
-        for name in ("permanent_impact_per_unit", "transient_impact_per_unit", "permanent_gamma"):
+        for name in ("permanent_impact_per_unit", "transient_impact_per_unit"):
             value = getattr(self, name)
-            if value is None and name != "permanent_gamma":
+            if value is None:
                 continue
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"ReplayParams.{name} must be a finite number >= 0, got {value!r}")
@@ -113,6 +117,7 @@ class ReplayMarket:
         instrument: Instrument | None = None,
         params: ReplayParams | None = None,
         start_ts: float | None = None,
+        calibrated_until: float | None = None,
     ) -> None:
         self.tape = tape
         self.params = params = params or ReplayParams()
@@ -126,21 +131,30 @@ class ReplayMarket:
         self._qty_digits = _digits(self.instrument.qty_step)
         self._typical_spread, self._max_spread = self._spread_bounds()
         self._floor_lots = max(1, self._lots(tape.median_size))
-        self.permanent_impact_per_unit = (
-            params.permanent_impact_per_unit
-            if params.permanent_impact_per_unit is not None
-            else params.permanent_gamma * tape.sigma_daily / tape.adv
-        )
-        self.transient_impact_per_unit = (
-            params.transient_impact_per_unit
-            if params.transient_impact_per_unit is not None
-            else self.permanent_impact_per_unit
-        )
         start = tape.start if start_ts is None else float(start_ts)
         if not (math.isfinite(start) and start >= tape.start):
             raise ValueError(
                 f"start_ts must be at or after the tape's first print {tape.start}, got {start_ts!r}"
             )
+        until = start if calibrated_until is None else float(calibrated_until)
+        if not (tape.start <= until <= start):
+            raise ValueError(f"calibrated_until must lie between the tape's first print and start_ts, got {until!r}")
+        key = ("calibration", until, params, self._tick)  # a restored copy (a markout's fork) reuses it
+        if key not in tape._cache:
+            tape._cache[key] = calibrate(
+                tape, until, self._model_mid_at, bucket_s=params.lambda_bucket_s, lasting_lag_s=params.lasting_lag_s
+            )
+        self.calibration: ReplayCalibration = tape._cache[key]
+        self.permanent_impact_per_unit = (
+            params.permanent_impact_per_unit
+            if params.permanent_impact_per_unit is not None
+            else self.calibration.permanent_per_unit
+        )
+        self.transient_impact_per_unit = (
+            params.transient_impact_per_unit
+            if params.transient_impact_per_unit is not None
+            else self.calibration.transient_per_unit
+        )
         self._now = start
         self._cursor = int(np.searchsorted(tape.ts, start, side="right"))  # prints at or before now
         self._permanent = 0.0  # price offset from our trades, price units
@@ -178,6 +192,7 @@ class ReplayMarket:
             "bid_depletion": list(self._depletion[Side.BUY]),
             "ask_depletion": list(self._depletion[Side.SELL]),
             "depletion_ts": self._depletion_ts,
+            "calibrated_until": self.calibration.until,
         }
 
     @classmethod
@@ -198,8 +213,14 @@ class ReplayMarket:
             base_asset=rules["base_asset"],
             quote_asset=rules["quote_asset"],
         )
+        known = {f.name for f in fields(ReplayParams)}  # a state of version 1 may carry permanent_gamma
+        params = ReplayParams(**{k: v for k, v in d["params"].items() if k in known})
         market = cls(
-            tape, instrument=instrument, params=ReplayParams(**d["params"]), start_ts=float(d["now"])
+            tape,
+            instrument=instrument,
+            params=params,
+            start_ts=float(d["now"]),
+            calibrated_until=d.get("calibrated_until"),  # older states: calibrated on the history until now
         )
         market._permanent = float(d["permanent"])
         market._transient = float(d["transient"])
@@ -278,7 +299,7 @@ class ReplayMarket:
             asks=tuple(asks),
             last_trades=tuple(self._trades(recent, self._offsets_at(tape.ts[recent], prints=True))),
             volume_1m=round(self._volume_since(now - 60), self._qty_digits),
-            volume_1h=round(self._volume_since(now - 3600), self._qty_digits),
+            volume_1h=round(self._volume_1h(), self._qty_digits),
             volatility_1h=self._volatility_1h(),
             funding_rate=0.0,
             oi_change_1h=0.0,
@@ -289,6 +310,7 @@ class ReplayMarket:
                 "note": "Bybit's trade archive holds neither funding nor open interest: both read 0",
                 "book": "approximated from the prints (docs/replay.md)",
                 "impact_offset": self.impact_offset,
+                "history_s": min(3600.0, now - tape.start),
                 "tape_end": tape.end,
             },
         )
@@ -447,6 +469,13 @@ class ReplayMarket:
             self._touch_memo = (key, (bid_ticks, bid_ticks + int(spread[0])))
         return self._touch_memo[1]
 
+    def _model_mid_at(self, times: np.ndarray) -> np.ndarray:
+        """The model mid (before our offset) at each time, from the prints at or before it (at least one)."""
+        counts = np.maximum(np.searchsorted(self.tape.ts, times, side="right"), 1)
+        bid, spread = self._model_touch(times, counts)
+        result: np.ndarray = bid + spread * self._tick / 2
+        return result
+
     def _model_mid_now(self) -> float:
         bid, ask = self._touch_ticks()
         return (bid + ask) / 2 * self._tick
@@ -526,9 +555,19 @@ class ReplayMarket:
             )
         )
 
+    def _volume_1h(self) -> float:
+        """The last hour's volume; with less than an hour of tape behind us, the volume of what there is
+        scaled to an hour (at least a minute of it), the hour's best estimate rather than a fraction of it."""
+        history = self._now - self.tape.start
+        if history >= 3600:
+            return self._volume_since(self._now - 3600)
+        return self._volume_since(self.tape.start - 1.0) * 3600 / max(history, 60.0)
+
     def _volatility_1h(self) -> float:
-        """Std-dev of the 1-min log returns of the model mid over the last hour, scaled to an hour."""
-        times = self._now - 60.0 * np.arange(60, -1, -1)
+        """Std-dev of the model mid's log returns over the last hour, scaled to an hour: sampled every 60 s,
+        or every ``lambda_bucket_s`` when less than three minutes of tape lie behind us."""
+        step = 60.0 if self._now - self.tape.start >= 180 else self.params.lambda_bucket_s
+        times = self._now - step * np.arange(int(3600 / step), -1, -1)
         times = times[times >= self.tape.start]
         if times.size < 3:
             return 0.0
@@ -538,12 +577,13 @@ class ReplayMarket:
         offsets = self._offsets_at(times, prints=False)
         if offsets is not None:
             mids = mids + offsets
-        return float(np.std(np.diff(np.log(mids)), ddof=1)) * math.sqrt(60)
+        return float(np.std(np.diff(np.log(mids)), ddof=1)) * math.sqrt(3600 / step)
 
 
 __all__ = [
     "COLUMNS",
     "OPTIONAL_COLUMNS",
+    "ReplayCalibration",
     "ReplayMarket",
     "ReplayParams",
     "TapeError",

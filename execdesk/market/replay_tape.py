@@ -47,7 +47,6 @@ logger = logging.getLogger(__name__)
 
 _CHUNK_BYTES = 16 << 20  # parsed in pieces: a day of BTCUSDT is never held whole as text
 _FAST_DTYPE = np.dtype([("ts", "f8"), ("symbol", "S64"), ("side", "S8"), ("size", "f8"), ("price", "f8")])
-_SECONDS_PER_DAY = 86_400.0
 
 
 class TapeError(ValueError):
@@ -177,19 +176,9 @@ class TradeTape:
         return float(np.median(self.qty))
 
     @cached_property
-    def sigma_daily(self) -> float:
-        """Daily volatility of log returns from the last price of each whole minute (24-h days)."""
-        first = math.ceil(self.start / 60) * 60
-        grid = np.arange(first, self.end + 1e-9, 60.0)
-        if grid.size < 3:
-            return 0.0
-        prices = self.price[np.searchsorted(self.ts, grid, side="right") - 1]
-        return float(np.std(np.diff(np.log(prices)), ddof=1) * math.sqrt(_SECONDS_PER_DAY / 60))
-
-    @cached_property
-    def adv(self) -> float:
-        """Average daily volume: the tape's volume scaled to 24 hours (at least a minute of tape)."""
-        return self.volume * _SECONDS_PER_DAY / max(self.duration_s, 60.0)
+    def cum_signed_qty(self) -> np.ndarray:
+        """``cum_signed_qty[i]``: buy minus sell aggressor volume of the first ``i`` prints (length n + 1)."""
+        return np.concatenate(([0.0], np.cumsum(self.qty * self.side)))
 
     def bounce_spreads(self, window_s: float) -> np.ndarray:
         """Buy price minus sell price over consecutive prints of opposite aggressors at most ``window_s``

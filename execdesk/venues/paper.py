@@ -1,4 +1,6 @@
-"""Paper venue: validates orders like Bybit, matches them against a SimMarket, keeps resting orders.
+"""Paper venue: validates orders like Bybit, matches them against a SimMarket or a ReplayMarket, keeps
+resting orders. A resting order fills from the prints at or through its price only beyond the queue ahead
+of it, which cancellations shorten (execdesk.venues.paper_queue; docs/replay.md, "Passive fills").
 
 Fills in a report: ``place()`` of a new order and ``on_trades()`` carry only the fills they created;
 ``get()``, ``cancel()``, ``open_orders()`` and a repeated ``place()`` carry the order's whole fill
@@ -9,11 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_UP, Decimal
 from typing import Any
 
 from execdesk.domain.instrument import Instrument, InstrumentRuleError, to_decimal
-from execdesk.domain.market import Trade
+from execdesk.domain.market import Level, Trade
 from execdesk.domain.matchable import MatchableMarket
 from execdesk.domain.orders import (
     ChildStatus,
@@ -24,6 +26,7 @@ from execdesk.domain.orders import (
     Side,
     TimeInForce,
 )
+from execdesk.venues.paper_queue import QueueModel
 
 STATE_VERSION = 1
 FEE_QUANTUM = Decimal("0.00000001")
@@ -53,7 +56,8 @@ class _Order:
     placed_ts: float
     status: ChildStatus = ChildStatus.NEW
     reject_reason: str = ""
-    queue_ahead: Decimal = Decimal(0)  # visible quantity ahead of us at our price when we rested
+    queue_ahead: Decimal = Decimal(0)  # quantity ahead of us at our price (execdesk.venues.paper_queue)
+    level_seen: Decimal | None = None  # the visible size at our price when the queue was last updated
     fills: list[FillReport] = field(default_factory=list)
     id_prefix: str = "paper-"
 
@@ -76,12 +80,16 @@ class _Order:
 
 
 class PaperVenue:
-    def __init__(self, fees: PaperFees | None = None, *, id_prefix: str = "paper-", first_seq: int = 1) -> None:
+    def __init__(self, fees: PaperFees | None = None, queue: QueueModel | None = None, *, id_prefix: str = "paper-",
+                 first_seq: int = 1) -> None:
         """``id_prefix`` and ``first_seq`` number the venue's order ids (``paper-1``, ...): the desk's taker sends,
-        each on a venue of its own (execdesk.desk.services.paper_takes), are numbered ``paper-t<child id>``."""
+        each on a venue of its own (execdesk.desk.services.paper_takes), are numbered ``paper-t<child id>``.
+        ``queue`` is the queue model of resting orders (execdesk.venues.paper_queue)."""
         self.fees = fees or PaperFees()
+        self.queue = queue or QueueModel()
         self.id_prefix = id_prefix
         self._orders: dict[str, _Order] = {}
+        self._open: dict[str, _Order] = {}  # the orders that were open when last looked at (closing is final)
         self._next_seq = first_seq
 
     # ------------------------------------------------------------------ orders
@@ -102,6 +110,8 @@ class PaperVenue:
             self._execute(market, order, instrument, now)
         if _LINK_ID.match(order.order_link_id):
             self._orders[order.order_link_id] = order
+            if order.status.is_open:
+                self._open[order.order_link_id] = order
         return self._report(order, order.fills)
 
     def cancel(self, order_link_id: str) -> OrderReport | None:
@@ -118,21 +128,30 @@ class PaperVenue:
 
     @property
     def has_open_orders(self) -> bool:
-        return any(o.status.is_open for o in self._orders.values())
+        return bool(self._still_open())
 
     def open_orders(self) -> list[OrderReport]:
-        return [self._report(o, o.fills) for o in self._orders.values() if o.status.is_open]
+        return [self._report(o, o.fills) for o in self._still_open()]
+
+    def _still_open(self) -> list[_Order]:
+        """The open orders in the order they were placed; the closed ones leave the open set for good."""
+        if any(not o.status.is_open for o in self._open.values()):
+            self._open = {link: o for link, o in self._open.items() if o.status.is_open}
+        return list(self._open.values())
 
     # ------------------------------------------------------------------ passive fills
 
     def on_trades(self, market: MatchableMarket, trades: list[Trade], instrument: Instrument) -> list[OrderReport]:
-        """Fill resting orders the market traded through, then those the book has walked across."""
-        resting = [o for o in self._orders.values() if o.symbol == market.symbol and o.status.is_open]
+        """Fill resting orders from the prints at or through their price beyond the queue ahead, move each
+        queue up by the cancellations the visible size shows, then fill those the book has walked across."""
+        resting = [o for o in self._still_open() if o.symbol == market.symbol]
         if not resting:
             return []
         new_fills: dict[str, list[FillReport]] = {}
+        printed: dict[str, Decimal] = {}
         for trade in trades:
-            self._fill_from_print(trade, resting, instrument, new_fills)
+            self._fill_from_print(trade, resting, instrument, new_fills, printed)
+        self._update_queues(market, resting, instrument, printed)
         self._fill_crossed(market, resting, instrument, new_fills)
         for link, fills in new_fills.items():  # our passive buying and selling moves the price too
             market.absorb_passive_fill(self._orders[link].side, float(sum((f.qty for f in fills), Decimal(0))))
@@ -144,6 +163,7 @@ class PaperVenue:
         resting: list[_Order],
         instrument: Instrument,
         new_fills: dict[str, list[FillReport]],
+        printed_at: dict[str, Decimal],
     ) -> None:
         printed = instrument.price(trade.price)
         left = instrument.qty(trade.qty)
@@ -160,14 +180,36 @@ class PaperVenue:
         for order in sorted(candidates, key=_Order.priority):
             if left <= 0:
                 break
-            usable = left
-            if order.price == printed:  # at our price only the volume beyond the queue ahead reaches us
-                usable = max(Decimal(0), left - order.queue_ahead)
-                order.queue_ahead = max(Decimal(0), order.queue_ahead - left)
+            # at or through our price, the queue ahead trades first: only the volume beyond it reaches us
+            printed_at[order.order_link_id] = printed_at.get(order.order_link_id, Decimal(0)) + left
+            usable = max(Decimal(0), left - order.queue_ahead)
+            order.queue_ahead = max(Decimal(0), order.queue_ahead - left)
             qty = min(order.remaining, usable)
             if qty > 0:
                 left -= qty
                 self._add_maker_fill(order, qty, instrument, trade.ts, new_fills)
+
+    def _update_queues(
+        self,
+        market: MatchableMarket,
+        resting: list[_Order],
+        instrument: Instrument,
+        printed: dict[str, Decimal],
+    ) -> None:
+        """The visible size at each resting order's price now, against what it was and what traded there:
+        what the level lost beyond the prints was cancelled, a share of it ahead of us."""
+        waiting = [o for o in resting if o.remaining > 0 and o.price is not None]
+        if not waiting:
+            return
+        ladders = _book_around(market, waiting, instrument)
+        for order in waiting:
+            visible = _level_size(ladders, order, instrument)
+            seen = order.queue_ahead if order.level_seen is None else order.level_seen
+            ahead = self.queue.after_cancels(
+                order.queue_ahead, seen, printed.get(order.order_link_id, Decimal(0)), visible
+            )
+            order.queue_ahead = _step_up(ahead, instrument)
+            order.level_seen = visible
 
     def _fill_crossed(
         self,
@@ -243,6 +285,7 @@ class PaperVenue:
     def _rest(self, market: MatchableMarket, order: _Order, instrument: Instrument) -> None:
         order.status = ChildStatus.SUBMITTED if order.filled == 0 else ChildStatus.PARTIALLY_FILLED
         order.queue_ahead = _visible_queue(market, order, instrument)
+        order.level_seen = order.queue_ahead
 
     def _fill(
         self, order: _Order, qty: Decimal, price: Decimal, liquidity: str, instrument: Instrument, ts: float
@@ -288,19 +331,23 @@ class PaperVenue:
         return {
             "v": STATE_VERSION,
             "fees": {"maker": str(self.fees.maker), "taker": str(self.fees.taker)},
+            "queue": {"exponent": self.queue.exponent},
             "next_seq": self._next_seq,
-            "orders": [_order_to_state(o) for o in self._orders.values() if o.status.is_open],
+            "orders": [_order_to_state(o) for o in self._still_open()],
         }
 
     @classmethod
     def from_state(cls, d: dict[str, Any]) -> PaperVenue:
         if d.get("v") != STATE_VERSION:
             raise ValueError(f"unsupported PaperVenue state version {d.get('v')!r}")
-        venue = cls(PaperFees(maker=Decimal(d["fees"]["maker"]), taker=Decimal(d["fees"]["taker"])))
+        queue = QueueModel(**d["queue"]) if "queue" in d else QueueModel()  # absent before the queue model
+        venue = cls(PaperFees(maker=Decimal(d["fees"]["maker"]), taker=Decimal(d["fees"]["taker"])), queue)
         venue._next_seq = int(d["next_seq"])
         for data in d["orders"]:
             order = _order_from_state(data)
             venue._orders[order.order_link_id] = order
+            if order.status.is_open:
+                venue._open[order.order_link_id] = order
         return venue
 
 
@@ -358,13 +405,44 @@ def _crosses(market: MatchableMarket, order: _Order, instrument: Instrument) -> 
 
 
 def _visible_queue(market: MatchableMarket, order: _Order, instrument: Instrument) -> Decimal:
-    bids, asks = market.book()
+    return _level_size(_book_around(market, [order], instrument), order, instrument)
+
+
+NEAR_LEVELS = 5  # the depth snapshots read (a market caches it): enough for orders this close to the touch
+
+
+def _book_around(
+    market: MatchableMarket, orders: list[_Order], instrument: Instrument
+) -> tuple[list[Level], list[Level]]:
+    """The ladders deep enough to show every order's price: the snapshot's five levels when each order is
+    within five ticks of its touch (levels our trades emptied are skipped, so five non-empty levels span at
+    least five ticks), the full ladder otherwise."""
+    tick = float(instrument.tick_size)
+    bid, ask = market.best_bid, market.best_ask
+    for order in orders:
+        touch = bid if order.side is Side.BUY else ask
+        if (touch - float(order.price)) * order.side.sign >= (NEAR_LEVELS - 0.5) * tick:  # type: ignore[arg-type]
+            return market.book()
+    return market.book(NEAR_LEVELS)
+
+
+def _step_up(qty: Decimal, instrument: Instrument) -> Decimal:
+    """A quantity rounded up to the step: the queue ahead is never rounded in our favour."""
+    units = (qty / instrument.qty_step).quantize(Decimal(1), rounding=ROUND_UP)
+    return (units * instrument.qty_step).quantize(instrument.qty_step)
+
+
+def _level_size(ladders: tuple[list[Level], list[Level]], order: _Order, instrument: Instrument) -> Decimal:
+    """The visible size at the order's price (ours not included); beyond the ladder, its deepest level's;
+    inside the spread, none."""
+    bids, asks = ladders
     ladder = bids if order.side is Side.BUY else asks
+    price, half_tick = float(order.price), float(instrument.tick_size) / 2  # type: ignore[arg-type]
     for level in ladder:
-        if instrument.price(level.price) == order.price:
+        if abs(level.price - price) < half_tick:
             return instrument.qty(level.qty)
     deepest = ladder[-1]
-    beyond = (instrument.price(deepest.price) - order.price) * order.side.sign > 0  # type: ignore[operator]
+    beyond = (deepest.price - price) * order.side.sign > half_tick
     return instrument.qty(deepest.qty) if beyond else Decimal(0)
 
 
@@ -385,6 +463,7 @@ def _order_to_state(o: _Order) -> dict[str, Any]:
         "status": o.status.value,
         "reason": o.reject_reason,
         "queue_ahead": str(o.queue_ahead),
+        "level_seen": None if o.level_seen is None else str(o.level_seen),
         "fills": [
             [f.exec_id, str(f.qty), str(f.price), str(f.fee), f.fee_currency, f.liquidity, f.ts]
             for f in o.fills
@@ -407,6 +486,7 @@ def _order_from_state(d: dict[str, Any]) -> _Order:
         status=ChildStatus(d["status"]),
         reject_reason=d["reason"],
         queue_ahead=Decimal(d["queue_ahead"]),
+        level_seen=None if d.get("level_seen") is None else Decimal(d["level_seen"]),  # absent before the queue model
         fills=[
             FillReport(
                 exec_id=exec_id,

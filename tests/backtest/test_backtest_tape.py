@@ -46,8 +46,8 @@ def test_strategies_replay_a_tape_and_each_seed_starts_further_into_it(tmp_path)
 
 
 def test_a_tape_too_short_for_the_order_is_refused(tmp_path):
-    tape = write_tape(tmp_path / "short.csv.gz", hours=1.1)
-    with pytest.raises(CommandError, match="no room for a 3600 s order"):
+    tape = write_tape(tmp_path / "short.csv.gz", hours=1.01)  # an hour's order and not a minute of warm-up
+    with pytest.raises(CommandError, match="3,600 s of orders need at least 60 s of warm-up before them"):
         call_command("backtest", "--tape", str(tape), "--strategies", "twap", "--seeds", "1", "--workers", "1")
 
 

@@ -42,7 +42,8 @@ def backtest_run(strategy: str) -> Execution:
                               params=params)
     spec = RunSpec(strategy=strategy, scenario="calm", seed=settings.EXECDESK["MARKET_SEED"],
                    order=OrderSpec(symbol=SYMBOL, quantity=float(QTY), horizon_s=HORIZON, interval_s=INTERVAL,
-                                   start_ts=T0, pov_rate=POV_RATE))
+                                   start_ts=T0, pov_rate=POV_RATE,
+                                   latency_s=0.0))  # the desk's paper venue is instantaneous
     instrument = SIM_INSTRUMENTS[SYMBOL]
     return execute(spec, market, instrument, strategy_for(spec, market, instrument))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import statistics
 from pathlib import Path
 
 import pytest
@@ -116,26 +115,6 @@ def test_the_snapshot_shows_our_impact(market: ReplayMarket) -> None:
     assert snap.extra["impact_offset"] == pytest.approx(market.impact_offset)
     assert snap.last_trades[-1].price == 65001.0  # shifted by the first buy only
     assert snap.mid > 65001.0 + 0.05
-
-
-def test_default_impact_is_calibrated_on_the_tape_like_the_almgren_chriss_model(tmp_path: Path) -> None:
-    rows = [
-        (0.5, "Buy", "1.0", "100.0"),
-        (61.0, "Sell", "2.0", "101.0"),
-        (121.0, "Buy", "3.0", "100.5"),
-        (181.0, "Sell", "4.0", "102.0"),
-    ]
-    tape = TradeTape.load(write_tape(tmp_path / "cal.csv", rows))
-    market = ReplayMarket(tape)
-
-    # last prices at each whole minute from the first (+60, +120, +180): 100, 101, 100.5
-    returns = [math.log(101 / 100), math.log(100.5 / 101)]
-    sigma_daily = statistics.stdev(returns) * math.sqrt(1440)
-    adv = 10.0 * 86_400 / 180.5
-    assert tape.sigma_daily == pytest.approx(sigma_daily)
-    assert tape.adv == pytest.approx(adv)
-    assert market.permanent_impact_per_unit == pytest.approx(0.314 * sigma_daily / adv)
-    assert market.transient_impact_per_unit == market.permanent_impact_per_unit
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,9 @@ def test_snapshot_fields_match_the_tape(market: ReplayMarket) -> None:
         Trade(T0 + t, float(price), float(size), side.lower()) for t, side, size, price in ROWS
     )
     assert snap.volume_1m == 0.4  # the prints at +185 and +190
-    assert snap.volume_1h == 1.75
+    # less than an hour of tape: the 1.75 of the 199 s since the first print, scaled to an hour
+    assert snap.volume_1h == round(1.75 * 3600 / 199, 3) == 31.658
+    assert snap.extra["history_s"] == 199.0
     # model mids a minute apart: +20 (65000.0/65000.3), +80 (64999.5/64999.7), +140 (64999.0, typical
     # spread), +200 (64999.4/64999.7)
     mids = [65000.15, 64999.6, 64999.1, 64999.55]

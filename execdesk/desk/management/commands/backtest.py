@@ -24,13 +24,29 @@ from rich.progress import (
 )
 
 from execdesk.backtest.llm import BASELINE, LLM_MAX_WORKERS, llm_config, llm_summary_text
-from execdesk.backtest.markets import TAPE
+from execdesk.backtest.markets import (
+    TAPE,
+    WARMUP_MAX_S,
+    WARMUP_MIN_S,
+    default_warmup,
+    load_tape,
+    replay_market,
+)
 from execdesk.backtest.report_html import render_report
 from execdesk.backtest.report_md import render_markdown
 from execdesk.backtest.report_text import console_tables
-from execdesk.backtest.spec import LLM_STRATEGY, OrderSpec, RunSpec, parse_sides, parse_strategies
+from execdesk.backtest.spec import (
+    BYBIT_ROUND_TRIP_S,
+    LLM_STRATEGY,
+    OrderSpec,
+    RunSpec,
+    parse_sides,
+    parse_strategies,
+)
 from execdesk.backtest.suite import SuiteSpec, run_spec, run_suite
 from execdesk.market.regimes import resolve_scenarios
+
+DEFAULT_SEEDS = 20
 
 
 class Command(BaseCommand):
@@ -42,9 +58,19 @@ class Command(BaseCommand):
                             help="comma list of twap, vwap, is, pov, adaptive, llm (Claude over TWAP's "
                                  "schedule: needs ANTHROPIC_API_KEY)")
         parser.add_argument("--scenarios", default="all", help="'all' or a comma list of scenario names")
-        parser.add_argument("--seeds", type=int, default=20, help="seeds per scenario (paired across strategies)")
+        parser.add_argument("--seeds", type=int, default=None,
+                            help=f"seeds per scenario (paired across strategies; default {DEFAULT_SEEDS}, on a tape "
+                                 "as many orders as it holds after the warm-up, at most that)")
         parser.add_argument("--first-seed", type=int, default=1)
         parser.add_argument("--tape", help="replay a Bybit public trade archive CSV (.csv or .csv.gz)")
+        parser.add_argument("--warmup", type=float, default=None, metavar="SECONDS",
+                            help="with --tape: the tape's history before the first order, at least 60 (default: "
+                                 "as much of an hour as the tape holds beyond the orders); σ, ADV and the impact "
+                                 "are calibrated on it only")
+        parser.add_argument("--latency-ms", dest="latency_ms", type=float, default=BYBIT_ROUND_TRIP_S * 1000,
+                            help="travel time of each order and cancel to the venue (default "
+                                 f"{BYBIT_ROUND_TRIP_S * 1000:g}: the desk's measured Bybit round trip, p50, "
+                                 "docs/benchmarks.md)")
         parser.add_argument("--symbol", default="BTCUSDT")
         parser.add_argument("--side", default="both", choices=["buy", "sell", "both"],
                             help="both (the standard suite): each path's sell mirrors its buy, reported per side "
@@ -79,6 +105,9 @@ class Command(BaseCommand):
         for path in (o["json_path"], o["html_path"], o["md_path"]):
             if path and not Path(path).resolve().parent.is_dir():
                 raise CommandError(f"cannot write {path}: its directory does not exist")
+        if suite.tape:
+            for line in _tape_lines(suite):
+                console.print(line, highlight=False, soft_wrap=True)
         if LLM_STRATEGY in suite.strategies:
             steps = math.ceil(suite.order.horizon_s / suite.order.interval_s - 1e-9) + 1
             questions = len(suite.tasks()) * steps
@@ -119,20 +148,74 @@ class Command(BaseCommand):
             if BASELINE not in strategies:
                 strategies = (BASELINE, *strategies)
                 self.stdout.write("llm is measured against TWAP on the same market paths: twap added to the suite")
+        if not (math.isfinite(o["latency_ms"]) and 0 <= o["latency_ms"] <= 60_000):
+            raise ValueError(f"--latency-ms must be between 0 and 60000, got {o['latency_ms']:g}")
+        warmup = None
         if o["tape"]:
             if not Path(o["tape"]).is_file():
                 raise ValueError(f"--tape {o['tape']}: no such file")
             if o["scenarios"] not in ("all", TAPE):
                 raise ValueError("--scenarios cannot be combined with --tape: a replay is its own scenario")
             scenarios: tuple[str, ...] = (TAPE,)
+            warmup, seeds = _tape_plan(o)
         else:
+            if o["warmup"] is not None:
+                raise ValueError("--warmup is the history before the order on a tape: it needs --tape")
             scenarios = tuple(s.name for s in resolve_scenarios(o["scenarios"]))
+            seeds = DEFAULT_SEEDS if o["seeds"] is None else o["seeds"]
         sides = parse_sides(o["side"])
         order = OrderSpec(symbol=o["symbol"].upper(), side=sides[0], quantity=o["qty"],
                           horizon_s=o["horizon"], interval_s=o["interval"], randomise=o["randomise"],
-                          pov_rate=o["pov_rate"])
-        return SuiteSpec(strategies=strategies, scenarios=scenarios, seeds=o["seeds"], order=order,
+                          pov_rate=o["pov_rate"], latency_s=o["latency_ms"] / 1000, warmup_s=warmup)
+        return SuiteSpec(strategies=strategies, scenarios=scenarios, seeds=seeds, order=order,
                          tape=o["tape"], first_seed=o["first_seed"], llm_cache=o["llm_cache"], sides=sides)
+
+
+def _tape_plan(o) -> tuple[float, int]:
+    """Warm-up and seeds on a tape: each seed's order starts one horizon further into it, after a warm-up
+    every seed shares. Unless given, the seeds are as many orders as the tape holds after a minute of
+    warm-up (at most the default), and the warm-up as much of an hour as the tape holds beyond them."""
+    tape = load_tape(o["tape"], o["symbol"].upper())
+    horizon, warmup = o["horizon"], o["warmup"]
+    if warmup is not None and not (math.isfinite(warmup) and warmup >= WARMUP_MIN_S):
+        raise ValueError(f"--warmup must be at least {WARMUP_MIN_S:.0f} seconds, got {warmup:g}")
+    seeds = o["seeds"]
+    if seeds is None:
+        room = tape.duration_s - (WARMUP_MIN_S if warmup is None else warmup)
+        seeds = min(DEFAULT_SEEDS, math.floor(room / horizon + 1e-9))
+        if seeds < 1:
+            raise ValueError(f"the tape holds {tape.duration_s:,.0f} s: no room for a {horizon:g} s order after "
+                             f"{WARMUP_MIN_S if warmup is None else warmup:g} s of warm-up")
+    span = seeds * horizon
+    if warmup is None:
+        return default_warmup(tape, span), seeds
+    if warmup + span > tape.duration_s:
+        raise ValueError(f"--warmup {warmup:g}: the tape holds {tape.duration_s:,.0f} s, not {warmup:,.0f} s of "
+                         f"warm-up and {seeds} × {horizon:g} s of orders")
+    return warmup, seeds
+
+
+def _tape_lines(suite: SuiteSpec) -> list[str]:
+    """What the replay learnt before the first order, and what its warm-up and latency imply."""
+    order = suite.order
+    assert order.warmup_s is not None and suite.tape is not None
+    market = replay_market(RunSpec(strategy=suite.strategies[0], scenario=TAPE, seed=suite.first_seed,
+                                   order=order, tape=suite.tape))
+    base = market.instrument.base_asset
+    lines = [f"tape {market.tape.path}: {market.tape.n_trades:,} prints over {market.tape.duration_s:,.0f} s; "
+             f"{suite.seeds} order(s) of {order.horizon_s:g} s, one after another after the warm-up"]
+    lines += market.calibration.lines(market.mid, base)
+    warmup = order.warmup_s
+    if warmup < WARMUP_MAX_S:
+        hours = len(market.hourly_volumes(24))
+        lines.append(f"warm-up {warmup:,.0f} s is less than an hour: the snapshot's volume_1h and volatility_1h "
+                     f"(IS's Almgren–Chriss inputs) are {warmup:,.0f} s of tape scaled to an hour, VWAP's volume "
+                     f"curve has {hours} whole hour(s) of history" + (" (flat)" if hours == 0 else "")
+                     + f", and λ's band is as wide as {warmup:,.0f} s of prints allow")
+    lines.append(f"latency {order.latency_s * 1000:g} ms per order and per cancel"
+                 + (" (the desk's measured Bybit round trip, p50, docs/benchmarks.md: a floor for a real network)"
+                    if order.latency_s == BYBIT_ROUND_TRIP_S else ""))
+    return lines
 
 
 def _example_spec(suite: SuiteSpec, example: str | None) -> RunSpec:
