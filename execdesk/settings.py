@@ -295,6 +295,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 EXECDESK: dict[str, Any] = {
     "TICK_SECONDS": envfloat("EXECDESK_TICK_SECONDS", 1.0),
     "MARKET_SEED": envint("EXECDESK_MARKET_SEED", 7),
+    # The symbol's impact fit (1,000 observations) is refitted when it is this old, or sooner once 50 new
+    # observations came in; 0 refits on every use (services/strategy.py impact_fit).
+    "IMPACT_FIT_REFRESH_SECONDS": envfloat("EXECDESK_IMPACT_FIT_REFRESH_SECONDS", 10.0),
     "DEFAULT_SYMBOL": env("EXECDESK_DEFAULT_SYMBOL", "BTCUSDT"),
     "PROPOSAL_TTL_SECONDS": envint("EXECDESK_PROPOSAL_TTL", 30),
     # Ownership (roles.may_act_on): a trader acts on their own orders only, unless the desk keeps a shared book

@@ -64,6 +64,15 @@ def charlie(django_user_model):
 
 
 @pytest.fixture(autouse=True)
+def _impact_fit_fresh(monkeypatch):
+    """Every test sees the impact fit of its own database: no fit kept from an earlier test's observations
+    (tests/desk/test_impact_fit_refresh.py turns the refresh interval back on)."""
+    from django.conf import settings
+
+    monkeypatch.setitem(settings.EXECDESK, "IMPACT_FIT_REFRESH_SECONDS", 0.0)
+
+
+@pytest.fixture(autouse=True)
 def _no_celery_broker(settings):
     """Service tests run the loop by calling services; tasks they enqueue run eagerly in-process."""
     from execdesk.celery import app

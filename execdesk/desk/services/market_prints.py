@@ -38,9 +38,14 @@ def _dt(ts: float) -> datetime:
 def market_evidence_record(venue: str, symbol: str, trades: Sequence[Trade], *, now: float,
                            market: MarketSnapshot) -> None:
     """Keep the prints the working orders need, record the markout mids that fell due by `now`, and refresh
-    the TCA of the orders whose fills got one (parents locked after the market, the desk's lock order)."""
+    the TCA of the ENDED orders whose fills got one (parents locked after the market, the desk's lock order).
+    A working order's report takes its markouts in at its next refresh (every fill, and its end): refreshing
+    hundreds of working orders on every tick, inside the tick's transaction, would hold the market row and
+    their rows for seconds at desk scale (docs/benchmarks.md)."""
     market_prints_record(venue, symbol, trades)
-    for parent_id in sorted(fill_markouts_record(venue, symbol, now=now, mid=market.mid)):
+    marked = fill_markouts_record(venue, symbol, now=now, mid=market.mid)
+    ended = ParentOrder.objects.filter(pk__in=marked).exclude(status__in=_WORKING).values_list("pk", flat=True)
+    for parent_id in sorted(ended):
         parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
         parent_tca_refresh(parent, market)
 

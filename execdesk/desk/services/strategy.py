@@ -5,7 +5,11 @@ from the same registry (execdesk.backtest.markets)."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, cast
+
+from django.conf import settings
+from django.db.models import Max
 
 from execdesk.desk.models import ChildOrder, Fill, ImpactObservation, ParentOrder
 from execdesk.domain.impact import ImpactInputError, almgren_chriss_inputs
@@ -67,8 +71,23 @@ def _impact_volume(fills: list[tuple[float, float, int]], at: float, half_life_s
     return sum(q * 0.5 ** ((at - ts) / half_life_s) for ts, q, child in fills if ts <= at and child != exclude)
 
 
+FIT_REFRESH_OBSERVATIONS = 50
+_fits: dict[str, tuple[float, int, ImpactFit]] = {}  # per process: symbol -> (fitted at, newest observation, fit)
+
+
 def impact_fit(symbol: str) -> ImpactFit:
-    return impact_calibration(symbol).fit()
+    """The symbol's calibrated impact model. A fit reads up to 1,000 observations and their orders' fills, and
+    every step asks for it: each process keeps it until it is EXECDESK_IMPACT_FIT_REFRESH_SECONDS old or 50
+    newer observations came in (a 1,000-observation window moves little in between)."""
+    refresh_s = float(settings.EXECDESK["IMPACT_FIT_REFRESH_SECONDS"])
+    newest = ImpactObservation.objects.filter(symbol=symbol).aggregate(newest=Max("id"))["newest"] or 0
+    cached, now = _fits.get(symbol), time.monotonic()
+    if (cached is not None and refresh_s > 0 and now - cached[0] < refresh_s
+            and 0 <= newest - cached[1] < FIT_REFRESH_OBSERVATIONS):
+        return cached[2]
+    fit = impact_calibration(symbol).fit()
+    _fits[symbol] = (now, newest, fit)
+    return fit
 
 
 def strategy_params_for(parent: ParentOrder, snapshot: MarketSnapshot,
