@@ -82,9 +82,12 @@ def impact_fit(symbol: str) -> ImpactFit:
     refresh_s = float(settings.EXECDESK["IMPACT_FIT_REFRESH_SECONDS"])
     newest = ImpactObservation.objects.filter(symbol=symbol).aggregate(newest=Max("id"))["newest"] or 0
     cached, now = _fits.get(symbol), time.monotonic()
-    if (cached is not None and refresh_s > 0 and now - cached[0] < refresh_s
-            and 0 <= newest - cached[1] < FIT_REFRESH_OBSERVATIONS):
-        return cached[2]
+    if cached is not None and refresh_s > 0 and now - cached[0] < refresh_s and newest >= cached[1]:
+        # counted, not subtracted: ids are not consecutive (a sequence shared by every symbol, never reused)
+        added = (ImpactObservation.objects.filter(symbol=symbol, id__gt=cached[1]).order_by()
+                 [:FIT_REFRESH_OBSERVATIONS].count()) if newest > cached[1] else 0
+        if added < FIT_REFRESH_OBSERVATIONS:
+            return cached[2]
     fit = impact_calibration(symbol).fit()
     _fits[symbol] = (now, newest, fit)
     return fit
