@@ -90,14 +90,8 @@ class PaperDeskVenue:
                 return sent
         with desk_atomic():
             loaded = market_load(symbol)
-            parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
-            child = ChildOrder.objects.select_for_update().get(pk=child_id)
-            if child.status != ChildStatus.NEW:
-                return child
-            if not parent.state.is_working:
-                child_unsent_close(child, f"parent order is {parent.status}; not sent")
-                return child
-            if child_send_expired(child):  # past its send-by time: never sent
+            parent, child, sendable = _lock_sendable(parent_id, child_id)
+            if not sendable:
                 return child
             # No market advance here: the tick advances every market each second and applies what filled.
             # Advancing here would apply other orders' fills (locking their parents) while this send holds the
@@ -108,14 +102,8 @@ class PaperDeskVenue:
         """Locks: parent, child — no market row. None: the market has no row to read yet (the locked path
         creates it)."""
         with desk_atomic():
-            parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
-            child = ChildOrder.objects.select_for_update().get(pk=child_id)
-            if child.status != ChildStatus.NEW:
-                return child
-            if not parent.state.is_working:
-                child_unsent_close(child, f"parent order is {parent.status}; not sent")
-                return child
-            if child_send_expired(child):  # past its send-by time: never sent
+            parent, child, sendable = _lock_sendable(parent_id, child_id)
+            if not sendable:
                 return child
             found = market_for_take(symbol)
             if found is None:
@@ -138,6 +126,19 @@ class PaperDeskVenue:
             if report is not None:
                 child_order_apply_report(child, report)
 
+
+
+def _lock_sendable(parent_id: int, child_id: int) -> tuple[ParentOrder, ChildOrder, bool]:
+    """Parent and child under their row locks, and whether the child may go now: still NEW, its parent
+    working (else it is closed unsent) and before its send-by time (else it has expired)."""
+    parent = ParentOrder.objects.select_for_update().get(pk=parent_id)
+    child = ChildOrder.objects.select_for_update().get(pk=child_id)
+    if child.status != ChildStatus.NEW:
+        return parent, child, False
+    if not parent.state.is_working:
+        child_unsent_close(child, f"parent order is {parent.status}; not sent")
+        return parent, child, False
+    return parent, child, not child_send_expired(child)  # past its send-by time: never sent
 
 
 def _send(child: ChildOrder, parent: ParentOrder, gateway: PaperGateway, market: MatchableMarket,
