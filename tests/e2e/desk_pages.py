@@ -105,3 +105,26 @@ def number(text: str) -> float:
     match = re.search(r"-?\d[\d,]*(?:\.\d+)?", text)
     assert match, f"no number in {text!r}"
     return float(match.group(0).replace(",", ""))
+
+
+def approve_card(page: Page, card: Locator, timeout_ms: int = 10_000) -> bool:
+    """Press the card's Approve and wait for the desk's answer: True when the card left the pending list
+    (approved); False when the page showed the desk's refusal on the card (for example the risk gate's
+    re-check at approval: the market moved since the proposal), which the trader then rejects with that
+    reason so the next proposal follows. Either answer is a correct desk; a card that neither leaves nor
+    shows a refusal fails the test."""
+    proposal_id = card.get_attribute("data-proposal-id")
+    card.locator(".approve-btn").click()
+    gone = f"!document.querySelector(\"#pending-proposal .proposal-card[data-proposal-id='{proposal_id}']\")"
+    refused = (f"(() => {{ const box = document.querySelector(\"#pending-proposal .proposal-card"
+               f"[data-proposal-id='{proposal_id}'] [data-slot='error']\"); return box && !box.hidden; }})()")
+    page.wait_for_function(f"() => {gone} || {refused}", timeout=timeout_ms)
+    if page.evaluate(f"() => {gone}"):
+        return True
+    refusal = card.locator("[data-slot='error']").inner_text()
+    card.locator(".reject-btn").click()
+    reason = card.locator(".reject-form input[name=reason]")
+    reason.fill(f"approval refused: {refusal}"[:200])
+    reason.press("Enter")
+    expect(pending_card(page, proposal_id)).to_have_count(0, timeout=timeout_ms)
+    return False

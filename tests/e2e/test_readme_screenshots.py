@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ROOT
-from tests.e2e.desk_pages import VIEWPORT, create_order, open_desk, order_card, pending_card, start_order
+from tests.e2e.desk_pages import VIEWPORT, approve_card, create_order, open_desk, order_card, start_order
 
 pytestmark = pytest.mark.e2e
 
@@ -58,9 +58,7 @@ def test_regenerate_readme_screenshots(desk_server, browser, tmp_path):
         card = order_card(page, timeout_ms=45_000)
         if fills.count() >= 3:
             break
-        proposal_id = card.get_attribute("data-proposal-id")
-        card.locator(".approve-btn").click()
-        expect(pending_card(page, proposal_id)).to_have_count(0, timeout=10_000)
+        approve_card(page, card)
     expect(fills.nth(2)).to_be_visible(timeout=30_000)
 
     # A fresh load (no "order created" message, no toasts), as someone opening the order would see it.

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.e2e.conftest import DEMO_PASSWORD
-from tests.e2e.desk_pages import expected_console_error
+from tests.e2e.desk_pages import approve_card, expected_console_error, pending_card
 
 pytestmark = pytest.mark.e2e
 
@@ -49,10 +49,9 @@ def test_trader_approves_the_first_proposal_and_sees_the_fill_live(desk_server, 
     for _ in range(8):
         card = page.wait_for_selector("#pending-proposal [data-proposal-id]", timeout=30_000)
         action = card.get_attribute("data-action") or ""
-        card.query_selector(".approve-btn").click()
+        if not approve_card(page, pending_card(page, card.get_attribute("data-proposal-id")), timeout_ms=15_000):
+            continue  # refused at approval (the market moved): rejected with the desk's reason, the next follows
         approved += 1
-        page.wait_for_function("id => !document.querySelector(`#pending-proposal [data-proposal-id='${id}']`)",
-                               arg=card.get_attribute("data-proposal-id"), timeout=15_000)
         if action != "WAIT":
             try:
                 page.wait_for_selector("#fills-table tbody tr", timeout=30_000)
