@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from kombu import Queue
 
 from execdesk.env import ConfigError, env, envbool, envfloat, envint, envsecret, redis_db_url
 
@@ -254,7 +255,7 @@ if REDIS_URL is None:  # embedded (both URLs or neither, checked above)
     CELERY_BROKER_URL = "memory://localhost/"
     # kombu's memory transport sleeps `polling_interval` (1 s) whenever its queues are empty or every worker
     # thread is busy: a halt's cancels would wait seconds for it. 20 ms costs well under 1 % of a core idle.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.02}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"polling_interval": 0.02}
     CELERY_RESULT_BACKEND = "cache+memory://"
 else:
     CHANNEL_LAYERS = {
@@ -273,8 +274,22 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": envint("EXECDESK_BROKER_VISIBILITY_TIMEOUT", 60),
         "socket_connect_timeout": 2, "socket_timeout": 2,
+        "queue_order_strategy": "priority",  # see CELERY_TASK_QUEUES
     }
 
+# Two queues (docs/failure-model.md, "Queues"): `priority` holds the work that must never wait behind the
+# order steps — the tick, the outbox sweeper, reconciliation, and every send and cancel (a send that waited
+# past its send-by time expires unsent) — and `celery` the steps. Every worker consumes both, `priority`
+# first: Redis' BRPOP takes the first non-empty key in the order kombu gives it, and the `priority` cycle
+# keeps that order (the default round-robin would rotate it). The memory broker (embedded) alternates
+# between the two, so a send waits behind at most one step there. Claude's questions keep their own
+# `advisor` queue and worker (docker-compose.yml).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("priority", routing_key="priority"), Queue("celery", routing_key="celery"))
+CELERY_TASK_ROUTES = {name: {"queue": "priority"} for name in (
+    "desk.tick", "desk.outbox_sweep", "desk.venue_reconcile",
+    "desk.child_order_submit", "desk.child_order_cancel", "desk.venue_cancel_all",
+)}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # Acked after the task ran (a worker that dies mid-task leaves its message to be redelivered) and
