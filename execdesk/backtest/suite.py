@@ -80,7 +80,9 @@ class SuiteResult:
                       "seeds": self.spec.seeds, "first_seed": self.spec.first_seed, "tape": self.spec.tape,
                       "order": {"symbol": order.symbol, "quantity": order.quantity,
                                 "horizon_s": order.horizon_s, "interval_s": order.interval_s,
-                                "start_ts": order.start_ts, "pov_rate": order.pov_rate},
+                                "start_ts": order.start_ts, "pov_rate": order.pov_rate,
+                                "latency_s": order.latency_s, "warmup_s": order.warmup_s,
+                                "randomise": order.randomise, "grace_s": order.grace_s},
                       "metrics": list(METRICS), "wall_s": round(self.wall_s, 3),
                       "simulated_s": round(self.simulated_s, 1)},
             "statistics": {

@@ -30,8 +30,14 @@ def test_the_done_when_command_runs_on_a_six_minute_tape(six_minutes: Path, tmp_
     assert "warm-up 60 s" in text and "Kyle λ 0." in text and "bps per BTC [95 %" in text
     assert "warm-up 60 s is less than an hour" in text and "0 whole hour(s) of history (flat)" in text
     assert "latency 50.2 ms per order and per cancel (the desk's measured Bybit round trip" in text
-    rows = json.loads(out.read_text())["rows"]
+    data = json.loads(out.read_text())
+    rows = data["rows"]
     assert len(rows) == 20  # 5 strategies × 2 seeds × buy and sell
+    # the JSON says what the runs assumed: warm-up, latency, and what the replay learnt from the warm-up
+    assert data["suite"]["order"]["warmup_s"] == 60 and data["suite"]["order"]["latency_s"] == pytest.approx(0.0502)
+    calibration = data["suite"]["replay_calibration"]
+    assert calibration["until"] - calibration["start"] == pytest.approx(60, abs=1)
+    assert calibration["kyle"]["lambda_per_unit"] > 0
     assert {(r["seed"], r["side"]) for r in rows} == {(1, "buy"), (2, "buy"), (1, "sell"), (2, "sell")}
     assert all(r["fill_rate"] > 0 for r in rows)
     first, second = ([r for r in rows if r["strategy"] == "twap" and r["seed"] == s and r["side"] == "buy"][0]

@@ -45,6 +45,7 @@ from execdesk.backtest.spec import (
 )
 from execdesk.backtest.suite import SuiteSpec, run_spec, run_suite
 from execdesk.market.regimes import resolve_scenarios
+from execdesk.market.replay import ReplayMarket
 
 DEFAULT_SEEDS = 20
 
@@ -122,6 +123,8 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
         data = result.to_dict()
+        if suite.tape is not None:  # what the replay learnt from the warm-up before the first order
+            data["suite"]["replay_calibration"] = _first_replay(suite).calibration.to_dict()
         for table in console_tables(data):
             console.print(table)
         if "llm" in data["summary"].get(LLM_STRATEGY, {}):
@@ -195,12 +198,16 @@ def _tape_plan(o) -> tuple[float, int]:
     return warmup, seeds
 
 
+def _first_replay(suite: SuiteSpec) -> ReplayMarket:
+    return replay_market(RunSpec(strategy=suite.strategies[0], scenario=TAPE, seed=suite.first_seed,
+                                 order=suite.order, tape=suite.tape))
+
+
 def _tape_lines(suite: SuiteSpec) -> list[str]:
     """What the replay learnt before the first order, and what its warm-up and latency imply."""
     order = suite.order
     assert order.warmup_s is not None and suite.tape is not None
-    market = replay_market(RunSpec(strategy=suite.strategies[0], scenario=TAPE, seed=suite.first_seed,
-                                   order=order, tape=suite.tape))
+    market = _first_replay(suite)
     base = market.instrument.base_asset
     lines = [f"tape {market.tape.path}: {market.tape.n_trades:,} prints over {market.tape.duration_s:,.0f} s; "
              f"{suite.seeds} order(s) of {order.horizon_s:g} s, one after another after the warm-up"]
