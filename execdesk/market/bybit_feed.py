@@ -7,11 +7,18 @@ and keeps: a copy of pybit's book (pybit hands over its live one), the recent pr
 klines (``volume_1h``, ``volatility_1h``) and open-interest history (the value an hour ago, for
 ``oi_change_1h``).
 
+Every print, not only the last 10 (the desk's market VWAP and TWAP need all of them): each new print (by
+Bybit's trade id ``i``) is queued and handed to ``on_prints`` from the watchdog thread, oldest first; a
+consumer that fails gets them again (bounded, `PENDING_PRINTS`). Once subscribed, the feed reads Bybit's
+recent trades over REST: on the first connection the first minute's volume, on a reconnection the prints
+the stream missed while it was down (the overlap is recognised by trade id). A malformed print is logged,
+counted and left out, the message's other prints kept: it says nothing about the book, so no resync.
+
 A snapshot is only as good as its book, so the feed says when it is not (``stale`` and
 ``extra["stale_reason"]``): before the first book snapshot, after a sequence gap (a delta whose ``u`` is not
 the previous + 1), after ``stale_after_s`` without data, on a dropped connection and on a malformed
 message. Each of these tears the symbol's socket down and builds a new one; Bybit's fresh snapshot on
-the new subscription clears the flag. One socket per symbol keeps a gap on one symbol from disturbing
+the new subscription clears the flag (a malformed print does not, see above). One socket per symbol keeps a gap on one symbol from disturbing
 the others. pybit's own reconnect is off so there is a single recovery path, run by the watchdog thread.
 
 pybit runs callbacks on its socket thread, and an exception there closes the socket for good; so every
@@ -261,12 +268,13 @@ class BybitPublicFeed:
             )
 
     def wait_ready(self, timeout_s: float = 10.0) -> bool:
-        """Block until every symbol has a fresh book and its first ticker (True) or `timeout_s` passed."""
+        """Block until every symbol has a fresh book, its first ticker and Bybit's recent prints (True) or
+        `timeout_s` passed."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             with self._lock:
                 if all(
-                    st.ticker is not None and not self._stale_reason(st, self.clock())
+                    st.ticker is not None and st.recent_read and not self._stale_reason(st, self.clock())
                     for st in self._symbols.values()
                 ):
                     return True
@@ -287,6 +295,8 @@ class BybitPublicFeed:
         now = self.clock()
         book = st.book
         unavailable = dict(st.unavailable)
+        if not st.recent_read:
+            unavailable.setdefault("volume_1m", "waiting for Bybit's recent trades (REST): the minute is incomplete")
         trades = list(st.trades)
         volume_1m = math.fsum(t.qty for t in trades if t.ts > now - TRADE_WINDOW_S)
         complete = [k for k in st.klines if (k.start_ms + 60_000) / 1000.0 <= now]
