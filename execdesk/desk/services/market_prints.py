@@ -113,8 +113,10 @@ def _prints_store(venue: str, symbol: str, trades: Sequence[Trade]) -> tuple[int
     open_from = min((w.start for w in windows if w.working), default=math.inf)
     ended = [w for w in windows if not w.working]  # few: those ended within KEEP_AFTER_END_S
     needed = [t for t in trades if t.ts >= open_from or any(w.holds(t.ts) for w in ended)]
-    ids = {t.trade_id for t in needed if t.trade_id}
-    seen = set(kept.filter(trade_id__in=ids).values_list("trade_id", flat=True)) if ids else set()
+    with_id = [t.ts for t in needed if t.trade_id]
+    # the ids already kept over the batch's time span (a range of the window index, not a list of ids)
+    seen = set(kept.filter(ts__gte=_dt(min(with_id)), ts__lte=_dt(max(with_id))).exclude(trade_id="")
+               .values_list("trade_id", flat=True)) if with_id else set()
     rows: list[MarketPrint] = []
     printed: set[int] = set()
     for t in needed:
