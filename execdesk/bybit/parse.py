@@ -255,6 +255,7 @@ def trades_from_recent(result: Mapping[str, Any]) -> list[Trade]:
                 price=float(_decimal(row, "price", where, positive=True)),
                 qty=float(_decimal(row, "size", where, positive=True)),
                 side=_SIDES[side],
+                trade_id=_text(row, "execId", where),
             )
         )
     trades.reverse()  # Bybit lists newest first; the stable sort then keeps same-millisecond prints in order

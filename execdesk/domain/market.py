@@ -18,6 +18,7 @@ class Trade:
     price: float
     qty: float
     side: str  # aggressor side: "buy" or "sell"
+    trade_id: str = ""  # the venue's id of the print (Bybit's `i`): a second delivery of it is recognised
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class MarketSnapshot:
             bids=tuple(Level(float(lv["price"]), float(lv["qty"])) for lv in data["bids"]),
             asks=tuple(Level(float(lv["price"]), float(lv["qty"])) for lv in data["asks"]),
             last_trades=tuple(
-                Trade(float(t["ts"]), float(t["price"]), float(t["qty"]), str(t["side"]))
+                Trade(float(t["ts"]), float(t["price"]), float(t["qty"]), str(t["side"]), str(t.get("trade_id", "")))
                 for t in data.get("last_trades", ())
             ),
             volume_1m=float(data.get("volume_1m", 0.0)),

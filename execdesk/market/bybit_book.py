@@ -10,6 +10,7 @@ on the raw message, before pybit applies it. A payload that does not have the do
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -150,32 +151,66 @@ class BookSequence:
 # --------------------------------------------------------------------------------------------- trades
 
 
-def trades_from_stream(message: Mapping[str, Any], symbol: str) -> list[Trade]:
-    """A publicTrade message as Trades in the order Bybit sent them (oldest first).
+def trades_from_stream(message: Mapping[str, Any], symbol: str) -> tuple[list[Trade], list[str]]:
+    """A publicTrade message as Trades in the order Bybit sent them (oldest first), and why each malformed
+    row was left out.
 
-    Each row: ``T`` time (ms), ``s`` symbol, ``S`` taker side, ``v`` size, ``p`` price.
+    Each row: ``T`` time (ms), ``s`` symbol, ``S`` taker side, ``v`` size, ``p`` price, ``i`` trade id (what
+    makes a second delivery of a print recognisable). Rows are read one by one: a malformed row is left out
+    and named, the others are kept (a bad print says nothing about the book or the other prints). A message
+    whose ``data`` is not a list raises `BybitPayloadError`.
     """
     topic = message.get("topic")
     rows = message.get("data")
     if not isinstance(rows, list):
         raise BybitPayloadError(f"{topic}.data: expected a list of trades, got {type(rows).__name__}")
-    trades = []
+    trades, rejected = [], []
     for i, raw in enumerate(rows):
         where = f"{topic}.data[{i}]"
-        row = _mapping(raw, where)
-        _symbol(row, "s", symbol, where)
-        side = row.get("S")
-        if side not in _SIDES:
-            raise BybitPayloadError(f"{where}.S={side!r} is not 'Buy' or 'Sell'")
-        trades.append(
-            Trade(
-                ts=_integer(row.get("T"), f"{where}.T") / 1000.0,
-                price=_number(row.get("p"), f"{where}.p", positive=True),
-                qty=_number(row.get("v"), f"{where}.v", positive=True),
-                side=_SIDES[side],
-            )
-        )
-    return trades
+        try:
+            trades.append(_stream_trade(raw, symbol, where))
+        except BybitPayloadError as exc:
+            rejected.append(str(exc))
+    return trades, rejected
+
+
+def _stream_trade(raw: Any, symbol: str, where: str) -> Trade:
+    row = _mapping(raw, where)
+    _symbol(row, "s", symbol, where)
+    side = row.get("S")
+    if side not in _SIDES:
+        raise BybitPayloadError(f"{where}.S={side!r} is not 'Buy' or 'Sell'")
+    trade_id = row.get("i")
+    if not isinstance(trade_id, str) or not trade_id.strip():
+        raise BybitPayloadError(f"{where}.i={trade_id!r} is not a trade id")
+    return Trade(
+        ts=_integer(row.get("T"), f"{where}.T") / 1000.0,
+        price=_number(row.get("p"), f"{where}.p", positive=True),
+        qty=_number(row.get("v"), f"{where}.v", positive=True),
+        side=_SIDES[side],
+        trade_id=trade_id,
+    )
+
+
+class TradeIds:
+    """The last `limit` trade ids seen, to recognise a print delivered twice (oldest forgotten first)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._order: deque[str] = deque()
+        self._ids: set[str] = set()
+
+    def add(self, trade_id: str) -> bool:
+        """True when `trade_id` is new (and now remembered); a print without an id is always new."""
+        if not trade_id:
+            return True
+        if trade_id in self._ids:
+            return False
+        self._ids.add(trade_id)
+        self._order.append(trade_id)
+        if len(self._order) > self.limit:
+            self._ids.discard(self._order.popleft())
+        return True
 
 
 # -------------------------------------------------------------------------------------------- tickers

@@ -7,11 +7,18 @@ and keeps: a copy of pybit's book (pybit hands over its live one), the recent pr
 klines (``volume_1h``, ``volatility_1h``) and open-interest history (the value an hour ago, for
 ``oi_change_1h``).
 
+Every print, not only the last 10 (the desk's market VWAP and TWAP need all of them): each new print (by
+Bybit's trade id ``i``) is queued and handed to ``on_prints`` from the watchdog thread, oldest first; a
+consumer that fails gets them again (bounded, `PENDING_PRINTS`). Once subscribed, the feed reads Bybit's
+recent trades over REST: on the first connection the first minute's volume, on a reconnection the prints
+the stream missed while it was down (the overlap is recognised by trade id). A malformed print is logged,
+counted and left out, the message's other prints kept: it says nothing about the book, so no resync.
+
 A snapshot is only as good as its book, so the feed says when it is not (``stale`` and
 ``extra["stale_reason"]``): before the first book snapshot, after a sequence gap (a delta whose ``u`` is not
 the previous + 1), after ``stale_after_s`` without data, on a dropped connection and on a malformed
 message. Each of these tears the symbol's socket down and builds a new one; Bybit's fresh snapshot on
-the new subscription clears the flag. One socket per symbol keeps a gap on one symbol from disturbing
+the new subscription clears the flag (a malformed print does not, see above). One socket per symbol keeps a gap on one symbol from disturbing
 the others. pybit's own reconnect is off so there is a single recovery path, run by the watchdog thread.
 
 pybit runs callbacks on its socket thread, and an exception there closes the socket for good; so every
@@ -50,6 +57,7 @@ from execdesk.market.bybit_book import (
     BookCopy,
     BookSequence,
     TickerFields,
+    TradeIds,
     check_book_message,
     copy_book,
     open_interest_points,
@@ -64,6 +72,8 @@ CATEGORIES = ("linear", "spot")
 BOOK_DEPTH = 50
 SNAPSHOT_LEVELS = 5
 LAST_TRADES = 10
+PENDING_PRINTS = 50_000  # prints received but not yet handed to `on_prints` (a consumer failing for a while)
+SEEN_IDS = 20_000  # trade ids remembered to recognise a second delivery (a reconnect's REST backfill overlaps)
 TRADE_WINDOW_S = 60.0
 TRADE_KEEP_S = 120.0
 MINUTE_KLINES = 62
@@ -101,6 +111,10 @@ class _Symbol:
     stale_reason: str = "waiting for the first order book snapshot"
     last_data: float | None = None  # clock
     trades: deque[Trade] = field(default_factory=lambda: deque(maxlen=20_000))
+    pending: deque[Trade] = field(default_factory=lambda: deque(maxlen=PENDING_PRINTS))  # for on_prints
+    seen: TradeIds = field(default_factory=lambda: TradeIds(SEEN_IDS))
+    prints_failing: bool = False
+    recent_read: bool = False  # recent trades read over REST at least once
     ticker: TickerFields | None = None
     klines: list[Kline] = field(default_factory=list)
     oi_points: list[tuple[float, float]] = field(default_factory=list)
@@ -128,6 +142,7 @@ class BybitPublicFeed:
         symbols: Iterable[str],
         http: HTTP | None = None,
         on_snapshot: Callable[[MarketSnapshot], None] | None = None,
+        on_prints: Callable[[str, list[Trade]], None] | None = None,
         clock: Callable[[], float] = time.time,
         stale_after_s: float = 10.0,
         publish_interval_s: float = 0.25,
@@ -151,6 +166,7 @@ class BybitPublicFeed:
         self.url = config.public_ws_url(category)
         self.http = http if http is not None else http_client(config, timeout_s=5.0)
         self.on_snapshot = on_snapshot
+        self.on_prints = on_prints
         self.clock = clock
         self.stale_after_s = stale_after_s
         self.publish_interval_s = publish_interval_s
@@ -252,12 +268,13 @@ class BybitPublicFeed:
             )
 
     def wait_ready(self, timeout_s: float = 10.0) -> bool:
-        """Block until every symbol has a fresh book and its first ticker (True) or `timeout_s` passed."""
+        """Block until every symbol has a fresh book, its first ticker and Bybit's recent prints (True) or
+        `timeout_s` passed."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             with self._lock:
                 if all(
-                    st.ticker is not None and not self._stale_reason(st, self.clock())
+                    st.ticker is not None and st.recent_read and not self._stale_reason(st, self.clock())
                     for st in self._symbols.values()
                 ):
                     return True
@@ -278,6 +295,8 @@ class BybitPublicFeed:
         now = self.clock()
         book = st.book
         unavailable = dict(st.unavailable)
+        if not st.recent_read:
+            unavailable.setdefault("volume_1m", "waiting for Bybit's recent trades (REST): the minute is incomplete")
         trades = list(st.trades)
         volume_1m = math.fsum(t.qty for t in trades if t.ts > now - TRADE_WINDOW_S)
         complete = [k for k in st.klines if (k.start_ms + 60_000) / 1000.0 <= now]
@@ -355,6 +374,7 @@ class BybitPublicFeed:
                 self.errors += 1
                 logger.exception("Bybit feed watchdog failed")
             self._publish_due()
+            self._hand_prints()
 
     def _supervise(self) -> None:
         now, mono = self.clock(), time.monotonic()
@@ -422,6 +442,43 @@ class BybitPublicFeed:
                 self.errors += 1
                 logger.exception("on_snapshot failed for %s", snap.symbol)
 
+    def _hand_prints(self) -> None:
+        """Every print received since the last call goes to `on_prints`, oldest first, on this (the watchdog's)
+        thread: the socket thread only queues. A failing consumer gets them again next time (bounded)."""
+        if self.on_prints is None:
+            return
+        with self._lock:
+            due = [(st, list(st.pending)) for st in self._symbols.values() if st.pending]
+            for st, _ in due:
+                st.pending.clear()
+        for st, trades in due:
+            try:
+                self.on_prints(st.symbol, trades)
+            except Exception:  # noqa: BLE001 - a consumer's failure must not stop the feed; retried next time
+                with self._lock:
+                    newer = list(st.pending)
+                    st.pending.clear()
+                    st.pending.extend([*trades, *newer])  # the bound drops the oldest
+                    if not st.prints_failing:
+                        self.errors += 1
+                        logger.exception("Bybit %s feed %s: handing %d prints on failed; kept to retry",
+                                         self.category, st.symbol, len(trades))
+                    st.prints_failing = True
+            else:
+                if st.prints_failing:
+                    logger.info("Bybit %s feed %s: prints handed on again", self.category, st.symbol)
+                st.prints_failing = False
+
+    def _prints_received(self, st: _Symbol, trades: list[Trade]) -> list[Trade]:
+        """The prints not seen before, queued for `on_prints` (lock held)."""
+        new = [t for t in trades if st.seen.add(t.trade_id)]
+        if self.on_prints is not None:
+            if len(st.pending) + len(new) > PENDING_PRINTS:
+                logger.error("Bybit %s feed %s: %d prints not handed on yet; the oldest are dropped",
+                             self.category, st.symbol, len(st.pending) + len(new))
+            st.pending.extend(new)
+        return new
+
     # ------------------------------------------------------------------ jobs (one thread a symbol at a time)
 
     def _connect_job(self, st: _Symbol) -> None:
@@ -459,6 +516,7 @@ class BybitPublicFeed:
             )
             socket.trade_stream(st.symbol, partial(self._guarded, st, generation, self._on_trades))
             socket.ticker_stream(st.symbol, partial(self._guarded, st, generation, self._on_ticker))
+            self._recent_prints(st)
         except Exception as exc:  # noqa: BLE001 - any failure is one more reconnect attempt
             close_socket(socket)
             with self._lock:
@@ -476,13 +534,41 @@ class BybitPublicFeed:
         self._refresh_rest(st)
         self._wake.set()
 
+    def _recent_prints(self, st: _Symbol) -> None:
+        """Bybit's recent prints over REST, read once the stream is subscribed. On the first connection they
+        give the first minute's volume; on a reconnection, the prints the stream missed while it was down (up
+        to Bybit's recent-trade limit). What the stream also delivered is recognised by its trade id."""
+        c = self.category
+        try:
+            recent = trades_from_recent(
+                _result(
+                    self.http.get_public_trade_history(category=c, symbol=st.symbol, limit=RECENT_TRADES[c]),
+                    "recent-trade",
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - best effort: the stream goes on either way
+            reason = f"recent trades failed (prints before this connection are missing): {exc}"
+            logger.warning("Bybit %s feed %s: %s", c, st.symbol, reason)
+            with self._lock:
+                if not st.recent_read:
+                    st.unavailable["volume_1m"] = reason
+                    st.dirty = True
+            return
+        with self._lock:
+            missed = self._prints_received(st, recent)
+            if missed:
+                st.trades = deque(sorted([*st.trades, *missed], key=lambda t: t.ts), maxlen=st.trades.maxlen)
+            if not st.recent_read:
+                st.unavailable.pop("volume_1m", None)
+            st.recent_read = True
+            st.dirty = True
+
     def _refresh_rest(self, st: _Symbol) -> None:
-        """1-min klines and open-interest history; recent trades once, to cover the first minute."""
+        """1-min klines and open-interest history."""
         c, symbol = self.category, st.symbol
         unavailable: dict[str, str] = {}
         klines: list[Kline] | None = None
         oi_points: list[tuple[float, float]] | None = None
-        seed: list[Trade] | None = None
         try:
             klines = klines_from_result(
                 _result(
@@ -503,16 +589,6 @@ class BybitPublicFeed:
                 )
             except Exception as exc:  # noqa: BLE001
                 unavailable["oi_change_1h"] = f"open-interest history failed: {exc}"
-        if not st.rest_seeded:
-            try:
-                seed = trades_from_recent(
-                    _result(
-                        self.http.get_public_trade_history(category=c, symbol=symbol, limit=RECENT_TRADES[c]),
-                        "recent-trade",
-                    )
-                )
-            except Exception as exc:  # noqa: BLE001
-                unavailable["volume_1m"] = f"recent trades failed (the first minute is incomplete): {exc}"
         for name, reason in unavailable.items():
             logger.warning("Bybit %s feed %s: %s unavailable: %s", c, symbol, name, reason)
         with self._lock:
@@ -520,11 +596,8 @@ class BybitPublicFeed:
                 st.klines = klines
             if oi_points is not None:
                 st.oi_points = oi_points
-            if seed is not None:
-                newer = list(st.trades)
-                st.trades.clear()
-                st.trades.extend(t for t in seed if not newer or t.ts < newer[0].ts)
-                st.trades.extend(newer)
+            if "volume_1m" in st.unavailable and not st.recent_read:
+                unavailable["volume_1m"] = st.unavailable["volume_1m"]
             st.unavailable = unavailable
             st.rest_seeded = True
             st.rest_due = time.monotonic() + self.rest_refresh_s
@@ -600,7 +673,16 @@ class BybitPublicFeed:
             st.failures = 0
 
     def _on_trades(self, st: _Symbol, message: dict[str, Any]) -> None:
-        trades = trades_from_stream(message, st.symbol)
+        try:
+            trades, rejected = trades_from_stream(message, st.symbol)
+        except BybitPayloadError as exc:
+            trades, rejected = [], [str(exc)]
+        for reason in rejected:  # a bad print says nothing about the book: logged and left out, no resync
+            st.errors += 1
+            self.errors += 1
+            logger.error("Bybit %s feed %s: a malformed public trade was rejected (the others are kept): %s",
+                         self.category, st.symbol, reason)
+        trades = self._prints_received(st, trades)
         st.trades.extend(trades)
         horizon = self.clock() - TRADE_KEEP_S
         while len(st.trades) > LAST_TRADES and st.trades[0].ts < horizon:

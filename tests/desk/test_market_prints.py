@@ -71,3 +71,41 @@ def test_markout_mids_are_recorded_once_when_the_market_passes_each_time(filled)
     fill_markouts_record("paper", "BTCUSDT", now=t + 61.0, mid=65_005.0)
     fill.refresh_from_db()
     assert (fill.mid_1s, fill.mid_10s, fill.mid_60s) == (Decimal("65002"), None, Decimal("65005"))
+
+
+def test_a_print_with_a_venue_trade_id_is_kept_once_however_often_it_is_delivered(make_order):
+    parent = make_order()
+    start = parent.started_at.timestamp()
+    first = Trade(start + 1, 65_010.0, 0.5, "buy", "bybit-1")
+    second = Trade(start + 2, 65_020.0, 1.0, "sell", "bybit-2")
+    assert market_prints_record("paper", "BTCUSDT", [first, first, second]) == 2
+    assert market_prints_record("paper", "BTCUSDT", [first]) == 0  # a second delivery, a tick later
+    assert list(MarketPrint.objects.order_by("ts").values_list("trade_id", flat=True)) == ["bybit-1", "bybit-2"]
+    same_without_id = Trade(start + 3, 65_030.0, 1.0, "buy")
+    assert market_prints_record("paper", "BTCUSDT", [same_without_id, same_without_id]) == 2  # the simulator's
+
+
+def test_prints_between_an_ended_orders_end_and_the_next_orders_start_are_not_kept(make_order):
+    ended = make_order()
+    ParentOrder.objects.filter(pk=ended.pk).update(status="CANCELLED", started_at=timezone.now() - timedelta(seconds=20),
+                                                   ended_at=timezone.now() - timedelta(seconds=10))
+    end = ParentOrder.objects.get(pk=ended.pk).ended_at.timestamp()
+    late = Trade(end - 1, 65_000.0, 1.0, "buy", "late")  # in the ended order's window, delivered after its end
+    gap = Trade(end + 1, 65_010.0, 1.0, "buy", "gap")
+    assert market_prints_record("paper", "BTCUSDT", [late, gap]) == 1
+    working = make_order()
+    inside = Trade(working.started_at.timestamp() + 0.5, 65_020.0, 1.0, "buy", "inside")
+    assert market_prints_record("paper", "BTCUSDT", [gap, inside]) == 1
+    assert list(MarketPrint.objects.order_by("ts").values_list("trade_id", flat=True)) == ["late", "inside"]
+
+
+def test_the_tick_records_evidence_for_the_symbols_of_orders_ended_a_moment_ago(make_order):
+    from execdesk.desk.services.market_prints import KEEP_AFTER_END_S, market_evidence_symbols
+
+    parent = make_order(symbol="ETHUSDT")
+    assert market_evidence_symbols("paper") == {"ETHUSDT"}
+    ParentOrder.objects.filter(pk=parent.pk).update(status="CANCELLED", ended_at=timezone.now())
+    assert market_evidence_symbols("paper") == {"ETHUSDT"}  # its last markouts and prints are still to come
+    ParentOrder.objects.filter(pk=parent.pk).update(
+        ended_at=timezone.now() - timedelta(seconds=KEEP_AFTER_END_S + 1))
+    assert market_evidence_symbols("paper") == set()

@@ -476,8 +476,9 @@ class BybitVenue:
             side_book[level] -= fill
             if side_book[level] == 0:
                 del side_book[level]
-            self._fill(order, inst, level, fill, is_maker=False)
-            self._print(order.category, order.symbol, level, fill, order.side, self.now_ms())
+            execution = self._fill(order, inst, level, fill, is_maker=False)
+            # the taker's execution and the public print are one match: Bybit stamps both with its time
+            self._print(order.category, order.symbol, level, fill, order.side, int(str(execution["execTime"])))
         book.touch()
         self._emit("book", {"category": order.category, "symbol": order.symbol})
 

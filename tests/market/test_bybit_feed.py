@@ -249,15 +249,6 @@ def test_a_dropped_connection_is_rebuilt(make_feed, bybit_server, bybit_ws_serve
         ),
         (
             {
-                "topic": "publicTrade.BTCUSDT",
-                "type": "snapshot",
-                "ts": 1,
-                "data": [{"T": 1, "s": "BTCUSDT", "S": "Up", "v": "1", "p": "1", "i": "x"}],
-            },
-            "data[0].S='Up'",
-        ),
-        (
-            {
                 "topic": "tickers.BTCUSDT",
                 "type": "delta",
                 "ts": 1,

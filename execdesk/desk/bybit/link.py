@@ -6,6 +6,8 @@ shared through Redis in distributed mode, instrument rules read from instruments
 market snapshot per symbol. Snapshots come from the public WebSocket feed: in embedded mode the feed runs
 in this process (started for a symbol when an order needs it); in distributed mode one `bybit_feed`
 process per symbol writes them to Redis. Without a feed snapshot the desk reads the market over REST.
+The feed also leaves every public print it receives in a print buffer (in this process, or Redis), which
+the desk's tick empties into the prints of its orders' windows (services/market_prints.py).
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from execdesk.bybit.config import BybitConfig, BybitConfigError
 from execdesk.bybit.parse import instrument_from_info, instrument_limits_from_info
 from execdesk.bybit.rest import http_client
 from execdesk.domain.instrument import Instrument
-from execdesk.domain.market import MarketSnapshot
+from execdesk.domain.market import MarketSnapshot, Trade
 from execdesk.env import redis_db_url
 from execdesk.market.bybit import BybitMarketData
+from execdesk.market.print_buffer import LocalPrintBuffer, PrintBuffer, RedisPrintBuffer
 from execdesk.market.snapshot_store import LocalSnapshotStore, RedisSnapshotStore, SnapshotStore
 from execdesk.venues.bybit import BybitVenue
 from execdesk.venues.rate_limit import rate_limiter_from_settings
@@ -50,6 +53,7 @@ class _Link:
     venue: BybitVenue
     market_data: BybitMarketData
     store: SnapshotStore
+    prints: PrintBuffer
     instruments: dict[str, tuple[Instrument, float]] = field(default_factory=dict)
     feeds: dict[str, BybitPublicFeed] = field(default_factory=dict)
     private_stream: tuple | None = None  # (BybitPrivateStream, StreamPump) once started
@@ -90,6 +94,14 @@ def _snapshot_store() -> SnapshotStore:
                               max_age_s=max_age)
 
 
+def _print_buffer() -> PrintBuffer:
+    if settings.EMBEDDED or not settings.REDIS_URL:
+        return LocalPrintBuffer()
+    import redis
+
+    return RedisPrintBuffer(redis.Redis.from_url(redis_db_url(settings.REDIS_URL, SNAPSHOT_REDIS_DB_OFFSET)))
+
+
 def link() -> _Link:
     """This process's Bybit connections, built on first use; BybitUnavailable when Bybit is not set up."""
     global _link
@@ -105,14 +117,16 @@ def link() -> _Link:
         limiter = rate_limiter_from_settings(config, None if settings.EMBEDDED else settings.REDIS_URL)
         venue = BybitVenue(http, category=category, limiter=limiter)  # instruments load on first use
         _link = _Link(config=config, venue=venue, market_data=BybitMarketData(http, category=category),
-                      store=_snapshot_store())
+                      store=_snapshot_store(), prints=_print_buffer())
         log.info("Bybit link ready: %s, category %s", config.environment_banner(), category)
         return _link
 
 
 def snapshots_forget(symbols: list[str]) -> None:
-    """Drop stored snapshots (tests; an operator switching environments): a stale entry left by an earlier
-    feed must not be read as this one's."""
+    """Drop stored snapshots and buffered prints (tests; an operator switching environments): a stale entry
+    left by an earlier feed must not be read as this one's."""
+    for symbol in symbols:
+        link().prints.take(symbol)
     store = link().store
     if isinstance(store, RedisSnapshotStore):
         store.client.delete(*[store.key(s) for s in symbols])
@@ -195,6 +209,15 @@ def snapshot_publish(snapshot: MarketSnapshot) -> None:
     push_market(snapshot.symbol, snapshot.to_dict(), venue=VENUE)
 
 
+def prints_publish(symbol: str, trades: list[Trade]) -> None:
+    """What a feed does with the prints it received: buffer them for the desk's tick (raises if the buffer
+    cannot be written: the feed keeps them and hands them again)."""
+    dropped = link().prints.add(symbol, trades)
+    if dropped:
+        log.error("the %s print buffer is full: its %d oldest prints were dropped before a tick kept them "
+                  "(is the desk's tick running?)", symbol, dropped)
+
+
 def bybit_feed_ensure(symbol: str) -> None:
     """Embedded mode (EXECDESK_BYBIT_FEED_IN_PROCESS, on by default there): run the public feed for
     `symbol` and the private stream in this process. Distributed mode: the `bybit_feed` process of the
@@ -209,6 +232,7 @@ def bybit_feed_ensure(symbol: str) -> None:
 
         feed = BybitPublicFeed(current.config, category=bybit_category(), symbols=[symbol],
                                http=current.market_data.http, on_snapshot=_publish_safely,
+                               on_prints=prints_publish,
                                stale_after_s=settings.EXECDESK["BYBIT_STALE_SECONDS"])
         current.feeds[symbol] = feed
         start_private = current.private_stream is None

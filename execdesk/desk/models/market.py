@@ -43,9 +43,15 @@ class MarketPrint(models.Model):
     price = models.DecimalField(max_digits=28, decimal_places=10)
     qty = models.DecimalField(max_digits=28, decimal_places=10)
     side = models.CharField(max_length=4)  # the aggressor
+    # The venue's id of the print (Bybit's publicTrade `i`); "" where the venue gives none (the simulator).
+    # Unique per market: a print the feed delivers twice, or two workers' ticks store at once, is kept once.
+    trade_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["venue", "symbol", "ts"], name="marketprint_window")]
+        constraints = [models.UniqueConstraint(fields=["venue", "symbol", "trade_id"],
+                                               condition=~models.Q(trade_id=""),
+                                               name="marketprint_once")]
 
     def __str__(self) -> str:
         return f"print {self.venue}:{self.symbol} {self.qty}@{self.price}"

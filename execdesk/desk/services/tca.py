@@ -16,7 +16,9 @@ is integrated from the proposals' snapshots of the 1-minute volume.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, cast
 
 from execdesk.desk.models import Fill, MarketPrint, ParentOrder, Proposal
@@ -135,13 +137,26 @@ def _fill(f: Fill) -> TCAFill:
 
 
 def _prints(parent: ParentOrder, start: float, end: float) -> tuple[Trade, ...] | None:
-    """The market's prints over the order's window, when the desk kept them (None: not recorded)."""
-    rows = list(MarketPrint.objects.filter(
-        venue=parent.venue, symbol=parent.symbol, ts__gte=datetime.fromtimestamp(start, tz=UTC),
-        ts__lte=datetime.fromtimestamp(end, tz=UTC)).order_by("ts", "id").values_list("ts", "price", "qty", "side"))
-    if not rows:
-        return None
-    return tuple(Trade(ts.timestamp(), float(price), float(qty), side) for ts, price, qty, side in rows)
+    """The market's prints over the order's window, ours excluded, when the desk kept them (None: not
+    recorded). A venue's public tape (Bybit's) carries our own taker and maker fills too: a print with the
+    time (to the millisecond), price and quantity of one of our fills on the market is that fill, once."""
+    window = {"ts__gte": datetime.fromtimestamp(start, tz=UTC), "ts__lte": datetime.fromtimestamp(end, tz=UTC)}
+    rows = list(MarketPrint.objects.filter(venue=parent.venue, symbol=parent.symbol, **window)
+                .order_by("ts", "id").values_list("ts", "price", "qty", "side"))
+    ours = Counter(_print_key(ts, price, qty) for ts, price, qty in Fill.objects.filter(
+        parent__venue=parent.venue, parent__symbol=parent.symbol, **window).values_list("ts", "price", "qty"))
+    trades = []
+    for ts, price, qty, side in rows:
+        key = _print_key(ts, price, qty)
+        if ours[key]:
+            ours[key] -= 1
+            continue
+        trades.append(Trade(ts.timestamp(), float(price), float(qty), side))
+    return tuple(trades) or None
+
+
+def _print_key(ts: datetime, price: Decimal, qty: Decimal) -> tuple[int, Decimal, Decimal]:
+    return round(ts.timestamp() * 1000), price.normalize(), qty.normalize()
 
 
 def _market_volume(samples: list[tuple[Any, dict]], end: float) -> float | None:

@@ -21,7 +21,7 @@ from execdesk.desk.services.live_orders import (
     live_snapshot_cached,
 )
 from execdesk.desk.services.market import UnknownSymbol, VenueUnavailable
-from execdesk.desk.services.market_prints import market_evidence_record
+from execdesk.desk.services.market_prints import market_evidence_record, market_evidence_symbols
 from execdesk.desk.services.venues import venue_register
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
@@ -69,14 +69,26 @@ class BybitDeskVenue:
 
     def advance(self, symbols: Iterable[str], *, now: float) -> None:
         live_poll_due(now=now)
-        for symbol in sorted(set(symbols)):  # the fills' markouts, from the feed's latest mid
+        # the working orders' symbols and those of orders ended a moment ago (their last prints and markouts)
+        for symbol in sorted(set(symbols) | market_evidence_symbols(self.name)):
             try:
-                snapshot = bybit_link.link().store.get(symbol)
-                if snapshot is not None and not snapshot.stale:
-                    with desk_atomic():
-                        market_evidence_record("bybit", symbol, (), now=now, market=snapshot)
-            except Exception:  # noqa: BLE001 - Bybit unconfigured or the row unreadable: the next tick tries again
-                log.exception("desk tick: Bybit %s markouts not recorded this tick", symbol)
+                self._evidence_record(symbol, now=now)
+            except Exception:  # noqa: BLE001 - Bybit unconfigured or the rows unreadable: the next tick tries again
+                log.exception("desk tick: Bybit %s prints and markouts not recorded this tick", symbol)
+
+    def _evidence_record(self, symbol: str, *, now: float) -> None:
+        """The prints the public feed buffered since the last tick, and the fills' markouts from the feed's
+        latest mid (none from a stale one: a markout must be the market's mid at its time)."""
+        current = bybit_link.link()
+        snapshot = current.store.get(symbol)
+        prints = current.prints.take(symbol)
+        try:
+            with desk_atomic():
+                market_evidence_record(self.name, symbol, prints, now=now,
+                                       market=snapshot if snapshot is not None and not snapshot.stale else None)
+        except Exception:
+            current.prints.restore(symbol, prints)  # the next tick stores them (a print is kept once)
+            raise
 
     def submit(self, *, child_id: int, now: float) -> ChildOrder | None:
         return live_child_submit(child_id=child_id)

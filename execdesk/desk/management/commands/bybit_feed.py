@@ -2,7 +2,8 @@
 several), and with `--private` the account's fills and order updates.
 
 It keeps Bybit's public WebSocket feed (`orderbook.50`, `publicTrade`, `tickers`) as a MarketSnapshot and
-publishes each one to Redis, where every worker reads it, and to the dashboards' market group. With
+publishes each one to Redis, where every worker reads it, and to the dashboards' market group; every public
+print it receives goes to a Redis list that the desk's tick empties into its orders' prints. With
 `--private` it also runs the private `execution`/`order` streams and records fills through the same
 services as the workers. It runs until SIGTERM or Ctrl-C.
 """
@@ -51,6 +52,7 @@ class Command(BaseCommand):
         if symbols:
             feed = BybitPublicFeed(current.config, category=bybit_link.bybit_category(), symbols=symbols,
                                    http=current.market_data.http, on_snapshot=bybit_link.snapshot_publish,
+                                   on_prints=bybit_link.prints_publish,
                                    stale_after_s=settings.EXECDESK["BYBIT_STALE_SECONDS"])
             feed.start()
         stream = pump = None
@@ -73,7 +75,8 @@ class Command(BaseCommand):
                 parts = []
                 for symbol in symbols:
                     reason = feed.stale_reason(symbol) if feed else ""
-                    parts.append(f"{symbol} {'STALE: ' + reason if reason else 'live'}")
+                    parts.append(f"{symbol} {'STALE: ' + reason if reason else 'live'}, "
+                                 f"{current.prints.pending(symbol)} prints waiting for the desk's tick")
                 if stream is not None and pump is not None:
                     parts.append(f"private {'connected' if stream.connected else 'DOWN (REST polling covers)'}"
                                  f", {pump.applied} applied, {pump.errors} errors")
