@@ -31,14 +31,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from execdesk.backtest.markets import build_market  # noqa: E402
+from execdesk.backtest.markets import build_market, pov_plan  # noqa: E402
 from execdesk.backtest.metrics import row_for  # noqa: E402
 from execdesk.backtest.spec import OrderSpec, RunSpec  # noqa: E402
 from execdesk.backtest.suite import run_spec  # noqa: E402
 from execdesk.domain.impact import SquareRootImpact  # noqa: E402
 from execdesk.domain.pretrade import PreTradeEstimate, pretrade_estimate  # noqa: E402
-from execdesk.domain.strategies.pov import pov_expected_completion_s  # noqa: E402
-from execdesk.domain.strategies.registry import STRATEGY_NAMES, StrategyInputs  # noqa: E402
+from execdesk.domain.strategies.registry import STRATEGY_NAMES  # noqa: E402
 from execdesk.market.regimes import SCENARIOS  # noqa: E402
 from execdesk.venues.paper import PaperFees  # noqa: E402
 
@@ -46,14 +45,17 @@ TAKER_FEE_BPS = float(PaperFees().taker) * 1e4
 
 
 def estimate_for(strategy: str, scenario: str, seed: int, order: OrderSpec) -> PreTradeEstimate:
-    """The desk's estimate at creation (execdesk.desk.services.strategy.pretrade_for, without the database)."""
-    market, _ = build_market(RunSpec(strategy=strategy, scenario=scenario, seed=seed, order=order))
+    """The desk's estimate at creation (execdesk.desk.services.strategy.pretrade_for, without the database),
+    over the time the run's strategy is expected to take: POV over its expected completion at the rate the
+    suite gives it (the rate expected to finish at the horizon, like for like), not the desk's fixed 5 %."""
+    spec = RunSpec(strategy=strategy, scenario=scenario, seed=seed, order=order)
+    market, _ = build_market(spec)
     snapshot = market.snapshot()
     horizon = order.horizon_s
-    if strategy == "pov" and snapshot.volume_1h > 0:
-        horizon = max(order.interval_s, min(horizon, pov_expected_completion_s(
-            order.quantity, StrategyInputs(horizon_s=horizon, interval_s=order.interval_s).pov_rate,
-            snapshot.volume_1h / 3600)))
+    if strategy == "pov":
+        completion = pov_plan(spec, market)["expected_completion_s"]
+        if completion is not None:
+            horizon = max(order.interval_s, min(horizon, completion))
     return pretrade_estimate(side=order.side, quantity=order.quantity, horizon_s=horizon, market=snapshot,
                              interval_s=order.interval_s, model=SquareRootImpact(), fee_bps=TAKER_FEE_BPS)
 
