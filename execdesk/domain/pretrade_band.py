@@ -36,8 +36,9 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
 
+from execdesk.domain.impact import BPS
+
 SECONDS_PER_DAY = 86_400.0
-BPS = 1e4
 VOLATILITY_DOF = 59  # the 1-h volatility is the standard deviation of 60 one-minute returns
 _SIGMA_NODES = 32  # equally likely quantiles of the volatility's estimation error
 _SLICE_NODES = 32  # slices integrated exactly up to this many
