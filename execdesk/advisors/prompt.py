@@ -2,10 +2,12 @@
 
 The system prompt names the actions, the tool and the desk's limits, and says that everything inside
 the request's data tags (market text, the trader's notes, humans' reasons) is data, never instructions.
-The user prompt carries the parent order, its progress with the implementation shortfall so far, the
-market state (5-level depth, last trades, 1-min volume, 1-h volatility, funding, open interest), the
-trader's notes, the previous decisions with what humans did with them and why, and the hard limits the
-answer must respect. It is a pure function of the context, so its hash keys the response cache.
+The user prompt carries the parent order, its progress with the fills' price against the decision price
+(docs/tca.md's ``decision_slippage_bps``: before fees and over the filled part only, so it is labelled as
+such and never called the implementation shortfall, which adds fees and the unfilled part), the market
+state (5-level depth, last trades, 1-min volume, 1-h volatility, funding, open interest), the trader's
+notes, the previous decisions with what humans did with them and why, and the hard limits the answer
+must respect. It is a pure function of the context, so its hash keys the response cache.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ determine the next execution action for one parent order on Bybit: minimise mark
 implementation shortfall while managing timing risk, and finish the order by its deadline.
 
 You have access to the order book (5 levels), the last trades, 1-minute volume, 1-hour volatility, the \
-perpetual funding rate, the open-interest change, the order's progress and implementation shortfall, the \
-strategy's baseline slice, the trader's notes, and the previous decisions with what the humans did with them.
+perpetual funding rate, the open-interest change, the order's progress and its fills' price against the \
+decision price, the strategy's baseline slice, the trader's notes, and the previous decisions with what the \
+humans did with them.
 
 Available actions:
 - AGGRESSIVE: cross the spread and take liquidity now (MARKET, or a marketable LIMIT with IOC).
@@ -57,7 +60,7 @@ def decision_prompt(ctx: AdvisorContext) -> str:
     far = m.best_ask if p.side is Side.BUY else m.best_bid
     cap = max_order_quantity(m, lim, ctx.interval_s, far)
     vwap = f"{p.avg_price:,.2f}" if p.avg_price else "N/A (nothing executed)"
-    is_bps = _is_bps(p.side, p.avg_price, p.decision_price)
+    slippage = _decision_slippage(p.side, p.avg_price, p.decision_price)
     bids = ", ".join(f"{lv.qty:g}@{lv.price:,.2f}" for lv in m.bids) or "none"
     asks = ", ".join(f"{lv.qty:g}@{lv.price:,.2f}" for lv in m.asks) or "none"
     trades = ", ".join(f"{'B' if t.side == 'buy' else 'S'}{t.qty:g}@{t.price:,.2f}" for t in m.last_trades) or "none"
@@ -79,7 +82,8 @@ PARENT ORDER:
 EXECUTION PROGRESS:
 - Executed: {p.executed_fraction * 100:.2f}% ({p.executed:g})
 - VWAP: {vwap}
-- Implementation shortfall: {is_bps}
+- Fills vs decision price (before fees, filled part only; not the implementation shortfall, which also counts \
+fees and the unfilled part): {slippage}
 - Time elapsed: {p.elapsed_fraction * 100:.1f}%
 - Schedule target by now: {ctx.schedule_target:g}; the strategy's baseline slice now: {ctx.baseline_qty:g}
 - Child orders in the last minute: {p.orders_last_minute}
@@ -146,7 +150,8 @@ open interest. Call the tool with the multiplier to apply to the base estimate (
 [0.5, 2.0]) and your reasoning."""
 
 
-def _is_bps(side: Side, avg_price: float | None, decision_price: float) -> str:
+def _decision_slippage(side: Side, avg_price: float | None, decision_price: float) -> str:
+    """docs/tca.md's ``decision_slippage_bps``: the average fill against the decision price."""
     if not avg_price or decision_price <= 0:
         return "N/A (nothing executed)"
     sign = 1 if side is Side.BUY else -1

@@ -3,6 +3,7 @@ three say the same thing about the same cell."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from execdesk.backtest.metrics import ALL, BASELINE, CONTROL_SCENARIO, POOLED
@@ -41,6 +42,32 @@ def cell_of(entry: dict[str, Any], key: str, scenario: str) -> tuple[dict[str, A
         return block["metrics"], block.get("vs_twap_bps")
     cell = block["by_scenario"][scenario]
     return cell, cell.get("vs_twap_bps")
+
+
+@dataclass(frozen=True)
+class CellText:
+    """One table cell's words: the mean IS with its interval, fill rate and completion cost, and the
+    difference to TWAP with its verdict ("" when it is not shown)."""
+
+    mean: str
+    extras: str
+    delta: str
+    significant: bool
+    verdict: str
+
+
+def table_scenarios(result: dict[str, Any]) -> list[str]:
+    """The rows of a summary table: every scenario, then all of them."""
+    return [*result["suite"]["scenarios"], ALL]
+
+
+def cell_text(result: dict[str, Any], key: str, name: str, scenario: str) -> CellText:
+    figures, diff = cell_of(result["summary"][name], key, scenario)
+    shown = diff is not None and shows_difference(diff, name)
+    return CellText(mean=mean_text(figures["is_bps"]), extras=extras_text(figures),
+                    delta=f"{diff_text(diff)} {short_verdict(diff)}" if diff is not None and shown else "",
+                    significant=bool(shown and diff is not None and diff["significant"]),
+                    verdict=verdict(diff) if diff is not None and shown else "")
 
 
 def scenario_label(scenario: str) -> str:

@@ -11,21 +11,19 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from execdesk.backtest.execution import Execution
-from execdesk.backtest.metrics import ALL
 from execdesk.backtest.report_cells import (
+    CellText,
     block_title,
     blocks,
     cell_of,
-    diff_text,
-    extras_text,
+    cell_text,
     legend,
     like_for_like_note,
-    mean_text,
     scenario_label,
     short_verdict,
     shows_difference,
+    table_scenarios,
     title,
-    verdict,
 )
 
 _COLOURS = {"twap": "#6c757d", "vwap": "#1f77b4", "is": "#9467bd", "pov": "#ff7f0e", "adaptive": "#2ca02c",
@@ -60,27 +58,25 @@ def render_report(result: dict[str, Any], example: Execution | None) -> str:
 
 
 def _summary_table(result: dict[str, Any], key: str) -> str:
-    suite, summary = result["suite"], result["summary"]
+    suite = result["suite"]
     head = "".join(f"<th>{html.escape(scenario_label(s))}</th>" for s in suite["scenarios"])
     body = []
     for name in suite["strategies"]:
         cells = []
-        for scenario in [*suite["scenarios"], ALL]:
-            figures, diff = cell_of(summary[name], key, scenario)
-            cells.append(f"<td>{html.escape(mean_text(figures['is_bps']))}"
-                         f"<br><span class='x'>{html.escape(extras_text(figures))}</span>"
-                         f"{_diff_cell(diff, name)}</td>")
+        for scenario in table_scenarios(result):
+            c = cell_text(result, key, name, scenario)
+            cells.append(f"<td>{html.escape(c.mean)}<br><span class='x'>{html.escape(c.extras)}</span>"
+                         f"{_diff_cell(c)}</td>")
         body.append(f"<tr><th>{html.escape(name)}</th>{''.join(cells)}</tr>")
     return (f"<h2>{html.escape(block_title(result, key))}: mean IS (bps) ± 95 % CI; Δ vs TWAP [95 % CI]</h2>"
             f"<table><tr><th>strategy</th>{head}<th>all</th></tr>{''.join(body)}</table>")
 
 
-def _diff_cell(d: dict[str, Any] | None, name: str) -> str:
-    if d is None or not shows_difference(d, name):
+def _diff_cell(c: CellText) -> str:
+    if not c.delta:
         return ""
-    cls = " class='sig'" if d["significant"] else ""
-    return (f"<br><span{cls} title='{html.escape(verdict(d))}'>{html.escape(diff_text(d))} "
-            f"{short_verdict(d)}</span>")
+    cls = " class='sig'" if c.significant else ""
+    return f"<br><span{cls} title='{html.escape(c.verdict)}'>{html.escape(c.delta)}</span>"
 
 
 def _distribution(rows: list[dict[str, Any]], suite: dict[str, Any]) -> go.Figure:

@@ -8,18 +8,16 @@ from typing import Any
 
 from execdesk.backtest.metrics import ALL
 from execdesk.backtest.report_cells import (
+    CellText,
     block_of,
     block_title,
     blocks,
-    cell_of,
-    diff_text,
-    extras_text,
+    cell_text,
     legend,
     like_for_like_note,
     mean_text,
     scenario_label,
-    short_verdict,
-    shows_difference,
+    table_scenarios,
     title,
 )
 
@@ -39,8 +37,8 @@ def render_markdown(result: dict[str, Any]) -> str:
     for key in blocks(result):
         lines = [f"**{block_title(result, key)}**", "", "| scenario | " + " | ".join(names) + " |",
                  "| --- |" + " ---: |" * len(names)]
-        for scenario in [*suite["scenarios"], ALL]:
-            cells = [_cell(*cell_of(summary[name], key, scenario), name) for name in names]
+        for scenario in table_scenarios(result):
+            cells = [_cell(cell_text(result, key, name, scenario)) for name in names]
             label = "**all**" if scenario == ALL else scenario_label(scenario)
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         done = ", ".join(f"{n} {block_of(summary[n], key)['completed_runs']}/{block_of(summary[n], key)['runs']}"
@@ -51,11 +49,10 @@ def render_markdown(result: dict[str, Any]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _cell(figures: dict[str, Any], diff: dict[str, Any] | None, name: str) -> str:
-    text = mean_text(figures["is_bps"]) + "<br>" + extras_text(figures)
-    if diff is not None and shows_difference(diff, name):
-        delta = f"{diff_text(diff)} {short_verdict(diff)}"
-        text += "<br>" + (f"**{delta}**" if diff["significant"] else delta)
+def _cell(c: CellText) -> str:
+    text = c.mean + "<br>" + c.extras
+    if c.delta:
+        text += "<br>" + (f"**{c.delta}**" if c.significant else c.delta)
     return text
 
 

@@ -4,13 +4,15 @@
   assumed to cross half the spread (the cost of an aggressive schedule; passive fills can only do
   better) plus the impact model's estimate for the quantity worked over the expected duration, plus the
   venue's taker fee rate when the caller gives it (0 by default, as the seed's formula has none).
-* The band is timing risk: the mid wanders while the order is worked. For an even schedule in
-  ``N`` slices over ``D`` seconds the Almgren-Chriss variance of the cost is
-  ``V = sigma^2 tau sum_k x_k^2 = sigma^2 X^2 D (N - 1)(2N - 1) / (6 N^2)``, ``-> sigma^2 X^2 D / 3``
-  for many slices, i.e. a standard deviation of ``sigma_s * sqrt(D / 3)`` per unit in relative terms
-  (``sigma_s = volatility_1h / sqrt(3600)``, the per-second volatility). The band is
-  ``expected +/- z * std`` with ``z`` the two-sided normal quantile of ``confidence`` (1.96 for 95 %),
-  so ``low_bps`` can be negative: the market may well move our way.
+* The band is where the cost lands with ``confidence`` (95 %): the mid wanders while the order is
+  worked. Timing risk: for an even schedule in ``N`` slices over ``D`` seconds the Almgren-Chriss
+  variance of the cost is ``V = sigma^2 tau sum_k x_k^2 = sigma^2 X^2 D (N - 1)(2N - 1) / (6 N^2)``,
+  ``-> sigma^2 X^2 D / 3`` for many slices, i.e. a standard deviation of ``sigma_s * sqrt(D / 3)`` per
+  unit in relative terms (``sigma_s = volatility_1h / sqrt(3600)``, the per-second volatility). On top of
+  it, price jumps the last hour's volatility cannot show (a Poisson prior, ``jumps``) and the error of
+  that volatility estimate (``volatility_dof``): :mod:`execdesk.domain.pretrade_band` gives the band's
+  half-width, the mixture's two-sided quantile (1.96 timing risks with neither). ``low_bps`` can be
+  negative: the market may well move our way.
 * ``expected_duration_s`` is the horizon, unless finishing within it needs more than the participation
   cap of the volume; then it is the time the order takes at the cap, and a warning says so.
 * The model defaults to the crypto prior, :class:`execdesk.domain.impact.SquareRootImpact` (the
@@ -23,7 +25,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
 from execdesk.domain.impact import (
@@ -37,6 +38,7 @@ from execdesk.domain.impact import (
 )
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import Side
+from execdesk.domain.pretrade_band import CRYPTO_JUMPS, VOLATILITY_DOF, JumpPrior, pretrade_band
 from execdesk.domain.risk import RiskLimits
 
 DEFAULT_CONFIDENCE = 0.95
@@ -61,7 +63,7 @@ class PreTradeEstimate:
     temporary_bps: float
     permanent_bps: float
     expected_cost_bps: float
-    timing_risk_bps: float  # one standard deviation
+    timing_risk_bps: float  # one standard deviation of the diffusion (volatility taken as known)
     confidence: float
     low_bps: float
     high_bps: float
@@ -70,6 +72,10 @@ class PreTradeEstimate:
     warnings: tuple[str, ...]
     model_description: str = ""
     calibration: Mapping[str, Any] | None = None  # the fit in use (source, n, coefficients and errors)
+    jump_risk_bps: float = 0.0  # one standard deviation of the jumps
+    expected_jumps: float = 0.0  # jumps expected over the expected duration under the prior
+    jump_prior: JumpPrior | None = None
+    volatility_dof: int | None = None  # the 1-h volatility's degrees of freedom (None: taken as known)
 
     @property
     def expected_cost_quote(self) -> float:
@@ -95,6 +101,10 @@ class PreTradeEstimate:
             "expected_cost_bps": round(self.expected_cost_bps, 4),
             "expected_cost_quote": round(self.expected_cost_quote, 2),
             "timing_risk_bps": round(self.timing_risk_bps, 4),
+            "jump_risk_bps": round(self.jump_risk_bps, 4),
+            "expected_jumps": round(self.expected_jumps, 6),
+            "jump_prior": self.jump_prior.to_dict() if self.jump_prior is not None else None,
+            "volatility_dof": self.volatility_dof,
             "confidence": self.confidence,
             "low_bps": round(self.low_bps, 4),
             "high_bps": round(self.high_bps, 4),
@@ -119,6 +129,8 @@ def pretrade_estimate(
     large_order_adv: float = LARGE_ORDER_ADV,
     fee_bps: float = 0.0,
     calibration: Mapping[str, Any] | None = None,
+    jumps: JumpPrior | None = CRYPTO_JUMPS,
+    volatility_dof: int | None = VOLATILITY_DOF,
 ) -> PreTradeEstimate:
     """Expected cost of working ``quantity`` over ``horizon_s`` in ``interval_s`` slices from ``market``.
 
@@ -159,9 +171,8 @@ def pretrade_estimate(
 
     n_slices = max(1, math.ceil(duration / interval_s - 1e-9))
     sigma_per_s = market.volatility_1h / math.sqrt(SECONDS_PER_HOUR)
-    variance_share = (n_slices - 1) * (2 * n_slices - 1) / (6.0 * n_slices * n_slices)
-    timing_risk = sigma_per_s * math.sqrt(duration * variance_share) * BPS
-    z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
+    band = pretrade_band(sigma_per_s=sigma_per_s, duration_s=duration, n_slices=n_slices, confidence=confidence,
+                         jumps=jumps, volatility_dof=volatility_dof)
 
     warnings = _warnings(
         quantity=quantity,
@@ -194,15 +205,19 @@ def pretrade_estimate(
         temporary_bps=impact.temporary_bps,
         permanent_bps=impact.permanent_bps,
         expected_cost_bps=expected,
-        timing_risk_bps=timing_risk,
+        timing_risk_bps=band.timing_risk_bps,
         confidence=confidence,
-        low_bps=expected - z * timing_risk,
-        high_bps=expected + z * timing_risk,
+        low_bps=expected - band.half_width_bps,
+        high_bps=expected + band.half_width_bps,
         impact=impact,
         model=impact.model,
         warnings=tuple(warnings),
         model_description=model.describe(),
         calibration=calibration,
+        jump_risk_bps=band.jump_risk_bps,
+        expected_jumps=band.expected_jumps,
+        jump_prior=jumps,
+        volatility_dof=volatility_dof,
     )
 
 
@@ -246,7 +261,7 @@ def _warnings(
         )
     if market.volatility_1h == 0:
         out.append(
-            "1-hour volatility is 0: the band has no width and volatility-scaled impact reads 0; "
+            "1-hour volatility is 0: the band holds only the jump risk and volatility-scaled impact reads 0; "
             "treat the estimate as a floor."
         )
     if market.stale:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from execdesk.desk.models import AuditEvent, ParentOrder
 from tests.api.conftest import ORDER
@@ -125,3 +126,15 @@ def test_unknown_and_malformed_order_ids_are_404_and_422(as_alice):
     assert word.status_code == 422 and "order_id: Input should be a valid integer" in word.json()["detail"]
     huge = as_alice.get(f"/api/orders/{2**70}")
     assert huge.status_code == 422 and "order_id" in huge.json()["detail"]
+
+
+def test_the_api_and_the_order_page_show_one_band_with_its_jump_risk(as_alice, alice):
+    body = as_alice.post("/api/orders", ORDER).json()
+    pt = as_alice.get(f"/api/orders/{body['id']}").json()["pretrade"]
+    assert pt["low_bps"] < pt["expected_cost_bps"] < pt["high_bps"]
+    assert pt["jump_prior"]["size_rms"] == 0.015 and pt["volatility_dof"] == 59 and pt["jump_risk_bps"] > 0
+    page = Client()
+    page.force_login(alice)
+    html = page.get(f"/orders/{body['id']}/").content.decode()
+    assert f"{pt['low_bps']:.1f} … {pt['high_bps']:.1f} bps" in html
+    assert f"{pt['timing_risk_bps']:.1f} · {pt['jump_risk_bps']:.1f} bps" in html
