@@ -20,6 +20,7 @@ from execdesk.domain.impact import ImpactModel, SquareRootImpact, almgren_chriss
 from execdesk.domain.instrument import SIM_INSTRUMENTS, Instrument
 from execdesk.domain.matchable import MatchableMarket
 from execdesk.domain.strategies.base import Strategy
+from execdesk.domain.strategies.is_urgency import resolve_risk_aversion
 from execdesk.domain.strategies.pov import pov_expected_completion_s, pov_rate_to_finish
 from execdesk.domain.strategies.registry import StrategyInputs, build_strategy
 from execdesk.domain.strategies.vwap import VolumeCurve
@@ -82,6 +83,7 @@ def strategy_for(spec: RunSpec, market: MatchableMarket, instrument: Instrument,
                  impact: ImpactModel | None = None) -> Strategy:
     order = spec.order
     snapshot = market.snapshot()
+    _, risk_aversion = is_risk_aversion(spec, market)
     ac = almgren_chriss_inputs(impact or SquareRootImpact(), snapshot, interval_s=order.interval_s,
                               quantity=order.quantity, horizon_s=order.horizon_s)
     try:
@@ -92,8 +94,24 @@ def strategy_for(spec: RunSpec, market: MatchableMarket, instrument: Instrument,
                 if spec.strategy == "pov" else DEFAULT_POV_RATE)
     inputs = StrategyInputs(horizon_s=order.horizon_s, interval_s=order.interval_s, volume_curve=curve,
                             sigma=ac.sigma, eta=ac.eta, gamma=ac.gamma, epsilon=ac.epsilon, seed=spec.seed,
-                            randomise=order.randomise, pov_rate=pov_rate)
+                            randomise=order.randomise, pov_rate=pov_rate, risk_aversion=risk_aversion)
     return build_strategy(spec.strategy, inputs)
+
+
+def is_risk_aversion(spec: RunSpec, market: MatchableMarket) -> tuple[str, float]:
+    """IS's urgency label and lambda for this order, as the desk sets them at start: the order's lambda, or
+    its urgency's (medium by default) on the notional at the mid the order starts at."""
+    order = spec.order
+    return resolve_risk_aversion(order.quantity * market.snapshot().mid, urgency=order.urgency,
+                                 risk_aversion=order.risk_aversion)
+
+
+def is_plan_params(spec: RunSpec, market: MatchableMarket, strategy: Strategy) -> dict[str, float | str]:
+    """What IS chose up front, for the run's row: its urgency, lambda and the kappa T of its trajectory."""
+    urgency, lam = is_risk_aversion(spec, market)
+    ac_plan = getattr(strategy, "ac_plan", None)
+    kappa_t = ac_plan(spec.order.quantity).kappa * spec.order.horizon_s if ac_plan is not None else math.nan
+    return {"urgency": urgency, "risk_aversion": lam, "kappa_t": kappa_t}
 
 
 def pov_plan(spec: RunSpec, market: MatchableMarket) -> dict[str, float | None]:

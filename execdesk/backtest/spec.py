@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from execdesk.domain.orders import Side
 from execdesk.domain.risk import RiskLimits
+from execdesk.domain.strategies.is_urgency import check_risk_aversion, urgency_level
 from execdesk.domain.strategies.registry import STRATEGY_NAMES
 
 # Monday 2026-01-05 13:30 UTC: the standard one-hour order runs into the US open, where the intraday volume
@@ -40,9 +41,18 @@ class OrderSpec:
     warmup_s: float | None = None  # on a tape: history before the order (None: up to an hour, see markets)
     # POV's participation rate; None sets it so that POV is expected to finish at the horizon (like for like)
     pov_rate: float | None = None
+    # IS's urgency (low / medium / high) or its Almgren-Chriss lambda (1 / quote) directly; neither: medium
+    urgency: str | None = None
+    risk_aversion: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "side", Side(self.side))
+        if self.urgency is not None:
+            object.__setattr__(self, "urgency", urgency_level(self.urgency))
+        if self.risk_aversion is not None:
+            object.__setattr__(self, "risk_aversion", check_risk_aversion(self.risk_aversion))
+            if self.urgency is not None:
+                raise ValueError("give either urgency or risk_aversion, not both")
         for name in ("quantity", "horizon_s", "interval_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):

@@ -76,3 +76,18 @@ def test_a_user_without_a_trading_role_is_refused(charlie):
 def test_the_required_options_are_named_when_missing():
     with pytest.raises(CommandError, match="the following arguments are required: --qty"):
         call_command("execute", "--symbol", "BTCUSDT", "--side", "buy", "--horizon", "60", stdout=StringIO())
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"urgency": "high"}, "--urgency high: urgency applies to the IS strategy only, not to 'twap'"),
+    ({"strategy": "is", "urgency": "high", "risk_aversion": "0.0001"},
+     "--urgency high: give either an urgency or a risk aversion, not both"),
+    ({"strategy": "is", "risk_aversion": "-1"}, "--risk-aversion -1: risk_aversion must be a finite number >= 0"),
+    ({"strategy": "is", "risk_aversion": "lots"}, "--risk-aversion lots: risk aversion 'lots' is not a number"),
+    ({"strategy": "is", "urgency": "asap"}, "argument --urgency: invalid choice: 'asap'"),
+])
+def test_bad_is_urgency_is_refused_naming_the_option(changes, expected):
+    with pytest.raises(CommandError) as refused:
+        execute(**changes)
+    assert expected in str(refused.value)
+    assert not ParentOrder.objects.exists()

@@ -19,6 +19,7 @@ from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import Side
 from execdesk.domain.pretrade import pretrade_estimate
 from execdesk.domain.strategies.base import Strategy
+from execdesk.domain.strategies.is_urgency import ISInputs, is_pretrade, resolve_risk_aversion
 from execdesk.domain.strategies.pov import pov_expected_completion_s
 from execdesk.domain.strategies.registry import StrategyInputs, build_strategy
 from execdesk.domain.strategies.vwap import VolumeCurve
@@ -111,7 +112,28 @@ def strategy_params_for(parent: ParentOrder, snapshot: MarketSnapshot,
         params.update(sigma=ac.sigma, eta=ac.eta, gamma=ac.gamma, epsilon=ac.epsilon)
     except ImpactInputError as exc:
         params["ac_note"] = str(exc)
+    if parent.strategy == "is":
+        params.update(_is_risk_aversion(parent, snapshot, params))
     return params
+
+
+def _is_risk_aversion(parent: ParentOrder, snapshot: MarketSnapshot, params: dict[str, Any]) -> dict[str, Any]:
+    """IS's lambda, fixed at start: the order's own, or its urgency's on the notional at the start's mid, with
+    the kappa T it gives on the frozen sigma, eta and gamma."""
+    notional = float(parent.quantity) * snapshot.mid
+    try:
+        label, lam = resolve_risk_aversion(notional, urgency=parent.urgency or None,
+                                           risk_aversion=parent.risk_aversion)
+        out: dict[str, Any] = {"urgency": label, "risk_aversion": lam}
+        if "sigma" in params:
+            plan = ISInputs(quantity=float(parent.quantity), mid=snapshot.mid,
+                            horizon_s=float(parent.horizon_seconds), interval_s=float(parent.interval_seconds),
+                            sigma=params["sigma"], eta=params["eta"], gamma=params["gamma"],
+                            epsilon=params["epsilon"]).plan(lam)
+            out["kappa_t"] = plan.kappa * float(parent.horizon_seconds)
+    except ValueError as exc:  # the start refuses the strategy with this reason (strategy_of)
+        return {"is_note": str(exc)}
+    return out
 
 
 def strategy_of(parent: ParentOrder) -> Strategy:
@@ -119,16 +141,21 @@ def strategy_of(parent: ParentOrder) -> Strategy:
     curve = VolumeCurve(tuple(p["volume_curve"])) if p.get("volume_curve") else None
     inputs = StrategyInputs(horizon_s=float(parent.horizon_seconds), interval_s=float(parent.interval_seconds),
                             volume_curve=curve, sigma=p.get("sigma"), eta=p.get("eta"), gamma=p.get("gamma"),
-                            epsilon=p.get("epsilon", 0.0), pov_rate=p.get("pov_rate", POV_RATE),
+                            epsilon=p.get("epsilon", 0.0), risk_aversion=p.get("risk_aversion"),
+                            pov_rate=p.get("pov_rate", POV_RATE),
                             randomise=float(p.get("randomise", 0.0)), seed=int(p.get("seed", parent.pk or 0)))
     return build_strategy(parent.strategy, inputs)
 
 
 def pretrade_for(*, side: str, quantity: float, horizon_s: float, interval_s: float, snapshot: MarketSnapshot,
-                 symbol: str, strategy: str = "twap") -> dict[str, Any]:
+                 symbol: str, strategy: str = "twap", urgency: str = "",
+                 risk_aversion: float | None = None) -> dict[str, Any]:
     """The estimate over the time the strategy will actually take: POV trades at its rate of the volume,
-    so it finishes when the market's volume allows, usually well before the horizon."""
+    so it finishes when the market's volume allows, usually well before the horizon. IS adds its efficient
+    frontier with the point its urgency (or risk aversion) chooses and the slices that follow."""
     fit = impact_fit(symbol)
+    is_plan = (_is_plan(fit, snapshot, quantity=quantity, horizon_s=horizon_s, interval_s=interval_s,
+                        urgency=urgency, risk_aversion=risk_aversion) if strategy == "is" else None)
     note = ""
     if strategy == "pov" and snapshot.volume_1h > 0:
         pov_s = pov_expected_completion_s(quantity, POV_RATE, snapshot.volume_1h / 3600)
@@ -148,7 +175,21 @@ def pretrade_for(*, side: str, quantity: float, horizon_s: float, interval_s: fl
     data["participation_pct"] = estimate.participation * 100
     if note:
         data["warnings"] = [note, *data.get("warnings", [])]
+    if is_plan is not None:
+        data["is_plan"] = is_plan
     return data
+
+
+def _is_plan(fit: ImpactFit, snapshot: MarketSnapshot, *, quantity: float, horizon_s: float, interval_s: float,
+             urgency: str, risk_aversion: float | None) -> dict[str, Any]:
+    """The frontier on the inputs the order would freeze if it started now (strategy_params_for)."""
+    try:
+        ac = almgren_chriss_inputs(fit.model, snapshot, interval_s=interval_s, quantity=quantity, horizon_s=horizon_s)
+        inputs = ISInputs(quantity=quantity, mid=snapshot.mid, horizon_s=horizon_s, interval_s=interval_s,
+                          sigma=ac.sigma, eta=ac.eta, gamma=ac.gamma, epsilon=ac.epsilon)
+        return is_pretrade(inputs, urgency=urgency or None, risk_aversion=risk_aversion)
+    except (ImpactInputError, ValueError) as exc:
+        return {"error": f"no Almgren-Chriss frontier: {exc}"}
 
 
 def impact_observe_due(parent: ParentOrder, snapshot: MarketSnapshot) -> int:

@@ -44,6 +44,8 @@ _OPTION_OF_MESSAGE = (
     ("side", "side"), ("quantity", "qty"), ("notional", "qty"), ("horizon", "horizon"),
     ("decision interval", "interval"),
     ("unknown strategy", "strategy"), ("unknown advisor", "advisor"), ("unknown approval mode", "approve"),
+    ("urgency", "urgency"), ("give either an urgency", "urgency"), ("risk aversion", "risk_aversion"),
+    ("risk_aversion", "risk_aversion"),
 )
 
 
@@ -78,6 +80,11 @@ class Command(BaseCommand):
         parser.add_argument("--raise-limits", dest="raise_limits", default="", metavar="REASON",
                             help="supervisors only (--user): create this one order above the desk's limits, for "
                                  "this reason (audited)")
+        parser.add_argument("--urgency", default=None, choices=["low", "medium", "high"],
+                            help="IS: Almgren-Chriss risk aversion per bps of the notional (default medium; "
+                                 "docs/strategies.md)")
+        parser.add_argument("--risk-aversion", dest="risk_aversion", default=None, metavar="LAMBDA",
+                            help="IS, instead of --urgency: the Almgren-Chriss lambda in 1 / quote currency")
         parser.add_argument("--grace", default=str(GRACE_S),  # the desk's one number syntax: decimal_input
                             help=f"seconds past the horizon before an unfinished order is cancelled "
                                  f"(default {GRACE_S:.0f})")
@@ -127,7 +134,7 @@ class Command(BaseCommand):
                 horizon_seconds=o["horizon"], interval_seconds=o["interval"], strategy=o["strategy"],
                 approval_mode=APPROVAL_MODES[o["approve"]], venue=o["venue"], advisor=advisor,
                 notes=o["notes"] or f"headless: manage.py execute ({o['approve']} approval)",
-                raise_limits_reason=o["raise_limits"])
+                raise_limits_reason=o["raise_limits"], urgency=o["urgency"], risk_aversion=o["risk_aversion"])
         except InvalidInput as exc:
             raise CommandError(_option_error(str(exc), o)) from None
         except PermissionDenied as exc:
@@ -180,7 +187,7 @@ def _check_market(venue: str, market: str | None) -> None:
 def _option_error(message: str, o: dict[str, Any]) -> str:
     for start, option in _OPTION_OF_MESSAGE:
         if message.startswith(start):
-            return f"--{option} {o[option]}: {message}"
+            return f"--{option.replace('_', '-')} {o[option]}: {message}"
     if o["venue"] == "bybit":
         return f"--venue bybit: {message}"
     return f"cannot create the order: {message}"
