@@ -83,7 +83,9 @@ class SuiteResult:
                                 "start_ts": order.start_ts, "pov_rate": order.pov_rate,
                                 "latency_s": order.latency_s, "warmup_s": order.warmup_s,
                                 "randomise": order.randomise, "grace_s": order.grace_s,
-                                "urgency": order.urgency, "risk_aversion": order.risk_aversion},
+                                "urgency": order.urgency, "risk_aversion": order.risk_aversion,
+                                "min_participation": order.min_participation,
+                                "max_participation": order.max_participation},
                       "metrics": list(METRICS), "wall_s": round(self.wall_s, 3),
                       "simulated_s": round(self.simulated_s, 1)},
             "statistics": {

@@ -121,6 +121,14 @@ class OrderCreateIn(Input):
     risk_aversion: float | None = Field(
         None, ge=0, allow_inf_nan=False,
         description="IS only, instead of urgency: the Almgren-Chriss lambda in 1 / quote currency")
+    pov_rate: float | None = Field(None, allow_inf_nan=False,
+                                   description="POV only: target share of the volume, in (0, 1]; 0.05 if omitted")
+    min_participation: float | None = Field(
+        None, allow_inf_nan=False, description="POV only: the share it slows to when ahead of its reference "
+                                               "schedule; at most pov_rate")
+    max_participation: float | None = Field(
+        None, allow_inf_nan=False, description="POV only: the share it speeds up to when behind, and trades at "
+                                               "after the deadline; at least pov_rate, at most the desk's cap")
 
 
 class ReasonIn(Input):
@@ -229,6 +237,9 @@ class OrderOut(ProgressOut):
     urgency: str | None = Field(None, description="IS: the urgency given (low, medium, high); None when the risk "
                                                   "aversion was given directly or the default (medium) applies")
     risk_aversion: float | None = Field(None, description="IS: the Almgren-Chriss lambda given directly (1 / quote)")
+    pov_rate: float | None = Field(None, description="POV: the target rate given (None: the desk's 5 %)")
+    min_participation: float | None = Field(None, description="POV: the min participation given")
+    max_participation: float | None = Field(None, description="POV: the max participation given")
 
 
 class ProposalOut(Schema):

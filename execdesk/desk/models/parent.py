@@ -48,6 +48,11 @@ class ParentOrder(models.Model):
     urgency = models.CharField(max_length=8, blank=True, default="",
                                choices=[("low", "low"), ("medium", "medium"), ("high", "high")])
     risk_aversion = models.FloatField(null=True, blank=True)
+    # POV only: the target participation rate and its bounds, fractions of the volume (None: the desk's 5 %
+    # rate, no bounds); domain/strategies/pov.py POVTerms.
+    pov_rate = models.FloatField(null=True, blank=True)
+    min_participation = models.FloatField(null=True, blank=True)
+    max_participation = models.FloatField(null=True, blank=True)
     proposal_ttl_seconds = models.PositiveIntegerField(default=30)
     # Frozen when the order starts (volume curve, Almgren–Chriss inputs, POV rate, seed), so the plan does
     # not drift as the market moves; shown on the order page and audited.

@@ -1,5 +1,6 @@
-"""The strategy's own terms a trader sets on an order: IS's urgency or risk aversion. Each is checked here once
-for the form, the API and the CLI, and refused with InvalidInput naming the field."""
+"""The strategy's own terms a trader sets on an order: IS's urgency or risk aversion, POV's rate and its
+participation bounds. Each is checked here once for the form, the API and the CLI, and refused with
+InvalidInput naming the field."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from decimal import Decimal
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.inputs import plain_decimal_text
 from execdesk.domain.strategies.is_urgency import check_risk_aversion, urgency_level
+from execdesk.domain.strategies.pov import POVTerms
 
-IS = "is"
+IS, POV = "is", "pov"
+POV_RATE = 0.05  # the desk's POV rate when the order gives none
 
 
 @dataclass(frozen=True)
@@ -53,3 +56,29 @@ def is_terms_input(strategy: str, urgency: object, risk_aversion: object) -> IST
         return ISTerms(urgency=urgency_level(text))
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
+
+
+def pov_terms_input(strategy: str, pov_rate: object, min_participation: object, max_participation: object,
+                    *, cap: float) -> POVTerms | None:
+    """POV's target rate and bounds, fractions of the volume with min <= rate <= max, each in (0, 1] and at
+    most the desk's participation cap `cap`; only for the POV strategy. None when none is given (the desk's
+    rate, no bounds)."""
+    given = {name: number_input(name, value) for name, value in
+             (("pov_rate", pov_rate), ("min_participation", min_participation),
+              ("max_participation", max_participation))}
+    if all(v is None for v in given.values()):
+        return None
+    if strategy != POV:
+        names = [k for k, v in given.items() if v is not None]
+        verb = "applies" if len(names) == 1 else "apply"
+        raise InvalidInput(f"{' and '.join(names)} {verb} to the POV strategy only, not to {strategy!r}")
+    rate = given["pov_rate"]
+    try:
+        terms = POVTerms(POV_RATE if rate is None else rate, given["min_participation"], given["max_participation"])
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    if terms.high > cap:
+        name = "max_participation" if terms.max_participation is not None else "pov_rate"
+        raise InvalidInput(f"{name} ({terms.high:g}) is above the desk's participation cap ({cap:g}): the risk "
+                           "gate would refuse every slice above it")
+    return terms
