@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import Max
 
 from execdesk.desk.models import ChildOrder, Fill, ImpactObservation, ParentOrder
+from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.strategy_terms import POV_RATE
 from execdesk.domain.impact import ImpactInputError, almgren_chriss_inputs
 from execdesk.domain.impact_calibration import CalibrationInputError, ImpactCalibrator, ImpactFit
@@ -126,19 +127,21 @@ def strategy_params_for(parent: ParentOrder, snapshot: MarketSnapshot,
 def _is_risk_aversion(parent: ParentOrder, snapshot: MarketSnapshot, params: dict[str, Any]) -> dict[str, Any]:
     """IS's lambda, fixed at start: the order's own, or its urgency's on the notional at the start's mid, with
     the kappa T it gives on the frozen sigma, eta and gamma."""
-    notional = float(parent.quantity) * snapshot.mid
     try:
-        label, lam = resolve_risk_aversion(notional, urgency=parent.urgency or None,
+        label, lam = resolve_risk_aversion(float(parent.quantity) * snapshot.mid, urgency=parent.urgency or None,
                                            risk_aversion=parent.risk_aversion)
-        out: dict[str, Any] = {"urgency": label, "risk_aversion": lam}
-        if "sigma" in params:
+    except ValueError as exc:  # a market without a price: nothing to scale the urgency by
+        raise InvalidInput(f"cannot set IS's risk aversion: {exc}") from None
+    out: dict[str, Any] = {"urgency": label, "risk_aversion": lam}
+    if "sigma" in params:
+        try:
             plan = ISInputs(quantity=float(parent.quantity), mid=snapshot.mid,
                             horizon_s=float(parent.horizon_seconds), interval_s=float(parent.interval_seconds),
                             sigma=params["sigma"], eta=params["eta"], gamma=params["gamma"],
                             epsilon=params["epsilon"]).plan(lam)
             out["kappa_t"] = plan.kappa * float(parent.horizon_seconds)
-    except ValueError as exc:  # the start refuses the strategy with this reason (strategy_of)
-        return {"is_note": str(exc)}
+        except ValueError as exc:  # the start refuses the strategy with this reason (strategy_of)
+            out["is_note"] = str(exc)
     return out
 
 
