@@ -15,12 +15,13 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from execdesk.backtest.spec import RunSpec
+from execdesk.backtest.spec import OrderSpec, RunSpec
 from execdesk.domain.impact import ImpactModel, SquareRootImpact, almgren_chriss_inputs
 from execdesk.domain.instrument import SIM_INSTRUMENTS, Instrument
 from execdesk.domain.matchable import MatchableMarket
 from execdesk.domain.strategies.base import Strategy
-from execdesk.domain.strategies.pov import pov_expected_completion_s, pov_rate_to_finish
+from execdesk.domain.strategies.is_urgency import resolve_risk_aversion
+from execdesk.domain.strategies.pov import POVTerms, pov_expected_completion_s, pov_rate_to_finish
 from execdesk.domain.strategies.registry import StrategyInputs, build_strategy
 from execdesk.domain.strategies.vwap import VolumeCurve
 from execdesk.market.replay import ReplayMarket, TradeTape
@@ -82,18 +83,36 @@ def strategy_for(spec: RunSpec, market: MatchableMarket, instrument: Instrument,
                  impact: ImpactModel | None = None) -> Strategy:
     order = spec.order
     snapshot = market.snapshot()
+    _, risk_aversion = is_risk_aversion(spec, market)
     ac = almgren_chriss_inputs(impact or SquareRootImpact(), snapshot, interval_s=order.interval_s,
                               quantity=order.quantity, horizon_s=order.horizon_s)
     try:
         curve = VolumeCurve.from_hourly_volumes(market.hourly_volumes(24))
     except ValueError:  # no whole hour of history (a tape starting mid-hour): no curve to learn from
         curve = VolumeCurve.flat()
-    pov_rate = (pov_rate_for(order.quantity, order.pov_rate, expected_volume(market, order.horizon_s))
-                if spec.strategy == "pov" else DEFAULT_POV_RATE)
+    pov = spec.strategy == "pov"
+    terms = pov_terms_for(order, expected_volume(market, order.horizon_s)) if pov else POVTerms(DEFAULT_POV_RATE)
     inputs = StrategyInputs(horizon_s=order.horizon_s, interval_s=order.interval_s, volume_curve=curve,
                             sigma=ac.sigma, eta=ac.eta, gamma=ac.gamma, epsilon=ac.epsilon, seed=spec.seed,
-                            randomise=order.randomise, pov_rate=pov_rate)
+                            randomise=order.randomise, pov_rate=terms.rate, min_participation=terms.min_participation,
+                            max_participation=terms.max_participation, risk_aversion=risk_aversion)
     return build_strategy(spec.strategy, inputs)
+
+
+def is_risk_aversion(spec: RunSpec, market: MatchableMarket) -> tuple[str, float]:
+    """IS's urgency label and lambda for this order, as the desk sets them at start: the order's lambda, or
+    its urgency's (medium by default) on the notional at the mid the order starts at."""
+    order = spec.order
+    return resolve_risk_aversion(order.quantity * market.snapshot().mid, urgency=order.urgency,
+                                 risk_aversion=order.risk_aversion)
+
+
+def is_plan_params(spec: RunSpec, market: MatchableMarket, strategy: Strategy) -> dict[str, float | str]:
+    """What IS chose up front, for the run's row: its urgency, lambda and the kappa T of its trajectory."""
+    urgency, lam = is_risk_aversion(spec, market)
+    ac_plan = getattr(strategy, "ac_plan", None)
+    kappa_t = ac_plan(spec.order.quantity).kappa * spec.order.horizon_s if ac_plan is not None else math.nan
+    return {"urgency": urgency, "risk_aversion": lam, "kappa_t": kappa_t}
 
 
 def pov_plan(spec: RunSpec, market: MatchableMarket) -> dict[str, float | None]:
@@ -102,16 +121,36 @@ def pov_plan(spec: RunSpec, market: MatchableMarket) -> dict[str, float | None]:
     `expected_completion_s` is None when no volume is expected (the comparison is then not like for like)."""
     order = spec.order
     volume = expected_volume(market, order.horizon_s)
-    rate = pov_rate_for(order.quantity, order.pov_rate, volume)
+    terms = pov_terms_for(order, volume)
+    # with bounds POV steers towards the reference schedule: it is expected to work at the rate that finishes
+    # at the horizon, brought within them
+    working = (terms.clip(pov_rate_to_finish(order.quantity, volume)) if terms.bounded and volume is not None
+               else terms.rate)
     completion = (None if volume is None
-                  else pov_expected_completion_s(order.quantity, rate, volume / order.horizon_s))
-    return {"pov_rate": rate, "expected_volume": volume, "expected_completion_s": completion}
+                  else pov_expected_completion_s(order.quantity, working, volume / order.horizon_s))
+    plan: dict[str, float | None] = {"pov_rate": terms.rate, "expected_volume": volume,
+                                     "expected_completion_s": completion}
+    if terms.bounded:
+        plan.update(min_participation=terms.min_participation, max_participation=terms.max_participation,
+                    expected_rate=working)
+    return plan
 
 
 def pov_rate_for(quantity: float, fixed: float | None, volume: float | None) -> float:
     if fixed is not None:
         return fixed
     return DEFAULT_POV_RATE if volume is None else pov_rate_to_finish(quantity, volume)
+
+
+def pov_terms_for(order: OrderSpec, volume: float | None) -> POVTerms:
+    """POV's terms for this order: its fixed rate, or the rate expected to finish at the horizon brought within
+    the order's bounds, with those bounds."""
+    rate = pov_rate_for(order.quantity, order.pov_rate, volume)
+    if order.pov_rate is None:
+        low = order.min_participation if order.min_participation is not None else rate
+        high = order.max_participation if order.max_participation is not None else rate
+        rate = min(max(rate, low), high)
+    return order.pov_terms(rate)
 
 
 def expected_volume(market: MatchableMarket, horizon_s: float) -> float | None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from execdesk.domain.orders import Side
 from execdesk.domain.risk import RiskLimits
+from execdesk.domain.strategies.is_urgency import check_risk_aversion, urgency_level
+from execdesk.domain.strategies.pov import POVTerms, check_participation_bounds
 from execdesk.domain.strategies.registry import STRATEGY_NAMES
 
 # Monday 2026-01-05 13:30 UTC: the standard one-hour order runs into the US open, where the intraday volume
@@ -40,9 +42,22 @@ class OrderSpec:
     warmup_s: float | None = None  # on a tape: history before the order (None: up to an hour, see markets)
     # POV's participation rate; None sets it so that POV is expected to finish at the horizon (like for like)
     pov_rate: float | None = None
+    # POV's participation bounds (fractions of the volume); a rate set to finish at the horizon is brought
+    # within them, a fixed rate must lie within them
+    min_participation: float | None = None
+    max_participation: float | None = None
+    # IS's urgency (low / medium / high) or its Almgren-Chriss lambda (1 / quote) directly; neither: medium
+    urgency: str | None = None
+    risk_aversion: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "side", Side(self.side))
+        if self.urgency is not None:
+            object.__setattr__(self, "urgency", urgency_level(self.urgency))
+        if self.risk_aversion is not None:
+            object.__setattr__(self, "risk_aversion", check_risk_aversion(self.risk_aversion))
+            if self.urgency is not None:
+                raise ValueError("give either urgency or risk_aversion, not both")
         for name in ("quantity", "horizon_s", "interval_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
@@ -55,8 +70,15 @@ class OrderSpec:
             raise ValueError(f"warmup_s must be at least 60 seconds, got {self.warmup_s!r}")
         if self.pov_rate is not None and not (math.isfinite(self.pov_rate) and 0 < self.pov_rate <= 1):
             raise ValueError(f"pov_rate must be within (0, 1], got {self.pov_rate!r}")
+        check_participation_bounds(self.min_participation, self.max_participation)
+        if self.pov_rate is not None:
+            self.pov_terms(self.pov_rate)  # a fixed rate within its bounds
         if self.interval_s > self.horizon_s:
             raise ValueError(f"interval_s ({self.interval_s:g}) must not exceed horizon_s ({self.horizon_s:g})")
+
+    def pov_terms(self, rate: float) -> POVTerms:
+        """POV's terms at `rate` with this order's bounds (ValueError naming the problem)."""
+        return POVTerms(rate, self.min_participation, self.max_participation)
 
 
 @dataclass(frozen=True)

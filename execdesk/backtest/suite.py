@@ -20,7 +20,7 @@ from typing import Any
 
 from execdesk.backtest.execution import Execution, execute
 from execdesk.backtest.llm import LLM_MAX_WORKERS, llm_config, run_llm
-from execdesk.backtest.markets import build_market, pov_plan, strategy_for
+from execdesk.backtest.markets import build_market, is_plan_params, pov_plan, strategy_for
 from execdesk.backtest.metrics import CONTROL_SCENARIO, METRICS, holm_family, row_for, summarise_rows
 from execdesk.backtest.spec import LLM_STRATEGY, OrderSpec, RunSpec
 from execdesk.backtest.stats import ALPHA
@@ -82,7 +82,10 @@ class SuiteResult:
                                 "horizon_s": order.horizon_s, "interval_s": order.interval_s,
                                 "start_ts": order.start_ts, "pov_rate": order.pov_rate,
                                 "latency_s": order.latency_s, "warmup_s": order.warmup_s,
-                                "randomise": order.randomise, "grace_s": order.grace_s},
+                                "randomise": order.randomise, "grace_s": order.grace_s,
+                                "urgency": order.urgency, "risk_aversion": order.risk_aversion,
+                                "min_participation": order.min_participation,
+                                "max_participation": order.max_participation},
                       "metrics": list(METRICS), "wall_s": round(self.wall_s, 3),
                       "simulated_s": round(self.simulated_s, 1)},
             "statistics": {
@@ -98,8 +101,10 @@ def run_spec(spec: RunSpec, *, trace: bool = False) -> Execution:
     market, instrument = build_market(spec)
     if spec.strategy == LLM_STRATEGY:
         return run_llm(spec, market, instrument, trace=trace)
-    params = pov_plan(spec, market) if spec.strategy == "pov" else {}
+    params: dict[str, Any] = pov_plan(spec, market) if spec.strategy == "pov" else {}
     strategy = strategy_for(spec, market, instrument)
+    if spec.strategy == "is":
+        params = is_plan_params(spec, market, strategy)
     run = execute(spec, market, instrument, strategy, trace=trace)
     run.params = params
     return run

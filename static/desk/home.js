@@ -162,7 +162,31 @@
     setText($("[data-m=vol]", ticker), D.fmtVolatility(m.volatility_1h));
   }
 
+  /** The order form shows a strategy's own terms (IS urgency, POV rate and bounds) only for that strategy; a
+      field with an error or a value stays visible, so nothing the desk will refuse is hidden. */
+  var STRATEGY_FIELDS = { is: ["urgency", "risk_aversion"],
+                          pov: ["pov_rate", "min_participation", "max_participation"] };
+
+  function strategyFields() {
+    var select = $("#id_strategy");
+    if (!select) return;
+    function sync() {
+      Object.keys(STRATEGY_FIELDS).forEach(function (strategy) {
+        STRATEGY_FIELDS[strategy].forEach(function (name) {
+          var box = $(".field-" + name);
+          var input = $("#id_" + name);
+          if (!box) return;
+          var keep = select.value === strategy || box.classList.contains("has-error") || (input && input.value);
+          box.hidden = !keep;
+        });
+      });
+    }
+    select.addEventListener("change", sync);
+    sync();
+  }
+
   function initHome() {
+    strategyFields();
     var root = $("#home-root");
     var table = $("#orders-table");
     if (!root || !table) return;

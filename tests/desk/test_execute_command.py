@@ -76,3 +76,36 @@ def test_a_user_without_a_trading_role_is_refused(charlie):
 def test_the_required_options_are_named_when_missing():
     with pytest.raises(CommandError, match="the following arguments are required: --qty"):
         call_command("execute", "--symbol", "BTCUSDT", "--side", "buy", "--horizon", "60", stdout=StringIO())
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"urgency": "high"}, "--urgency high: urgency applies to the IS strategy only, not to 'twap'"),
+    ({"strategy": "is", "urgency": "high", "risk_aversion": "0.0001"},
+     "--urgency high: give either an urgency or a risk aversion, not both"),
+    ({"strategy": "is", "risk_aversion": "-1"}, "--risk-aversion -1: risk_aversion must be a finite number >= 0"),
+    ({"strategy": "is", "risk_aversion": "lots"}, "--risk-aversion lots: risk aversion 'lots' is not a number"),
+    ({"strategy": "is", "urgency": "asap"}, "argument --urgency: invalid choice: 'asap'"),
+])
+def test_bad_is_urgency_is_refused_naming_the_option(changes, expected):
+    with pytest.raises(CommandError) as refused:
+        execute(**changes)
+    assert expected in str(refused.value)
+    assert not ParentOrder.objects.exists()
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"pov_rate": "0.05"}, "--pov-rate 0.05: pov_rate applies to the POV strategy only, not to 'twap'"),
+    ({"strategy": "pov", "min_participation": "0.06", "max_participation": "0.02"},
+     "--min-participation 0.06: min_participation (0.06) must not exceed max_participation (0.02)"),
+    ({"strategy": "pov", "pov_rate": "0.01", "min_participation": "0.02"},
+     "--pov-rate 0.01: pov_rate (0.01) must be within [min_participation 0.02, max_participation 0.01]"),
+    ({"strategy": "pov", "pov_rate": "0"}, "--pov-rate 0: pov_rate must be within (0, 1], got 0.0"),
+    ({"strategy": "pov", "pov_rate": "2"}, "--pov-rate 2: pov_rate must be within (0, 1], got 2.0"),
+    ({"strategy": "pov", "max_participation": "0.5"},
+     "--max-participation 0.5: max_participation (0.5) is above the desk's participation cap (0.1)"),
+])
+def test_bad_pov_terms_are_refused_naming_the_option(changes, expected):
+    with pytest.raises(CommandError) as refused:
+        execute(**changes)
+    assert expected in str(refused.value)
+    assert not ParentOrder.objects.exists()

@@ -59,6 +59,11 @@ def order_payload(parent: ParentOrder) -> dict[str, Any]:
         "four_eyes_required": parent_needs_four_eyes(parent),
         "start_approved_by": parent.start_approved_by.get_username() if parent.start_approved_by else None,
         "limits_raised": parent.limits_raised or {},
+        "urgency": parent.urgency or None,
+        "risk_aversion": parent.risk_aversion,
+        "pov_rate": parent.pov_rate,
+        "min_participation": parent.min_participation,
+        "max_participation": parent.max_participation,
     }
 
 
@@ -74,7 +79,8 @@ def order_create(request: HttpRequest, payload: OrderCreateIn):
         user=auth.caller(request), symbol=d.symbol, side=d.side, quantity=d.quantity, horizon_seconds=d.horizon_seconds,
         interval_seconds=d.interval_seconds, strategy=d.strategy, approval_mode=d.approval_mode, notes=d.notes,
         auto_cap_notional=d.auto_cap_notional or "0", randomise=d.randomise, venue=d.venue, advisor=d.advisor,
-        raise_limits_reason=d.raise_limits_reason)
+        raise_limits_reason=d.raise_limits_reason, urgency=d.urgency, risk_aversion=d.risk_aversion,
+        pov_rate=d.pov_rate, min_participation=d.min_participation, max_participation=d.max_participation)
     return Status(201, order_payload(order_or_404(parent.pk)))
 
 

@@ -115,6 +115,20 @@ class OrderCreateIn(Input):
                              description="slice size jitter as a fraction (0 to 0.5)")
     raise_limits_reason: Reason = Field(
         "", description="supervisors only: create this one order above the desk's limits, for this reason (audited)")
+    urgency: Literal["low", "medium", "high"] | None = Field(
+        None, description="IS only: Almgren-Chriss risk aversion per bps of the notional (low 1e-4, medium 2e-3, "
+                          "high 2e-2 / bps); medium if neither this nor risk_aversion is given")
+    risk_aversion: float | None = Field(
+        None, ge=0, allow_inf_nan=False,
+        description="IS only, instead of urgency: the Almgren-Chriss lambda in 1 / quote currency")
+    pov_rate: float | None = Field(None, allow_inf_nan=False,
+                                   description="POV only: target share of the volume, in (0, 1]; 0.05 if omitted")
+    min_participation: float | None = Field(
+        None, allow_inf_nan=False, description="POV only: the share it slows to when ahead of its reference "
+                                               "schedule; at most pov_rate")
+    max_participation: float | None = Field(
+        None, allow_inf_nan=False, description="POV only: the share it speeds up to when behind, and trades at "
+                                               "after the deadline; at least pov_rate, at most the desk's cap")
 
 
 class ReasonIn(Input):
@@ -220,6 +234,12 @@ class OrderOut(ProgressOut):
     start_approved_by: str | None = Field(description="the supervisor who approved it (four-eyes)")
     limits_raised: dict[str, Any] = Field(description="a supervisor's raise of the desk's limits for this order: "
                                                       "by, reason, breaches; empty when none")
+    urgency: str | None = Field(None, description="IS: the urgency given (low, medium, high); None when the risk "
+                                                  "aversion was given directly or the default (medium) applies")
+    risk_aversion: float | None = Field(None, description="IS: the Almgren-Chriss lambda given directly (1 / quote)")
+    pov_rate: float | None = Field(None, description="POV: the target rate given (None: the desk's 5 %)")
+    min_participation: float | None = Field(None, description="POV: the min participation given")
+    max_participation: float | None = Field(None, description="POV: the max participation given")
 
 
 class ProposalOut(Schema):

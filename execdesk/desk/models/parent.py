@@ -43,6 +43,16 @@ class ParentOrder(models.Model):
     # The execution rate as a multiple of the strategy's schedule: an approved ACCELERATE / DECELERATE sets
     # it; baseline slices (and the advisor's fallbacks) are scaled by it.
     rate = models.FloatField(default=1.0)
+    # IS only: the trader's urgency (low / medium / high, blank: medium) or the Almgren–Chriss risk aversion
+    # lambda in 1 / quote currency given directly (then urgency is blank); domain/strategies/is_urgency.py.
+    urgency = models.CharField(max_length=8, blank=True, default="",
+                               choices=[("low", "low"), ("medium", "medium"), ("high", "high")])
+    risk_aversion = models.FloatField(null=True, blank=True)
+    # POV only: the target participation rate and its bounds, fractions of the volume (None: the desk's 5 %
+    # rate, no bounds); domain/strategies/pov.py POVTerms.
+    pov_rate = models.FloatField(null=True, blank=True)
+    min_participation = models.FloatField(null=True, blank=True)
+    max_participation = models.FloatField(null=True, blank=True)
     proposal_ttl_seconds = models.PositiveIntegerField(default=30)
     # Frozen when the order starts (volume curve, Almgren–Chriss inputs, POV rate, seed), so the plan does
     # not drift as the market moves; shown on the order page and audited.

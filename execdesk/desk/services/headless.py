@@ -221,7 +221,14 @@ def _parent_row(p: ParentOrder) -> dict[str, Any]:
         "is_bps": None if p.is_bps is None else round(p.is_bps, 4),  # the TCA's, the same as tca.is_bps
         "created_by": p.created_by.get_username(), "notes": p.notes, "created_at": _iso(p.created_at),
         "started_at": _iso(p.started_at), "deadline": _iso(p.deadline), "ended_at": _iso(p.ended_at),
+        "strategy_terms": {k: v for k, v in (p.strategy_params or {}).items()
+                           if k in _STRATEGY_TERMS.get(p.strategy, ())},
     }
+
+
+# what the strategy was set to trade with, frozen at start (services/strategy.py strategy_params_for)
+_STRATEGY_TERMS = {"is": ("urgency", "risk_aversion", "kappa_t"),
+                   "pov": ("pov_rate", "min_participation", "max_participation")}
 
 
 def _tca(parent: ParentOrder) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from execdesk.desk.services.advice import claude_available, impact_question
 from execdesk.desk.services.atomic import desk_atomic
 from execdesk.desk.services.audit import audit_record, market_ref, refusals_audited
 from execdesk.desk.services.child_orders import child_orders_cancel_open, open_market_lock
+from execdesk.desk.services.context import DEFAULT_LIMITS
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.four_eyes import parent_start_check
 from execdesk.desk.services.inputs import decimal_input, int_input, quantity_input
@@ -31,6 +32,7 @@ from execdesk.desk.services.market import (
 from execdesk.desk.services.order_limits import auto_cap_input, order_limit_breaches, order_limits_refuse
 from execdesk.desk.services.step_due import parent_step_soon
 from execdesk.desk.services.strategy import pretrade_for, strategy_of, strategy_params_for
+from execdesk.desk.services.strategy_terms import is_terms_input, pov_terms_input
 from execdesk.desk.services.trading_gate import trading_gate_new_order
 from execdesk.desk.services.transitions import audit_refused_transition, parent_transition
 from execdesk.desk.services.venues import gateway_for, venue_names
@@ -77,9 +79,14 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
                         interval_seconds: int | None = None, strategy: str = Strategy.TWAP,
                         approval_mode: str = ApprovalMode.MANUAL, notes: str = "",
                         auto_cap_notional: object = "0", randomise: object = 0, venue: str = "paper",
-                        advisor: str | None = None, raise_limits_reason: str = "") -> ParentOrder:
+                        advisor: str | None = None, raise_limits_reason: str = "", urgency: str | None = None,
+                        risk_aversion: object | None = None, pov_rate: object | None = None,
+                        min_participation: object | None = None,
+                        max_participation: object | None = None) -> ParentOrder:
     """A parent order in INITIALIZED with its pre-trade estimate. `venue` "paper" trades the simulated
     market on the paper venue, "bybit" the live Bybit market; `advisor` None takes the strategy's own.
+    IS takes an `urgency` (low / medium / high, default medium) or its `risk_aversion` lambda directly; POV
+    its `pov_rate` (default 5 %) within `min_participation` and `max_participation` (fractions of the volume).
     The desk's limits (order_limits) refuse a fat finger; a supervisor may raise them for this order only
     by giving `raise_limits_reason` (audited)."""
     require_trader(user, "creating a parent order")
@@ -99,6 +106,9 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
         raise InvalidInput("the Claude advisor needs ANTHROPIC_API_KEY in the desk's environment; without it "
                            "choose the rules advisor")
     cap = auto_cap_input(auto_cap_notional)
+    is_terms = is_terms_input(strategy, urgency, risk_aversion)
+    pov_terms = pov_terms_input(strategy, pov_rate, min_participation, max_participation,
+                                cap=DEFAULT_LIMITS.max_participation)
     jitter = decimal_input("randomisation", randomise)
     if not Decimal(0) <= jitter <= Decimal("0.5"):
         raise InvalidInput(f"randomisation must be between 0 and 0.5 (50 %), got {jitter}")
@@ -116,13 +126,17 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
         raised = {"by": actor.label, "reason": raise_limits_reason,
                   "breaches": [b.to_dict() for b in breaches]} if breaches else {}
         pretrade = pretrade_for(side=side, quantity=float(qty), horizon_s=float(horizon_seconds),
-                                interval_s=float(interval), snapshot=snap, symbol=symbol, strategy=strategy)
+                                interval_s=float(interval), snapshot=snap, symbol=symbol, strategy=strategy,
+                                urgency=is_terms.urgency, risk_aversion=is_terms.risk_aversion, pov_terms=pov_terms,
+                                participation_cap=DEFAULT_LIMITS.max_participation)
         parent = ParentOrder.objects.create(
             symbol=symbol, side=side, quantity=qty, horizon_seconds=horizon_seconds, interval_seconds=interval,
             strategy=strategy, approval_mode=approval_mode, notes=notes.strip()[:4000], auto_cap_notional=cap,
             advisor=advisor, venue=venue, proposal_ttl_seconds=settings.EXECDESK["PROPOSAL_TTL_SECONDS"],
             decision_price=instrument.price(snap.mid), created_by=user, pretrade=pretrade,
             strategy_params={"randomise": float(jitter)}, limits_raised=raised,
+            urgency=is_terms.urgency, risk_aversion=is_terms.risk_aversion,
+            **(pov_terms.to_dict() if pov_terms is not None else {}),
         )
         audit_record(actor=actor, action="parent.created", obj=parent, parent_order_id=parent.pk,
                      payload={"symbol": symbol, "side": side, "quantity": qty, "horizon_seconds": horizon_seconds,
@@ -131,6 +145,9 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
                               "approval_mode": approval_mode, "decision_price": parent.decision_price,
                               "auto_cap_notional": cap, "proposal_ttl_seconds": parent.proposal_ttl_seconds,
                               "notes": parent.notes, "randomise": jitter,
+                              **({"urgency": is_terms.urgency or None, "risk_aversion": is_terms.risk_aversion}
+                                 if strategy == Strategy.IS else {}),
+                              **(pov_terms.to_dict() if pov_terms is not None else {}),
                               "pretrade": _pretrade_summary(pretrade)},
                      market_ref=market_ref(snap.to_dict()))
         if raised:

@@ -12,21 +12,24 @@ from django.conf import settings
 from django.db.models import Max
 
 from execdesk.desk.models import ChildOrder, Fill, ImpactObservation, ParentOrder
+from execdesk.desk.services.errors import InvalidInput
+from execdesk.desk.services.strategy_terms import POV_RATE
 from execdesk.domain.impact import ImpactInputError, almgren_chriss_inputs
 from execdesk.domain.impact_calibration import CalibrationInputError, ImpactCalibrator, ImpactFit
 from execdesk.domain.impact_calibration import ImpactObservation as Observation
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import Side
 from execdesk.domain.pretrade import pretrade_estimate
+from execdesk.domain.risk import RiskLimits
 from execdesk.domain.strategies.base import Strategy
-from execdesk.domain.strategies.pov import pov_expected_completion_s
+from execdesk.domain.strategies.is_urgency import ISInputs, is_pretrade, resolve_risk_aversion
+from execdesk.domain.strategies.pov import POVTerms, pov_expected_duration_s
 from execdesk.domain.strategies.registry import StrategyInputs, build_strategy
 from execdesk.domain.strategies.vwap import VolumeCurve
 from execdesk.venues.paper import PaperFees
 
 log = logging.getLogger(__name__)
 WINDOW = 1000  # observations the real-time calibration keeps, per symbol
-POV_RATE = 0.05
 
 
 def impact_calibration(symbol: str) -> ImpactCalibrator:
@@ -98,8 +101,13 @@ def strategy_params_for(parent: ParentOrder, snapshot: MarketSnapshot,
     """What the strategy needs, fixed when the order starts: the 24-h volume curve from the market's own
     history and the Almgren–Chriss inputs from the recalibrated impact model."""
     fit = impact_fit(parent.symbol)
-    params: dict[str, Any] = {"pov_rate": POV_RATE, "pov_rate_pct": POV_RATE * 100, "seed": parent.pk, "impact_model": fit.to_dict(),
+    rate = POV_RATE if parent.pov_rate is None else parent.pov_rate
+    params: dict[str, Any] = {"pov_rate": rate, "pov_rate_pct": rate * 100, "seed": parent.pk,
+                              "impact_model": fit.to_dict(),
                               "randomise": float((parent.strategy_params or {}).get("randomise", 0.0))}
+    for bound in ("min_participation", "max_participation"):
+        if getattr(parent, bound) is not None:
+            params[bound] = getattr(parent, bound)
     try:
         params["volume_curve"] = list(VolumeCurve.from_hourly_volumes(hourly_volumes).weights)
     except ValueError as exc:
@@ -111,7 +119,30 @@ def strategy_params_for(parent: ParentOrder, snapshot: MarketSnapshot,
         params.update(sigma=ac.sigma, eta=ac.eta, gamma=ac.gamma, epsilon=ac.epsilon)
     except ImpactInputError as exc:
         params["ac_note"] = str(exc)
+    if parent.strategy == "is":
+        params.update(_is_risk_aversion(parent, snapshot, params))
     return params
+
+
+def _is_risk_aversion(parent: ParentOrder, snapshot: MarketSnapshot, params: dict[str, Any]) -> dict[str, Any]:
+    """IS's lambda, fixed at start: the order's own, or its urgency's on the notional at the start's mid, with
+    the kappa T it gives on the frozen sigma, eta and gamma."""
+    try:
+        label, lam = resolve_risk_aversion(float(parent.quantity) * snapshot.mid, urgency=parent.urgency or None,
+                                           risk_aversion=parent.risk_aversion)
+    except ValueError as exc:  # a market without a price: nothing to scale the urgency by
+        raise InvalidInput(f"cannot set IS's risk aversion: {exc}") from None
+    out: dict[str, Any] = {"urgency": label, "risk_aversion": lam}
+    if "sigma" in params:
+        try:
+            plan = ISInputs(quantity=float(parent.quantity), mid=snapshot.mid,
+                            horizon_s=float(parent.horizon_seconds), interval_s=float(parent.interval_seconds),
+                            sigma=params["sigma"], eta=params["eta"], gamma=params["gamma"],
+                            epsilon=params["epsilon"]).plan(lam)
+            out["kappa_t"] = plan.kappa * float(parent.horizon_seconds)
+        except ValueError as exc:  # the start refuses the strategy with this reason (strategy_of)
+            out["is_note"] = str(exc)
+    return out
 
 
 def strategy_of(parent: ParentOrder) -> Strategy:
@@ -119,23 +150,38 @@ def strategy_of(parent: ParentOrder) -> Strategy:
     curve = VolumeCurve(tuple(p["volume_curve"])) if p.get("volume_curve") else None
     inputs = StrategyInputs(horizon_s=float(parent.horizon_seconds), interval_s=float(parent.interval_seconds),
                             volume_curve=curve, sigma=p.get("sigma"), eta=p.get("eta"), gamma=p.get("gamma"),
-                            epsilon=p.get("epsilon", 0.0), pov_rate=p.get("pov_rate", POV_RATE),
+                            epsilon=p.get("epsilon", 0.0), risk_aversion=p.get("risk_aversion"),
+                            pov_rate=p.get("pov_rate", POV_RATE), min_participation=p.get("min_participation"),
+                            max_participation=p.get("max_participation"),
                             randomise=float(p.get("randomise", 0.0)), seed=int(p.get("seed", parent.pk or 0)))
     return build_strategy(parent.strategy, inputs)
 
 
 def pretrade_for(*, side: str, quantity: float, horizon_s: float, interval_s: float, snapshot: MarketSnapshot,
-                 symbol: str, strategy: str = "twap") -> dict[str, Any]:
+                 symbol: str, strategy: str = "twap", urgency: str = "", risk_aversion: float | None = None,
+                 pov_terms: POVTerms | None = None,
+                 participation_cap: float = RiskLimits.max_participation) -> dict[str, Any]:
     """The estimate over the time the strategy will actually take: POV trades at its rate of the volume,
-    so it finishes when the market's volume allows, usually well before the horizon."""
+    so it finishes when the market's volume allows, before or after the horizon (pov_expected_duration_s:
+    with bounds, at the rate that finishes at the horizon brought within them). IS adds its efficient
+    frontier with the point its urgency (or risk aversion) chooses and the slices that follow."""
     fit = impact_fit(symbol)
+    is_plan = (_is_plan(fit, snapshot, quantity=quantity, horizon_s=horizon_s, interval_s=interval_s,
+                        urgency=urgency, risk_aversion=risk_aversion) if strategy == "is" else None)
     note = ""
     if strategy == "pov" and snapshot.volume_1h > 0:
-        pov_s = pov_expected_completion_s(quantity, POV_RATE, snapshot.volume_1h / 3600)
+        terms = pov_terms or POVTerms(POV_RATE)
+        pov_s, rate = pov_expected_duration_s(quantity, terms, snapshot.volume_1h / 3600, horizon_s,
+                                              cap=participation_cap)
         if pov_s < horizon_s:
-            horizon_s = max(pov_s, interval_s)
-            note = (f"POV at {POV_RATE:.0%} of the volume is expected to finish in {horizon_s:,.0f} s, before the "
-                    "horizon: the estimate is over that time")
+            note = (f"POV at {rate * 100:.3g}% of the volume is expected to finish in {max(pov_s, interval_s):,.0f} "
+                    "s, before the horizon: the estimate is over that time")
+        elif pov_s > horizon_s:
+            after = min(terms.max_participation or participation_cap, participation_cap)
+            note = (f"POV at {rate * 100:.3g}% of the volume is expected to need {pov_s:,.0f} s, beyond the "
+                    f"{horizon_s:,.0f} s horizon (it goes on at {after * 100:.3g}% after the deadline): the "
+                    "estimate is over that time")
+        horizon_s = max(pov_s, interval_s)
     try:
         estimate = pretrade_estimate(side=side, quantity=quantity, horizon_s=horizon_s, market=snapshot,
                                      model=fit.model, interval_s=interval_s, calibration=fit.to_dict(),
@@ -148,7 +194,21 @@ def pretrade_for(*, side: str, quantity: float, horizon_s: float, interval_s: fl
     data["participation_pct"] = estimate.participation * 100
     if note:
         data["warnings"] = [note, *data.get("warnings", [])]
+    if is_plan is not None:
+        data["is_plan"] = is_plan
     return data
+
+
+def _is_plan(fit: ImpactFit, snapshot: MarketSnapshot, *, quantity: float, horizon_s: float, interval_s: float,
+             urgency: str, risk_aversion: float | None) -> dict[str, Any]:
+    """The frontier on the inputs the order would freeze if it started now (strategy_params_for)."""
+    try:
+        ac = almgren_chriss_inputs(fit.model, snapshot, interval_s=interval_s, quantity=quantity, horizon_s=horizon_s)
+        inputs = ISInputs(quantity=quantity, mid=snapshot.mid, horizon_s=horizon_s, interval_s=interval_s,
+                          sigma=ac.sigma, eta=ac.eta, gamma=ac.gamma, epsilon=ac.epsilon)
+        return is_pretrade(inputs, urgency=urgency or None, risk_aversion=risk_aversion)
+    except (ImpactInputError, ValueError) as exc:
+        return {"error": f"no Almgren-Chriss frontier: {exc}"}
 
 
 def impact_observe_due(parent: ParentOrder, snapshot: MarketSnapshot) -> int:

@@ -65,6 +65,20 @@ class ParentOrderForm(forms.Form):
     randomise_pct = PlainDecimalField(min_value=0, max_value=50, max_digits=4, decimal_places=1, initial=0,
                                        required=False, label="Randomise slices (%)",
                                        help_text="TWAP/adaptive: jitter slice size and timing to be harder to detect")
+    urgency = forms.ChoiceField(
+        choices=[("", "Medium (default)"), ("low", "Low"), ("medium", "Medium"), ("high", "High")], required=False,
+        label="IS urgency", help_text="IS only: how much timing risk the trader avoids (Almgren–Chriss risk "
+                                      "aversion per bps of the notional); the frontier is shown on creation")
+    risk_aversion = forms.CharField(
+        required=False, max_length=64, label="IS risk aversion λ (1/USDT)",
+        help_text="IS only, instead of the urgency: the Almgren–Chriss λ itself, e.g. 0.00003")
+    pov_rate = forms.CharField(required=False, max_length=64, label="POV rate",
+                               help_text="POV only: target share of the volume, a fraction (0.05 = 5 %; blank: 0.05)")
+    min_participation = forms.CharField(required=False, max_length=64, label="POV min participation",
+                                        help_text="POV only: the share it slows to when ahead of schedule")
+    max_participation = forms.CharField(required=False, max_length=64, label="POV max participation",
+                                        help_text="POV only: the share it speeds up to when behind, and after "
+                                                  "the deadline")
     approval_mode = forms.ChoiceField(choices=ApprovalMode.choices, initial=ApprovalMode.MANUAL)
     auto_cap_notional = PlainDecimalField(min_value=0, max_digits=20, decimal_places=2, initial=0, required=False,
                                            label="Auto-approve cap (USDT)")

@@ -9,6 +9,13 @@ trades at `target_rate`; from the deadline on it speeds up to `max_participation
 limit) and carries on until done or cancelled, but never dumps the remainder at the deadline the way
 TWAP and VWAP do. Whether it can finish in time is `pov_expected_completion_s` against the time left;
 that call, and what to do when the answer is no, belong to the trader and the advisor.
+
+A trader may bound the rate (`POVTerms`): target R within [min A, max B]. Before the deadline POV then
+steers within the bounds towards its reference schedule (the volume curve over the horizon): behind it by
+more than one interval's even share of the order, at B; ahead by more than that, at A; else at R
+(`pov_rate_now`). From the deadline on it trades at B. Every child is then between A and B of the volume
+the market printed since our last child (less only when it is what remains or when the risk gate's cap is
+lower). Without bounds A = B = R and POV is as above.
 """
 
 from __future__ import annotations
@@ -93,3 +100,107 @@ def pov_rate_to_finish(quantity: float, expected_market_volume: float) -> float:
     if not (math.isfinite(expected_market_volume) and expected_market_volume > 0):
         raise ValueError(f"expected_market_volume must be positive and finite, got {expected_market_volume!r}")
     return quantity / (quantity + expected_market_volume)
+
+
+def _check_fraction(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (math.isfinite(value) and 0 < value <= 1):
+        raise ValueError(f"{name} must be within (0, 1], got {value!r}")
+    return float(value)
+
+
+def check_participation_bounds(min_participation: float | None, max_participation: float | None) -> None:
+    """Each bound given within (0, 1], and min <= max; ValueError naming the problem."""
+    if min_participation is not None:
+        _check_fraction("min_participation", min_participation)
+    if max_participation is not None:
+        _check_fraction("max_participation", max_participation)
+    if min_participation is not None and max_participation is not None and min_participation > max_participation:
+        raise ValueError(f"min_participation ({min_participation:g}) must not exceed max_participation "
+                         f"({max_participation:g})")
+
+
+@dataclass(frozen=True)
+class POVTerms:
+    """A trader's POV: target `rate`, optional `min_participation` and `max_participation` (fractions of the
+    volume, ours / (ours + market's)), with min <= rate <= max. A bound not given is the rate itself."""
+
+    rate: float
+    min_participation: float | None = None
+    max_participation: float | None = None
+
+    def __post_init__(self) -> None:
+        _check_fraction("pov_rate", self.rate)
+        check_participation_bounds(self.min_participation, self.max_participation)
+        if not self.low <= self.rate <= self.high:
+            raise ValueError(f"pov_rate ({self.rate:g}) must be within [min_participation {self.low:g}, "
+                             f"max_participation {self.high:g}]")
+
+    @property
+    def low(self) -> float:
+        return self.rate if self.min_participation is None else self.min_participation
+
+    @property
+    def high(self) -> float:
+        return self.rate if self.max_participation is None else self.max_participation
+
+    @property
+    def bounded(self) -> bool:
+        return self.low < self.high
+
+    def clip(self, rate: float) -> float:
+        """`rate` brought within [low, high] (a rate the backtest derives from the expected volume)."""
+        return min(max(rate, self.low), self.high)
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {"pov_rate": self.rate, "min_participation": self.min_participation,
+                "max_participation": self.max_participation}
+
+
+def pov_rate_now(progress: OrderProgress, terms: POVTerms, reference_target: float, band: float,
+                 cap: float) -> tuple[float, str]:
+    """The participation rate POV trades at now, never above the risk gate's `cap`, and why.
+
+    Before the deadline: `terms.high` when the order is behind `reference_target` (what the reference
+    schedule wants done by now) by more than `band`, `terms.low` when ahead by more than `band`, else the
+    target rate. From the deadline on: `terms.max_participation`, or the cap when none was given.
+    """
+    _check_fraction("cap", cap)
+    if not (math.isfinite(band) and band >= 0):
+        raise ValueError(f"band must be non-negative and finite, got {band!r}")
+    if progress.time_left <= 0:
+        after = cap if terms.max_participation is None else min(terms.max_participation, cap)
+        return after, "the deadline has passed"
+    behind = reference_target - progress.executed
+    if terms.bounded and behind > band:
+        why = f"behind the reference schedule by {behind:.6g} (more than {band:.6g}): at the max"
+        return min(terms.high, cap), why
+    if terms.bounded and -behind > band:
+        return min(terms.low, cap), f"ahead of the reference schedule by {-behind:.6g} (more than {band:.6g}): at the min"
+    return min(terms.rate, cap), "at the target rate"
+
+
+def pov_expected_duration_s(quantity: float, terms: POVTerms, market_volume_per_s: float, horizon_s: float,
+                            cap: float) -> tuple[float, float]:
+    """`(seconds, rate)`: how long POV is expected to take for `quantity` while the market prints
+    `market_volume_per_s`, and the rate it is expected to work at before the deadline.
+
+    The rate is the target, or -- with bounds -- the rate that finishes at the horizon brought within them
+    (POV steers towards its reference schedule). What that rate leaves at the horizon is traded at the
+    after-deadline rate (`max_participation`, else `cap`). Infinite when the market is silent.
+    """
+    for name, value in (("quantity", quantity), ("horizon_s", horizon_s)):
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be positive and finite, got {value!r}")
+    _check_fraction("cap", cap)
+    if not (math.isfinite(market_volume_per_s) and market_volume_per_s >= 0):
+        raise ValueError(f"market_volume_per_s must be non-negative and finite, got {market_volume_per_s!r}")
+    if market_volume_per_s == 0:
+        return math.inf, terms.rate
+    rate = terms.clip(pov_rate_to_finish(quantity, market_volume_per_s * horizon_s)) if terms.bounded else terms.rate
+    rate = min(rate, cap)
+    before = pov_expected_completion_s(quantity, rate, market_volume_per_s)
+    if before <= horizon_s:
+        return before, rate
+    done = quantity * horizon_s / before
+    after = min(terms.max_participation or cap, cap)
+    return horizon_s + pov_expected_completion_s(quantity - done, after, market_volume_per_s), rate

@@ -13,7 +13,7 @@ from execdesk.domain.progress import OrderProgress
 from execdesk.domain.strategies.adaptive import AdaptiveStrategy
 from execdesk.domain.strategies.base import Slice, StepInput, Strategy, StrategyDecision, baseline_decision
 from execdesk.domain.strategies.is_strategy import ISConfig, ISStrategy
-from execdesk.domain.strategies.pov import POVConfig, pov_slice
+from execdesk.domain.strategies.pov import POVConfig, POVTerms, pov_rate_now, pov_slice
 from execdesk.domain.strategies.twap import MAX_RANDOMISE, TWAPConfig, TWAPStrategy
 from execdesk.domain.strategies.vwap import VolumeCurve, VWAPConfig, vwap_plan, vwap_slice, vwap_target
 
@@ -40,6 +40,8 @@ class StrategyInputs:
     epsilon: float = 0.0
     risk_aversion: float | None = None
     pov_rate: float = 0.05
+    min_participation: float | None = None
+    max_participation: float | None = None
     randomise: float = 0.0
     seed: int = 0
 
@@ -54,12 +56,17 @@ class StrategyInputs:
                 raise ValueError(f"{name} must be non-negative and finite, got {value!r}")
         if not (math.isfinite(self.pov_rate) and 0 < self.pov_rate <= 1):
             raise ValueError(f"pov_rate must be within (0, 1], got {self.pov_rate!r}")
+        POVTerms(self.pov_rate, self.min_participation, self.max_participation)  # min <= rate <= max, each in (0, 1]
         if not (math.isfinite(self.randomise) and 0 <= self.randomise <= MAX_RANDOMISE):
             raise ValueError(f"randomise must be within [0, {MAX_RANDOMISE}], got {self.randomise!r}")
         if self.volume_curve is not None and not isinstance(self.volume_curve, VolumeCurve):
             raise ValueError(f"volume_curve must be a VolumeCurve or None, got {self.volume_curve!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ValueError(f"seed must be an integer, got {self.seed!r}")
+
+    @property
+    def pov_terms(self) -> POVTerms:
+        return POVTerms(self.pov_rate, self.min_participation, self.max_participation)
 
     @property
     def curve(self) -> VolumeCurve:
@@ -82,7 +89,7 @@ def build_strategy(name: str, inputs: StrategyInputs) -> Strategy:
         return ISStrategy(ISConfig(inputs.horizon_s, inputs.interval_s, sigma=inputs.sigma, eta=inputs.eta,
                                    gamma=inputs.gamma, epsilon=inputs.epsilon, risk_aversion=inputs.risk_aversion))
     if name == "pov":
-        return POVStrategy(inputs.pov_rate, VWAPConfig(inputs.horizon_s, inputs.interval_s, inputs.curve))
+        return POVStrategy(inputs.pov_terms, VWAPConfig(inputs.horizon_s, inputs.interval_s, inputs.curve))
     if name == "adaptive":
         return AdaptiveStrategy(twap)
     raise ValueError(f"unknown strategy {name!r}; valid: {', '.join(STRATEGY_NAMES)}")
@@ -111,19 +118,19 @@ class VWAPStrategy:
 
 
 class POVStrategy:
-    """POV at `target_rate` (never above the step's participation cap) of the volume since our last order.
+    """POV at its target rate (never above the step's participation cap) of the volume since our last order,
+    steered within its min and max participation towards the reference schedule (pov.py).
 
     POV follows the market's volume, not a clock: its `target` and `schedule` are a reference only, the
     volume curve's (VWAP's) schedule, which is where POV ends up when the market prints what the curve
-    expects.
+    expects. The steering band is one interval's even share of the order.
     """
 
     name = "pov"
 
-    def __init__(self, target_rate: float, reference: VWAPConfig) -> None:
-        if not (math.isfinite(target_rate) and 0 < target_rate <= 1):
-            raise ValueError(f"target_rate must be within (0, 1], got {target_rate!r}")
-        self.target_rate = target_rate
+    def __init__(self, terms: POVTerms | float, reference: VWAPConfig) -> None:
+        self.terms = terms if isinstance(terms, POVTerms) else POVTerms(terms)
+        self.target_rate = self.terms.rate
         self.reference = reference
 
     def schedule(self, total_quantity: float, started_at: float) -> list[Slice]:
@@ -132,11 +139,19 @@ class POVStrategy:
     def target(self, progress: OrderProgress) -> float:
         return vwap_target(progress.quantity, self.reference, progress.started_at, progress.now)
 
+    def band(self, total_quantity: float) -> float:
+        """How far from the reference schedule POV may be before it moves to a bound: one interval's even
+        share of the order."""
+        return total_quantity * min(1.0, self.reference.interval_seconds / self.reference.horizon_seconds)
+
     def decide(self, step: StepInput) -> StrategyDecision:
         progress, cap = step.progress, step.max_participation
-        rate = min(self.target_rate, cap)
-        qty = pov_slice(progress, POVConfig(target_rate=rate, max_participation=cap), step.market_volume_since_last)
-        used = cap if progress.time_left <= 0 else rate
-        basis = (f"{used * 100:g} % of the volume with the {step.market_volume_since_last:.6g} the market printed "
-                 f"since our last order (cap {cap * 100:g} %)")
-        return baseline_decision(self.name, qty, self.target(progress), progress, basis)
+        target = self.target(progress)
+        rate, why = pov_rate_now(progress, self.terms, target, self.band(progress.quantity), cap)
+        # pov_slice trades max_participation from the deadline on: that is the rate chosen above
+        qty = pov_slice(progress, POVConfig(target_rate=rate, max_participation=rate), step.market_volume_since_last)
+        bounds = (f"; bounds {self.terms.low * 100:g}–{self.terms.high * 100:g} %, {why}" if self.terms.bounded
+                  else "")
+        basis = (f"{rate * 100:g} % of the volume with the {step.market_volume_since_last:.6g} the market printed "
+                 f"since our last order (target {self.terms.rate * 100:g} %, cap {cap * 100:g} %{bounds})")
+        return baseline_decision(self.name, qty, target, progress, basis)

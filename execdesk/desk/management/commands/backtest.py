@@ -79,6 +79,16 @@ class Command(BaseCommand):
         parser.add_argument("--pov-rate", dest="pov_rate", type=float, default=None,
                             help="POV's participation rate (0 to 1); default: the rate expected to finish at the "
                                  "horizon, like the other strategies (a fixed rate is flagged if it is not)")
+        parser.add_argument("--min-participation", dest="min_participation", type=float, default=None, metavar="A",
+                            help="POV: the share it slows to when ahead of its reference schedule (≤ the rate)")
+        parser.add_argument("--max-participation", dest="max_participation", type=float, default=None, metavar="B",
+                            help="POV: the share it speeds up to when behind (≥ the rate, at most the risk "
+                                 "gate's cap)")
+        parser.add_argument("--urgency", default=None, choices=["low", "medium", "high"],
+                            help="IS: Almgren-Chriss risk aversion per bps of the notional (default medium; "
+                                 "docs/strategies.md)")
+        parser.add_argument("--risk-aversion", dest="risk_aversion", type=float, default=None, metavar="LAMBDA",
+                            help="IS, instead of --urgency: the Almgren-Chriss lambda in 1 / quote currency")
         parser.add_argument("--qty", type=float, default=10.0, help="parent order quantity (base units)")
         parser.add_argument("--horizon", type=float, default=OrderSpec.horizon_s, help="seconds")
         parser.add_argument("--interval", type=float, default=OrderSpec.interval_s, help="seconds between decisions")
@@ -169,7 +179,13 @@ class Command(BaseCommand):
         sides = parse_sides(o["side"])
         order = OrderSpec(symbol=o["symbol"].upper(), side=sides[0], quantity=o["qty"],
                           horizon_s=o["horizon"], interval_s=o["interval"], randomise=o["randomise"],
-                          pov_rate=o["pov_rate"], latency_s=o["latency_ms"] / 1000, warmup_s=warmup)
+                          pov_rate=o["pov_rate"], latency_s=o["latency_ms"] / 1000, warmup_s=warmup,
+                          urgency=o["urgency"], risk_aversion=o["risk_aversion"],
+                          min_participation=o["min_participation"], max_participation=o["max_participation"])
+        cap = SuiteSpec.limits.max_participation
+        if order.max_participation is not None and order.max_participation > cap:
+            raise ValueError(f"--max-participation {order.max_participation:g} is above the risk gate's "
+                             f"participation cap ({cap:g}): every slice above it would be refused")
         return SuiteSpec(strategies=strategies, scenarios=scenarios, seeds=seeds, order=order,
                          tape=o["tape"], first_seed=o["first_seed"], llm_cache=o["llm_cache"], sides=sides)
 

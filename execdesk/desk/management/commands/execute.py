@@ -44,6 +44,9 @@ _OPTION_OF_MESSAGE = (
     ("side", "side"), ("quantity", "qty"), ("notional", "qty"), ("horizon", "horizon"),
     ("decision interval", "interval"),
     ("unknown strategy", "strategy"), ("unknown advisor", "advisor"), ("unknown approval mode", "approve"),
+    ("urgency", "urgency"), ("give either an urgency", "urgency"), ("risk aversion", "risk_aversion"),
+    ("risk_aversion", "risk_aversion"), ("pov_rate", "pov_rate"), ("min_participation", "min_participation"),
+    ("max_participation", "max_participation"),
 )
 
 
@@ -78,6 +81,18 @@ class Command(BaseCommand):
         parser.add_argument("--raise-limits", dest="raise_limits", default="", metavar="REASON",
                             help="supervisors only (--user): create this one order above the desk's limits, for "
                                  "this reason (audited)")
+        parser.add_argument("--urgency", default=None, choices=["low", "medium", "high"],
+                            help="IS: Almgren-Chriss risk aversion per bps of the notional (default medium; "
+                                 "docs/strategies.md)")
+        parser.add_argument("--risk-aversion", dest="risk_aversion", default=None, metavar="LAMBDA",
+                            help="IS, instead of --urgency: the Almgren-Chriss lambda in 1 / quote currency")
+        parser.add_argument("--pov-rate", dest="pov_rate", default=None, metavar="R",
+                            help="POV: target share of the volume, a fraction in (0, 1] (default 0.05)")
+        parser.add_argument("--min-participation", dest="min_participation", default=None, metavar="A",
+                            help="POV: the share it slows to when ahead of its reference schedule (≤ R)")
+        parser.add_argument("--max-participation", dest="max_participation", default=None, metavar="B",
+                            help="POV: the share it speeds up to when behind and after the deadline (≥ R, at "
+                                 "most the desk's participation cap)")
         parser.add_argument("--grace", default=str(GRACE_S),  # the desk's one number syntax: decimal_input
                             help=f"seconds past the horizon before an unfinished order is cancelled "
                                  f"(default {GRACE_S:.0f})")
@@ -127,7 +142,9 @@ class Command(BaseCommand):
                 horizon_seconds=o["horizon"], interval_seconds=o["interval"], strategy=o["strategy"],
                 approval_mode=APPROVAL_MODES[o["approve"]], venue=o["venue"], advisor=advisor,
                 notes=o["notes"] or f"headless: manage.py execute ({o['approve']} approval)",
-                raise_limits_reason=o["raise_limits"])
+                raise_limits_reason=o["raise_limits"], urgency=o["urgency"], risk_aversion=o["risk_aversion"],
+                pov_rate=o["pov_rate"], min_participation=o["min_participation"],
+                max_participation=o["max_participation"])
         except InvalidInput as exc:
             raise CommandError(_option_error(str(exc), o)) from None
         except PermissionDenied as exc:
@@ -180,7 +197,7 @@ def _check_market(venue: str, market: str | None) -> None:
 def _option_error(message: str, o: dict[str, Any]) -> str:
     for start, option in _OPTION_OF_MESSAGE:
         if message.startswith(start):
-            return f"--{option} {o[option]}: {message}"
+            return f"--{option.replace('_', '-')} {o[option]}: {message}"
     if o["venue"] == "bybit":
         return f"--venue bybit: {message}"
     return f"cannot create the order: {message}"
