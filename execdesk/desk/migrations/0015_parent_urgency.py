@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('desk', '0013_tca_evidence'),
+        ('desk', '0014_market_print_trade_id'),
     ]
 
     operations = [

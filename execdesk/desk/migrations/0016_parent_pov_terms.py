@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('desk', '0016_parent_urgency'),
+        ('desk', '0015_parent_urgency'),
     ]
 
     operations = [
