@@ -15,11 +15,23 @@
   var $ = D.$, $all = D.$all, Card = D.ProposalCard;
   var VERB = { approve: "approved", reject: "rejected", override: "overridden" };
 
+  /** The viewport's top edge below what stays on top of the page (the environment banner, the top bar, the
+   *  desk's HALT banner): a card scrolled under them is not seen. */
+  function topInset() {
+    var inset = 0;
+    $all(".env-banner, .topbar, #desk-banner").forEach(function (bar) {
+      if (bar.hidden) return;
+      var r = bar.getBoundingClientRect();
+      if (r.height && r.top <= inset + 1) inset = Math.max(inset, r.bottom);
+    });
+    return inset;
+  }
+
   function onScreen(node) {
     if (!node || node.hidden) return true;
     var r = node.getBoundingClientRect();
     if (!r.width && !r.height) return true; // not rendered (a hidden part): nothing to see
-    return r.top >= 0 && r.bottom <= (window.innerHeight || document.documentElement.clientHeight);
+    return r.top >= topInset() - 1 && r.bottom <= (window.innerHeight || document.documentElement.clientHeight) + 1;
   }
 
   /** Whether what a key would decide is on screen: the terms (an override's too) and the buttons. */
@@ -30,10 +42,12 @@
       onScreen(node.querySelector(".proposal-actions"));
   }
 
-  /** Bring a target into view (its top first: the terms come before the buttons). */
+  /** Bring a target into view (its top first: the terms come before the buttons), clear of the bars on top. */
   function reveal(node) {
     node.scrollIntoView({ block: "nearest" });
     if (!inView(node)) node.scrollIntoView({ block: "start" });
+    var under = topInset() - node.getBoundingClientRect().top;
+    if (under > 0) window.scrollBy(0, -under - 8);
   }
 
   /** Focus `node` only where the trader can see it: focus never lands on something off-screen. */
