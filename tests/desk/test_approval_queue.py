@@ -153,3 +153,15 @@ def test_the_desk_page_shows_the_queue_panel_to_those_who_trade(alice, charlie, 
 def test_the_queue_needs_a_login(client):
     assert client.get("/queue/").status_code == 302
     assert client.get("/queue/state.json").status_code == 302
+
+
+def test_the_queue_reads_the_same_number_of_queries_for_one_order_or_five(alice, make_order, proposal_for,
+                                                                           django_assert_max_num_queries):
+    proposal_for(make_order(user=alice))
+    with django_assert_max_num_queries(4) as one:
+        assert len(queue_state(user=alice)["rows"]) == 1
+    for _ in range(4):
+        proposal_for(make_order(user=alice))
+    alice.refresh_from_db()
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert len(queue_state(user=alice)["rows"]) == 5

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from execdesk.desk.access.roles import Actor, can_trade, require_owner
@@ -39,6 +40,8 @@ def proposal_queue(*, user) -> list[Proposal]:
     """The pending, unexpired proposals of working orders that `user` may decide, oldest first."""
     if not can_trade(user):
         return []
+    # the role is asked once per row (ownership, four-eyes): read the user's groups once, not once a row
+    prefetch_related_objects([user], "groups")
     pending = (Proposal.objects.filter(status=ProposalStatus.PENDING, expires_at__gt=timezone.now(),
                                        parent__status__in=WORKING)
                .select_related("parent", "parent__created_by", "decided_by", "overridden_by")
