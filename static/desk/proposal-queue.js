@@ -259,6 +259,7 @@
 
     function render() {
       if (!form) return;
+      form.hidden = rows.size === 0; // nothing to select: the bar would only take room above the empty note
       var n = selected().length;
       setText(button, "Reject selected (" + n + ")");
       button.disabled = n === 0;

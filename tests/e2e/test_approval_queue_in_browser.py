@@ -5,6 +5,7 @@ on its row; bulk reject sends one reason for the selected rows. At 1280×800 and
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -161,5 +162,54 @@ def test_rows_arrive_and_leave_live_and_bulk_reject_sends_one_reason(desk_server
             if str(p["id"]) in ids:
                 assert p["status"] == "rejected" and p["decision_reason"] == "desk flattening for the close", p
     queue_tab.screenshot(path=str(tmp_path / "queue-panel-after-bulk.png"))
+    problems = trader.unexpected_errors()
+    assert not problems, f"{problems}\ndesk log tail:\n{log_path.read_text()[-2000:]}"
+
+
+def test_a_refusal_shows_on_its_row(desk_server, browser):
+    """The queue's socket loses the proposal pushes (a lagging link): a proposal rejected on its order's page
+    stays in the queue, and A on it shows the desk's refusal on the row, which sends nothing."""
+    base, log_path = desk_server
+    trader = open_desk(browser, base, "trader", viewport={"width": 1280, "height": 800})
+    page = trader.page
+    url = create_order(page, base, quantity="0.06", horizon_s=120, interval_s=5)
+    order_id = int(re.search(r"/orders/(\d+)/$", url).group(1))
+    start_order(page)
+
+    queue_tab = page.context.new_page()
+    queue_tab.on("console", lambda msg: trader.errors.append(f"[queue console] {msg.text}") if msg.type == "error" else None)
+    queue_tab.on("pageerror", lambda exc: trader.errors.append(f"[queue pageerror] {exc}"))
+
+    def lose_proposal_pushes(ws) -> None:
+        server = ws.connect_to_server()
+
+        def from_server(message) -> None:
+            if isinstance(message, str) and json.loads(message).get("type") == "proposal":
+                return
+            ws.send(message)
+
+        server.on_message(from_server)
+
+    queue_tab.route_web_socket(re.compile(r"/ws/desk/$"), lose_proposal_pushes)
+    queue_tab.goto(f"{base}/queue/")
+    row = _row_for(queue_tab, order_id)
+    expect(row).to_have_count(1, timeout=40_000)
+    proposal_id = row.get_attribute("data-proposal-id")
+
+    card = page.locator(f"#pending-proposal .proposal-card[data-proposal-id='{proposal_id}']")
+    card.locator(".reject-btn").click()
+    card.locator(".reject-form input[name=reason]").fill("decided on the order page")
+    card.locator(".reject-form input[name=reason]").press("Enter")
+    expect(card).to_have_count(0, timeout=10_000)
+
+    queue_tab.bring_to_front()
+    expect(row).to_have_class(re.compile(r"\bis-key-target\b"))
+    queue_tab.keyboard.press("a")
+    expect(row.locator("[data-slot=error]")).to_have_text(
+        re.compile(rf"^proposal #\d+ of order {order_id} is already rejected by trader; cannot approve it$"), timeout=10_000)
+    expect(row).to_have_count(1)
+    state = page.request.get(f"{url}state.json").json()
+    assert next(p for p in state["proposals"] if str(p["id"]) == proposal_id)["status"] == "rejected"
+    assert not state["children"], "a refused approval sent a child order"
     problems = trader.unexpected_errors()
     assert not problems, f"{problems}\ndesk log tail:\n{log_path.read_text()[-2000:]}"
