@@ -140,6 +140,7 @@ def test_the_queue_page_and_its_state_answer_per_user(alice, charlie, dan, make_
     auditor = _client(charlie).get("/queue/")
     assert auditor.status_code == 200 and auditor.context["queue"] == {"rows": []}
     assert b"decides no proposals" in auditor.content
+    assert b'href="/queue/"' not in auditor.content  # the navigation links it for those who trade only
 
 
 def test_the_desk_page_shows_the_queue_panel_to_those_who_trade(alice, charlie, make_order, proposal_for):
