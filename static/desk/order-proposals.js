@@ -12,6 +12,7 @@
     var pendingArea = $("#pending-proposal");
     var pendingEmpty = $("#pending-empty");
     var overridePrefilled = new Set();
+    var shownAt = new Map(); // proposal id -> when its card was made (ms)
     var decisions = Decide({
       url: hooks.url,
       decided: function (data) { upsert(data, false); },
@@ -34,10 +35,14 @@
       if (!initial) { renderHistory(); hooks.onChange(); }
     }
 
-    /** After a resync: drop the cards of proposals the desk no longer lists (decided while we were away). */
-    function forgetMissing(proposals) {
+    /** After a resync: drop the cards of proposals the desk no longer lists (decided while we were away).
+        A card pushed after the state was asked for (asked, ms) is newer than that state, which cannot know it:
+        under load the push of a proposal made just after Start often beats the state's answer. */
+    function forgetMissing(proposals, asked) {
       var inState = new Set(proposals.map(function (p) { return p.id; }));
-      S.cards.forEach(function (card, id) { if (!inState.has(id)) removePending(id); });
+      S.cards.forEach(function (card, id) {
+        if (!inState.has(id) && !(asked && shownAt.get(id) >= asked)) removePending(id);
+      });
     }
 
     function showPending(p, isNew) {
@@ -47,6 +52,7 @@
         card = Card.create(template, p.id);
         bindActions(card);
         S.cards.set(p.id, card);
+        shownAt.set(p.id, Date.now());
         pendingArea.appendChild(card);
       }
       // a new card, or an override just written: the override form starts from the terms now on the table
@@ -79,6 +85,7 @@
         var hadFocus = card.contains(document.activeElement);
         card.remove();
         S.cards.delete(id);
+        shownAt.delete(id);
         var next = newestCard();
         if (hadFocus && next) Decide.focusIfSeen(next);
       }

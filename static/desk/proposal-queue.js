@@ -194,9 +194,15 @@
 
     /* ───────── live ───────── */
 
+    var asked = 0, applied = 0;
     function resync() {
+      var n = ++asked;
       D.fetchPage(panel.getAttribute("data-state-url"), "json")
-        .then(function (state) { render(state.rows || [], false); })
+        .then(function (state) {
+          if (n < applied) return; // answers can cross under load: an older list must not undo a newer one
+          applied = n;
+          render(state.rows || [], false);
+        })
         .catch(function () { /* the next event or reconnect asks again */ });
     }
 
