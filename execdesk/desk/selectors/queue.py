@@ -23,8 +23,10 @@ WORKING = tuple(s.value for s in ParentStatus if s.is_working)
 
 
 def may_decide(user, proposal: Proposal) -> bool:
-    """Whether `user` may approve `proposal`: the ownership check and the four-eyes check the approving
-    service runs (proposals.proposal_approve), answered without raising."""
+    """Whether the decision on `proposal` waits for `user`: the ownership check and the four-eyes check the
+    approving service runs (proposals.proposal_approve), answered without raising. A four-eyes proposal waits
+    for a supervisor, not for its trader; one the risk gate blocks is listed (an override or a rejection
+    decides it, and its row says approving is blocked)."""
     if not can_trade(user):
         return False
     actor = Actor.of(user)
