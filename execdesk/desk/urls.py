@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from execdesk.desk.web import review, tokens, views
+from execdesk.desk.web import queue, review, tokens, views
 
 
 class _Choice:
@@ -37,6 +37,8 @@ urlpatterns = [
     path("orders/<int:order_id>/mode/", views.order_mode, name="order_mode"),
     path("orders/<int:order_id>/amend/", views.order_amend, name="order_amend"),
     path("proposals/<int:proposal_id>/<proposal_action:action>/", views.proposal_action, name="proposal_action"),
+    path("queue/", queue.queue, name="queue"),
+    path("queue/state.json", queue.queue_json, name="queue_state"),
     path("tokens/", tokens.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", tokens.token_revoke, name="token_revoke"),
     path("review/", review.review_list, name="review"),

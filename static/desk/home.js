@@ -1,5 +1,5 @@
 /* ExecDesk.initHome: the desk overview, a live table of parent orders (filtered by the server, see
-   home-filters.js) and the default market's ticker. */
+   home-filters.js), the approval queue's panel (proposal-queue.js) and the default market's ticker. */
 (function (D) {
   "use strict";
 
@@ -198,11 +198,15 @@
     var ticker = $("#desk-market");
     orders.tick();
     setInterval(orders.tick, 1000);
+    var queuePanel = $("#queue-panel");
+    var queue = queuePanel && D.ProposalQueue ? D.ProposalQueue(queuePanel) : null;
+    if (queue) queue.start();
 
     D.DeskSocket(root.getAttribute("data-ws-path") || "/ws/desk/", {
-      open: function (reconnected) { if (reconnected) orders.softRefresh(); },
+      open: function (reconnected) { if (reconnected) { orders.softRefresh(); if (queue) queue.resync(); } },
       event: function (msg) {
         var data = msg.data || {};
+        if (queue) queue.onEvent(msg);
         if (msg.type === "market") renderTicker(ticker, data);
         else if (msg.type === "progress" || msg.type === "status") orders.updateRow(data);
         else if (msg.order_id !== null && msg.order_id !== undefined) orders.touchRow(msg);

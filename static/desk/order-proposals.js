@@ -1,17 +1,24 @@
 /* ExecDesk.OrderProposals: the order's proposals: the pending cards, approve / reject / override (buttons
-   and the A / R / O keys) and the decided ones' history.
+   and the A / R / O keys, through proposal-decide.js as the approval queue does) and the decided ones' history.
    hooks: url(id, action) the decision endpoint; onChange() after a live change (the advisor panel);
           onEscape() when Escape is pressed (the cancel confirmation). */
 (function (D) {
   "use strict";
 
-  var $ = D.$, $all = D.$all, num = D.num, Card = D.ProposalCard;
+  var $ = D.$, $all = D.$all, num = D.num, Card = D.ProposalCard, Decide = D.ProposalDecide;
 
   function OrderProposals(S, hooks) {
     var template = $("#proposal-card-tpl");
     var pendingArea = $("#pending-proposal");
     var pendingEmpty = $("#pending-empty");
     var overridePrefilled = new Set();
+    var shownAt = new Map(); // proposal id -> when its card was made (ms)
+    var decisions = Decide({
+      url: hooks.url,
+      decided: function (data) { upsert(data, false); },
+      target: function () { return S.canTrade ? keyTarget() : null; },
+      escape: hooks.onEscape,
+    });
 
     /** A proposal arrived (push, state, or our own decision's answer). initial: part of a whole state. */
     function upsert(p, initial) {
@@ -28,10 +35,14 @@
       if (!initial) { renderHistory(); hooks.onChange(); }
     }
 
-    /** After a resync: drop the cards of proposals the desk no longer lists (decided while we were away). */
-    function forgetMissing(proposals) {
+    /** After a resync: drop the cards of proposals the desk no longer lists (decided while we were away).
+        A card pushed after the state was asked for (asked, ms) is newer than that state, which cannot know it:
+        under load the push of a proposal made just after Start often beats the state's answer. */
+    function forgetMissing(proposals, asked) {
       var inState = new Set(proposals.map(function (p) { return p.id; }));
-      S.cards.forEach(function (card, id) { if (!inState.has(id)) removePending(id); });
+      S.cards.forEach(function (card, id) {
+        if (!inState.has(id) && !(asked && shownAt.get(id) >= asked)) removePending(id);
+      });
     }
 
     function showPending(p, isNew) {
@@ -41,6 +52,7 @@
         card = Card.create(template, p.id);
         bindActions(card);
         S.cards.set(p.id, card);
+        shownAt.set(p.id, Date.now());
         pendingArea.appendChild(card);
       }
       // a new card, or an override just written: the override form starts from the terms now on the table
@@ -55,17 +67,16 @@
       updateTitle();
     }
 
-    /** Cue a new proposal once it is clear a human must decide it: in the automatic modes the desk approves
-        most proposals within milliseconds of making them, and those must not beep. */
-    var CUE_DELAY_MS = 600;
+    /** Cue a new proposal once it is clear a human must decide it (Decide.CUE_DELAY_MS); the focus moves to
+        it only where the trader can see it. */
     function cueSoon(id) {
       setTimeout(function () {
         var card = S.cards.get(id), p = S.proposals.get(id);
         if (!card || !p || p.status !== "pending") return;
         D.flash(card, "flash");
         D.ProposalCue.announce(p, S.base);
-        if (!typingNow()) card.focus({ preventScroll: true }); // A / R / O now act on it
-      }, CUE_DELAY_MS);
+        if (!Decide.typingNow()) Decide.focusIfSeen(card); // A / R / O now act on it
+      }, Decide.CUE_DELAY_MS);
     }
 
     function removePending(id) {
@@ -74,8 +85,9 @@
         var hadFocus = card.contains(document.activeElement);
         card.remove();
         S.cards.delete(id);
+        shownAt.delete(id);
         var next = newestCard();
-        if (hadFocus && next) next.focus({ preventScroll: true });
+        if (hadFocus && next) Decide.focusIfSeen(next);
       }
       pendingEmpty.hidden = S.cards.size > 0;
       markKeyTarget();
@@ -91,79 +103,17 @@
 
     function renderHistory() { D.ProposalHistory.render($("#proposal-history tbody"), S.proposals); }
 
-    /* ───────── decisions ───────── */
+    /* ───────── decisions (proposal-decide.js) ───────── */
 
     function bindActions(card) {
       if (!S.canTrade) {
         $all(".proposal-actions, .inline-form", card).forEach(function (n) { n.remove(); });
         return;
       }
-      card.querySelector(".approve-btn").addEventListener("click", function () { decide(card, "approve"); });
-      card.querySelector(".reject-btn").addEventListener("click", function () { Card.toggleForm(card, "reject"); });
-      card.querySelector(".override-btn").addEventListener("click", function () { Card.toggleForm(card, "override"); });
-      $all(".form-close", card).forEach(function (b) {
-        b.addEventListener("click", function () { Card.closeForms(card); });
-      });
-      var ovForm = card.querySelector(".override-form");
-      Card.field(ovForm, "order_type").addEventListener("change", function () { Card.syncLimitField(ovForm); });
-      card.querySelector(".reject-form").addEventListener("submit", function (e) {
-        e.preventDefault();
-        submitReject(card, e.target);
-      });
-      ovForm.addEventListener("submit", function (e) {
-        e.preventDefault();
-        submitOverride(card, ovForm);
-      });
+      decisions.bind(card);
     }
 
-    function submitReject(card, form) {
-      var reason = Card.field(form, "reason").value.trim();
-      if (!reason) {
-        Card.showError(card, { error: "A reason is required to reject a proposal." });
-        Card.field(form, "reason").focus();
-        return;
-      }
-      decide(card, "reject", { reason: reason });
-    }
-
-    function submitOverride(card, form) {
-      var reason = Card.field(form, "ov_reason").value.trim();
-      var qty = Card.field(form, "quantity").value.trim();
-      var type = Card.field(form, "order_type").value;
-      var price = Card.field(form, "limit_price").value.trim();
-      var problem = !qty ? "Enter a quantity." : (type !== "market" && !price) ? "A " + type.replace("_", "-") + " order needs a limit price." :
-        !reason ? "A reason is required to override a proposal." : "";
-      if (problem) { Card.showError(card, { error: problem }); return; }
-      decide(card, "override", {
-        quantity: qty, order_type: type, limit_price: type === "market" ? "" : price,
-        tif: Card.field(form, "tif").value, reason: reason,
-      });
-    }
-
-    function decide(card, action, fields) {
-      var id = Number(card.getAttribute("data-proposal-id"));
-      // one decision in flight per card: a second A press must not send a second request
-      if (card.getAttribute("data-deciding") === "1") return;
-      card.setAttribute("data-deciding", "1");
-      var buttons = $all("button", card);
-      buttons.forEach(function (b) { b.classList.add("is-busy"); });
-      Card.showError(card, null);
-      D.postAction(hooks.url(id, action), fields || {}).then(function (data) {
-        var verb = { approve: "approved", reject: "rejected", override: "overridden" }[action];
-        if (data.awaiting_second) verb = "overridden: waiting for a supervisor's approval";
-        D.toast("Proposal #" + data.seq + " " + verb + ".", "success");
-        if (card.isConnected) Card.closeForms(card);
-        upsert(data, false);
-      }, function (err) {
-        if (card.isConnected) Card.showError(card, err);
-        else D.toast(err.error, "error");
-      }).then(function () {
-        card.removeAttribute("data-deciding");
-        buttons.forEach(function (b) { b.classList.remove("is-busy"); });
-      });
-    }
-
-    /* ───────── keyboard: A approve, R reject, O override, Escape close ───────── */
+    /* ───────── the card the keys act on ───────── */
 
     function newestCard() {
       var best = null, bestSeq = -1;
@@ -188,39 +138,8 @@
       S.cards.forEach(function (card) { card.classList.toggle("is-key-target", card === target); });
     }
 
-    function typingNow() {
-      var t = document.activeElement;
-      return !!t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
-    }
-
-    function onKey(e) {
-      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
-      var t = e.target;
-      var typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
-      var card = keyTarget();
-      if (e.key === "Escape") {
-        if (card) Card.closeForms(card);
-        hooks.onEscape();
-        return;
-      }
-      if (typing || !card || $("dialog[open]")) return;
-      var key = e.key.toLowerCase();
-      if (key === "a") {
-        e.preventDefault();
-        var blocked = Card.approveBlocked(card);
-        if (!blocked) decide(card, "approve");
-        else Card.showError(card, { error: blocked + "." });
-      } else if (key === "r") {
-        e.preventDefault();
-        Card.toggleForm(card, "reject");
-      } else if (key === "o") {
-        e.preventDefault();
-        Card.toggleForm(card, "override");
-      }
-    }
-
     function bindKeys() {
-      if (S.canTrade) document.addEventListener("keydown", onKey);
+      if (S.canTrade) decisions.bindKeys();
       document.addEventListener("focusin", markKeyTarget);
       D.ProposalCue.bind();
     }

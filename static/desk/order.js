@@ -107,8 +107,8 @@
       panels.tickMarketAge();
     }
 
-    /** A whole state: the first paint, and after every reconnect. */
-    function applyState(state, initial) {
+    /** A whole state: the first paint, and after every reconnect. asked: when it was requested (ms). */
+    function applyState(state, initial, asked) {
       if (state.schedule) {
         var replanned = !initial && (S.schedule || []).length !== state.schedule.length;
         S.schedule = state.schedule; S.strategyLabel = state.strategy_label;
@@ -121,7 +121,7 @@
       (state.proposals || []).slice().sort(function (a, b) { return a.seq - b.seq; })
         .forEach(function (p) { proposals.upsert(p, true); });
       // a proposal pending in our view but decided while we were disconnected
-      if (!initial) proposals.forgetMissing(state.proposals || []);
+      if (!initial) proposals.forgetMissing(state.proposals || [], asked);
       proposals.renderHistory();
       panels.renderAdvisor();
       (state.children || []).slice().reverse().forEach(tables.upsertChild);
@@ -135,8 +135,9 @@
     }
 
     function resync() {
+      var asked = Date.now();
       D.fetchPage(root.getAttribute("data-state-url"), "json")
-        .then(function (state) { applyState(state, false); })
+        .then(function (state) { applyState(state, false, asked); })
         .catch(function () { /* the socket's events keep the page current */ });
     }
 

@@ -1,5 +1,6 @@
-/* ExecDesk.ProposalCue: what tells a trader a new proposal arrived: a short WebAudio beep (no audio file),
-   and the tab title "● proposal — BUY 0.05 BTC · #12 …" while one is pending. The sound can be muted
+/* ExecDesk.ProposalCue: what tells a trader a new proposal arrived, on the order page and in the approval
+   queue: a short WebAudio beep (no audio file), a toast, and the tab title ("● proposal — BUY 0.05 BTC · #12 …"
+   on an order's page, "● 3 proposals waiting …" on the queue) while one is pending. The sound can be muted
    (#sound-toggle, remembered in localStorage) and never plays before the user has clicked or pressed a key
    on the page: browsers refuse audio before that (autoplay policy), and a page that beeps on load is rude. */
 (function (D) {
@@ -64,10 +65,17 @@
     document.title = p ? "\u25cf proposal \u2014 " + summary(p, base) + " \u00b7 " + baseTitle : baseTitle;
   }
 
-  /** A proposal just arrived (not one already pending when the page opened). */
-  function announce(p, base) {
+  /** The tab title while `n` proposals wait in the approval queue. */
+  function waiting(n) {
+    document.title = n > 0 ? "\u25cf " + n + " proposal" + (n === 1 ? "" : "s") + " waiting \u00b7 " + baseTitle : baseTitle;
+  }
+
+  /** A proposal just arrived (not one already pending when the page opened); `where` names its order when
+   *  the page shows several ("order #12"). */
+  function announce(p, base, where) {
     beep();
-    D.toast("New proposal #" + p.seq + ": " + summary(p, base).replace(/ \u00b7 #\d+$/, ""), "info");
+    D.toast("New proposal #" + p.seq + (where ? " of " + where : "") + ": " +
+      summary(p, base).replace(/ \u00b7 #\d+$/, ""), "info");
   }
 
   function bind() {
@@ -78,5 +86,5 @@
     renderToggle();
   }
 
-  D.ProposalCue = { bind: bind, announce: announce, title: title, beep: beep };
+  D.ProposalCue = { bind: bind, announce: announce, title: title, waiting: waiting, beep: beep };
 })(window.ExecDesk);

@@ -23,6 +23,8 @@ PAGES = {
     "desk:order": DESK,
     "desk:order_state": DESK,
     "desk:tokens": DESK,
+    "desk:queue": DESK,  # an auditor's queue is empty: what it may decide (nothing) is the queue's own test
+    "desk:queue_state": DESK,
     "desk:review": OVERSIGHT,
     "desk:review_order": OVERSIGHT,
     "desk:review_export": OVERSIGHT,

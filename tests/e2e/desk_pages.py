@@ -61,17 +61,19 @@ def create_order(page: Page, base: str, *, quantity: str, horizon_s: int, interv
                  notes: str = "") -> str:
     """Fill and send the home page's order form; returns the new order page's URL (the browser is on it)."""
     page.goto(f"{base}/")
-    page.select_option("select[name=symbol]", symbol)
-    page.select_option("select[name=side]", side)
-    page.fill("input[name=quantity]", quantity)
-    page.fill("input[name=horizon_seconds]", str(horizon_s))
-    page.fill("input[name=interval_seconds]", str(interval_s))
-    page.select_option("select[name=strategy]", strategy)
-    page.select_option("select[name=approval_mode]", approval_mode)
+    # scoped to the order form: the desk page's approval queue has override forms with the same field names
+    form = page.locator("form#order-form")
+    form.locator("select[name=symbol]").select_option(symbol)
+    form.locator("select[name=side]").select_option(side)
+    form.locator("input[name=quantity]").fill(quantity)
+    form.locator("input[name=horizon_seconds]").fill(str(horizon_s))
+    form.locator("input[name=interval_seconds]").fill(str(interval_s))
+    form.locator("select[name=strategy]").select_option(strategy)
+    form.locator("select[name=approval_mode]").select_option(approval_mode)
     if auto_cap is not None:
-        page.fill("input[name=auto_cap_notional]", auto_cap)
+        form.locator("input[name=auto_cap_notional]").fill(auto_cap)
     if notes:
-        page.fill("textarea[name=notes]", notes)
+        form.locator("textarea[name=notes]").fill(notes)
     page.click("form#order-form button[type=submit]")
     page.wait_for_url(re.compile(rf"{re.escape(base)}/orders/\d+/$"))
     return page.url

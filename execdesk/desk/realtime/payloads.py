@@ -104,6 +104,27 @@ def proposal_payload(p: Proposal) -> dict[str, Any]:
     }
 
 
+def order_context_payload(parent: ParentOrder) -> dict[str, Any]:
+    """An order in one line, as the approval queue shows it beside each of its proposals."""
+    return {
+        "id": parent.pk,
+        "symbol": parent.symbol,
+        "side": parent.side,
+        "status": parent.status,
+        "strategy": parent.get_strategy_display(),
+        "approval_mode": parent.approval_mode,
+        "quantity": dec(parent.quantity),
+        "executed": dec(parent.executed_qty),
+        "progress_pct": round(parent.progress_pct, 2),
+        "created_by": parent.created_by.get_username(),
+    }
+
+
+def queue_row_payload(p: Proposal) -> dict[str, Any]:
+    """A row of the approval queue: the proposal as the order page gets it, and its order's context."""
+    return {**proposal_payload(p), "order": order_context_payload(p.parent)}
+
+
 def child_payload(c: ChildOrder) -> dict[str, Any]:
     impact = None
     if c.avg_price is not None and c.mid_at_send:

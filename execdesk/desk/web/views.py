@@ -15,6 +15,7 @@ from execdesk.desk.access.roles import SUPERVISOR, can_view, may_act_on, require
 from execdesk.desk.models import ParentOrder, Proposal
 from execdesk.desk.realtime.payloads import progress_payload, proposal_payload
 from execdesk.desk.selectors import orders as selectors
+from execdesk.desk.selectors.queue import queue_state
 from execdesk.desk.services import desk_state, parent_approval, parent_orders, proposals
 from execdesk.desk.services.errors import DeskError, InvalidInput
 from execdesk.desk.services.four_eyes import four_eyes_threshold, parent_needs_four_eyes, parent_notional
@@ -62,7 +63,8 @@ def _home(request: HttpRequest, form: ParentOrderForm, *, status: int = 200) -> 
     except InvalidInput as exc:
         messages.error(request, f"Filters not applied: {exc}")
         overview, status = selectors.desk_overview({}, user=request.user), 400
-    return render(request, "desk/home.html", {**overview, "form": form, "desk_limits": desk_limits()}, status=status)
+    return render(request, "desk/home.html", {**overview, "form": form, "desk_limits": desk_limits(),
+                                              "queue": queue_state(user=request.user)}, status=status)
 
 
 def _is_supervisor(request: HttpRequest) -> bool:
