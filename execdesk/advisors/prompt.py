@@ -14,6 +14,7 @@ import hashlib
 import time
 
 from execdesk.advisors.base import AdvisorContext
+from execdesk.domain.end_policy import EndPolicy
 from execdesk.domain.orders import Side
 from execdesk.domain.risk import max_order_quantity
 
@@ -73,6 +74,7 @@ PARENT ORDER:
 - Total quantity: {p.quantity:g}
 - Remaining: {p.remaining:g}
 - Deadline: {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(p.deadline))} ({p.time_left:,.0f} s left)
+- End policy: {END_POLICY_TEXT[ctx.end_policy]}
 - Decision price: {p.decision_price:,.2f}
 - Strategy: {ctx.strategy.upper()}, decision interval {ctx.interval_s:g} s, current rate {ctx.rate:g}x the schedule
 
@@ -124,6 +126,14 @@ tick {inst.tick_size}
 Based on this information, what should be the next execution action? Call the tool with: action, quantity, \
 order type and price (if limit), time in force, wait seconds (WAIT), new rate (ACCELERATE / DECELERATE), \
 detailed reasoning, confidence, risk assessment and the expected impact in bps."""
+
+
+END_POLICY_TEXT = {
+    EndPolicy.FINISH: "finish (cross the remainder in the last interval; the order ends one interval past the "
+                      "deadline, expired with what is left)",
+    EndPolicy.EXPIRE: "expire (the order stops at the deadline; what is left is not traded)",
+    EndPolicy.CONTINUE: "continue (past the deadline the order works on at the schedule's last rate until done)",
+}
 
 
 def impact_prompt(*, symbol: str, side: str, quantity: float, horizon_s: float, market_text: str,

@@ -80,6 +80,8 @@ class Execution:
     llm: dict[str, Any] | None = None  # the "llm" strategy's advisor figures (execdesk.backtest.llm)
     children: list[SentOrder] = field(default_factory=list)  # the child orders sent, in order
     params: dict[str, Any] = field(default_factory=dict)  # what the run chose up front (POV's rate and why)
+    end_state: str = ""  # COMPLETE, EXPIRED or CANCELLED: how the order's end-time policy ended it
+    stopped_at: float = 0.0  # when the engine stopped working the order (its policy's end, or done)
 
     @property
     def executed(self) -> float:
@@ -101,12 +103,14 @@ def execute(spec: RunSpec, market: MatchableMarket, instrument: Instrument, stra
     first = market.snapshot()
     run = Execution(spec=spec, start_ts=market.ts, decision_price=first.mid, arrival_mid=first.mid)
     plan = OrderPlan(symbol=order.symbol, side=order.side, quantity=order.quantity, horizon_s=order.horizon_s,
-                     interval_s=order.interval_s, grace_s=order.grace_s)
+                     interval_s=order.interval_s, end_policy=order.end_policy)
     engine = StepEngine(gateway=gateway, clock=SimClock(market.ts), plan=plan, instrument=instrument,
                         limits=spec.limits, decide=_decider(strategy, pilot), listener=_Record(run, gateway, trace=trace, piloted=pilot is not None),
                         link_prefix=f"BT{spec.seed}")
     snap = engine.run(run.decision_price)
     run.blocked, run.orders = engine.blocked, engine.orders
+    run.end_state = engine.end_state.value if engine.end_state is not None else ""
+    run.stopped_at = engine.ended_at if engine.ended_at is not None else engine.clock.now()
     t = engine.clock.now()
     run.end_ts = max((f.ts for f in run.fills), default=t)
     run.final_mid = snap.mid

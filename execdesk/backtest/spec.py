@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from execdesk.domain.end_policy import DEFAULT_END_POLICY, EndPolicy, end_policy_input
 from execdesk.domain.orders import Side
 from execdesk.domain.risk import RiskLimits
 from execdesk.domain.strategies.registry import STRATEGY_NAMES
@@ -34,7 +35,8 @@ class OrderSpec:
     horizon_s: float = 3600.0
     interval_s: float = 15.0
     start_ts: float = DEFAULT_START_TS
-    grace_s: float = 0.0  # how long an unfinished order (POV) may run past its deadline
+    # what the order does at its deadline (execdesk.domain.end_policy): finish, expire or continue
+    end_policy: EndPolicy = DEFAULT_END_POLICY
     randomise: float = 0.0  # TWAP/adaptive slice size and timing jitter, as on the desk's order form
     latency_s: float = BYBIT_ROUND_TRIP_S  # an order's (and a cancel's) travel time to the venue
     warmup_s: float | None = None  # on a tape: history before the order (None: up to an hour, see markets)
@@ -43,12 +45,11 @@ class OrderSpec:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "side", Side(self.side))
+        object.__setattr__(self, "end_policy", end_policy_input(self.end_policy))
         for name in ("quantity", "horizon_s", "interval_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be positive and finite, got {value!r}")
-        if not (math.isfinite(self.grace_s) and self.grace_s >= 0):
-            raise ValueError(f"grace_s must be non-negative and finite, got {self.grace_s!r}")
         if not (math.isfinite(self.latency_s) and 0 <= self.latency_s <= 60):
             raise ValueError(f"latency_s must be between 0 and 60 seconds, got {self.latency_s!r}")
         if self.warmup_s is not None and not (math.isfinite(self.warmup_s) and self.warmup_s >= 60):

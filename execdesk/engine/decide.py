@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from execdesk.advisors.drafts import draft_from_decision
+from execdesk.domain.end_policy import DEFAULT_END_POLICY, EndPolicy, end_shaped
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.progress import OrderProgress
@@ -27,6 +28,7 @@ class StepContext:
     limits: RiskLimits
     interval_s: float
     volume_since_order: float
+    end_policy: EndPolicy = DEFAULT_END_POLICY
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,12 @@ Gate = Callable[[ProposalDraft, StepContext], RiskVerdict]
 
 
 def strategy_baseline(strategy: Strategy, ctx: StepContext) -> StrategyDecision:
-    return strategy.decide(StepInput(progress=ctx.progress, market=ctx.market, interval_s=ctx.interval_s,
-                                     market_volume_since_last=ctx.volume_since_order,
-                                     max_participation=ctx.limits.max_participation))
+    """The strategy's decision, as the order's end policy has it near and past the deadline."""
+    decision = strategy.decide(StepInput(progress=ctx.progress, market=ctx.market, interval_s=ctx.interval_s,
+                                         market_volume_since_last=ctx.volume_since_order,
+                                         max_participation=ctx.limits.max_participation))
+    return end_shaped(decision, policy=ctx.end_policy, progress=ctx.progress, interval_s=ctx.interval_s,
+                      strategy=strategy)
 
 
 def schedule_proposer(advisor: str) -> Proposer:

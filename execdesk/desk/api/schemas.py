@@ -18,6 +18,7 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict,
 from execdesk.desk.models import ApprovalMode, ProposalStatus, Strategy
 from execdesk.desk.services.inputs import COLUMN_PLACES, MAX_INTEGER_DIGITS
 from execdesk.desk.services.parent_orders import ADVISORS, MAX_HORIZON_S, MIN_HORIZON_S
+from execdesk.domain.end_policy import DEFAULT_END_POLICY, END_POLICIES
 from execdesk.domain.orders import OrderType, TimeInForce
 from execdesk.domain.risk import TradingState
 from execdesk.domain.states import ParentStatus
@@ -113,6 +114,12 @@ class OrderCreateIn(Input):
         None, description="None: the strategy's own (rules for adaptive, the schedule otherwise)")
     randomise: float = Field(0.0, ge=0, le=0.5, allow_inf_nan=False,
                              description="slice size jitter as a fraction (0 to 0.5)")
+    end_policy: Literal[END_POLICIES] = Field(  # type: ignore[valid-type]
+        DEFAULT_END_POLICY.value,
+        description="at the deadline: finish (cross the remainder in the last interval, capped by the risk gate; "
+                    "ends EXPIRED one interval past the deadline if the gate held some back), expire (stop at the "
+                    "deadline, EXPIRED with the remainder) or continue (work on at the last rate until done or "
+                    "cancelled)")
     raise_limits_reason: Reason = Field(
         "", description="supervisors only: create this one order above the desk's limits, for this reason (audited)")
 
@@ -200,6 +207,7 @@ class ProgressOut(Schema):
     approval_mode: str
     strategy: str
     advisor: str
+    end_policy: str = Field(description="what the order does at its deadline: finish, expire or continue")
     tca: dict[str, Any] = Field(description="the TCA figures the dashboard shows live")
 
 

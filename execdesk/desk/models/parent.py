@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from execdesk.desk.models.fields import price_field, qty_field
+from execdesk.domain.end_policy import DEFAULT_END_POLICY, EndPolicy
 from execdesk.domain.states import ParentStatus
 
 
@@ -21,6 +22,13 @@ class ApprovalMode(models.TextChoices):
     MANUAL = "manual", "Manual: every proposal waits for a human"
     AUTO_WITHIN_LIMITS = "auto_within_limits", "Auto within limits"
     AUTOPILOT = "autopilot", "Autopilot"
+
+
+END_POLICY_CHOICES = [
+    (EndPolicy.FINISH.value, "Finish: cross the remainder in the last interval (capped by the risk gate)"),
+    (EndPolicy.EXPIRE.value, "Expire: stop at the deadline, report the remainder"),
+    (EndPolicy.CONTINUE.value, "Continue: keep working at the last rate until done or cancelled"),
+]
 
 
 class Side(models.TextChoices):
@@ -44,6 +52,8 @@ class ParentOrder(models.Model):
     # it; baseline slices (and the advisor's fallbacks) are scaled by it.
     rate = models.FloatField(default=1.0)
     proposal_ttl_seconds = models.PositiveIntegerField(default=30)
+    # What the order does at its deadline (execdesk.domain.end_policy): finish, expire or continue.
+    end_policy = models.CharField(max_length=8, choices=END_POLICY_CHOICES, default=DEFAULT_END_POLICY.value)
     # Frozen when the order starts (volume curve, Almgren–Chriss inputs, POV rate, seed), so the plan does
     # not drift as the market moves; shown on the order page and audited.
     strategy_params = models.JSONField(default=dict, blank=True)

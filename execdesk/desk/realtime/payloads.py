@@ -48,6 +48,7 @@ def progress_payload(parent: ParentOrder) -> dict[str, Any]:
         "pending_proposals": parent.proposals.filter(status="pending").count(),
         "strategy": parent.strategy,
         "advisor": parent.advisor,
+        "end_policy": parent.end_policy,
         "tca": {k: (parent.tca or {}).get(k) for k in TCA_FIELDS},
     }
 

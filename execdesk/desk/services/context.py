@@ -13,6 +13,7 @@ from execdesk.desk.models import ParentOrder, Proposal, ProposalStatus
 from execdesk.desk.services.schedule_clock import order_schedule_times
 from execdesk.desk.services.strategy import strategy_of
 from execdesk.desk.services.venues import gateway_for
+from execdesk.domain.end_policy import end_policy_input
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import Side
@@ -58,9 +59,10 @@ def advisor_context(parent: ParentOrder, market: MarketSnapshot, instrument: Ins
     volume = gateway_for(parent.venue).volume_since(parent.symbol, since, progress.now)
     if volume is None:
         volume = market_volume_since(market, since, progress.now)
+    end_policy = end_policy_input(parent.end_policy)
     decision = strategy_baseline(strategy_of(parent), StepContext(
         progress=progress, market=market, instrument=instrument, limits=DEFAULT_LIMITS, interval_s=interval,
-        volume_since_order=volume))
+        volume_since_order=volume, end_policy=end_policy))
     history = tuple(
         PastDecision(action=p.action, quantity=float(p.final_quantity or p.quantity), outcome=p.status,
                      reason=p.decision_reason)
@@ -73,4 +75,5 @@ def advisor_context(parent: ParentOrder, market: MarketSnapshot, instrument: Ins
                                                                     instrument=instrument)),
         schedule_target=decision.schedule_target, notes=parent.notes, history=history,
         market_volume_since_last=volume, decision=decision, rate=parent.rate, venue=parent.venue,
+        end_policy=end_policy,
     )

@@ -39,6 +39,7 @@ from execdesk.desk.services.gate import risk_gate
 from execdesk.desk.services.market import (
     VenueUnavailable,
 )
+from execdesk.desk.services.order_end import order_ends_at, parent_order_end, parent_orders_end_due
 from execdesk.desk.services.proposals import proposal_approve
 from execdesk.desk.services.step_due import parent_step_at, parent_step_soon
 from execdesk.desk.services.strategy import impact_observe_due, slice_impact_bps
@@ -74,6 +75,7 @@ def desk_tick(*, now: float | None = None) -> list[int]:
         except Exception:  # noqa: BLE001 - rolled back to its own transaction; the next tick tries again
             log.exception("desk tick: venue %s not advanced this tick", gateway.name)
     proposal_expire_due()
+    parent_orders_end_due(now=datetime.fromtimestamp(now, tz=UTC))  # on time, however late their steps are
     return parent_orders_due(now=datetime.fromtimestamp(now, tz=UTC))
 
 
@@ -119,6 +121,9 @@ def execution_step(*, parent_id: int) -> Proposal | None:
         log.warning("order %s: no proposal this step: %s", parent_id, exc)
         push_order(parent_id, "error", {"error": f"no proposal this step: {exc}"})
         return None
+    if _end_due(parent_id):
+        parent_order_end(parent_id=parent_id)
+        return None  # ended now (or a human changed it meanwhile): nothing more to propose
     _cancel_stale(parent_id)  # halted or not
     with desk_atomic():
         # Locks in the desk's order (services/atomic.py): the desk state row shared (a halt waits for this step
@@ -168,6 +173,16 @@ def execution_step(*, parent_id: int) -> Proposal | None:
         # left pending by a worker that died between the two.
         _auto_approve(parent, proposal)
     return proposal
+
+
+def _end_due(parent_id: int) -> bool:
+    """Whether the working order's end-time policy has ended it (read without a lock: parent_order_end
+    checks again under its locks)."""
+    parent = ParentOrder.objects.filter(pk=parent_id, status__in=WORKING, clock_stopped_at__isnull=True).first()
+    if parent is None:
+        return False
+    end = order_ends_at(parent, timezone.now())
+    return end is not None and timezone.now() >= end
 
 
 def _interval_s(parent: ParentOrder) -> float:

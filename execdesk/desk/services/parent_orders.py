@@ -13,8 +13,8 @@ from django.utils import timezone
 from execdesk.advisors.anthropic import NAME as CLAUDE
 from execdesk.desk.access.roles import Actor, require_owner, require_supervisor, require_trader
 from execdesk.desk.dispatch import dispatch_order_step
-from execdesk.desk.models import ApprovalMode, ParentOrder, Proposal, ProposalStatus, Strategy
-from execdesk.desk.realtime.payloads import progress_payload, proposal_payload
+from execdesk.desk.models import ApprovalMode, ParentOrder, Strategy
+from execdesk.desk.realtime.payloads import progress_payload
 from execdesk.desk.realtime.push import push_order
 from execdesk.desk.services.advice import claude_available, impact_question
 from execdesk.desk.services.atomic import desk_atomic
@@ -29,11 +29,12 @@ from execdesk.desk.services.market import (
     instrument_for,
 )
 from execdesk.desk.services.order_limits import auto_cap_input, order_limit_breaches, order_limits_refuse
-from execdesk.desk.services.step_due import parent_step_soon
+from execdesk.desk.services.proposal_withdraw import supersede_pending
 from execdesk.desk.services.strategy import pretrade_for, strategy_of, strategy_params_for
 from execdesk.desk.services.trading_gate import trading_gate_new_order
 from execdesk.desk.services.transitions import audit_refused_transition, parent_transition
 from execdesk.desk.services.venues import gateway_for, venue_names
+from execdesk.domain.end_policy import end_policy_input
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import ChildStatus
 from execdesk.domain.states import IllegalTransition, ParentStatus
@@ -77,9 +78,11 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
                         interval_seconds: int | None = None, strategy: str = Strategy.TWAP,
                         approval_mode: str = ApprovalMode.MANUAL, notes: str = "",
                         auto_cap_notional: object = "0", randomise: object = 0, venue: str = "paper",
-                        advisor: str | None = None, raise_limits_reason: str = "") -> ParentOrder:
+                        advisor: str | None = None, raise_limits_reason: str = "",
+                        end_policy: str | None = None) -> ParentOrder:
     """A parent order in INITIALIZED with its pre-trade estimate. `venue` "paper" trades the simulated
-    market on the paper venue, "bybit" the live Bybit market; `advisor` None takes the strategy's own.
+    market on the paper venue, "bybit" the live Bybit market; `advisor` None takes the strategy's own;
+    `end_policy` (finish, expire, continue; None: finish) is what it does at its deadline.
     The desk's limits (order_limits) refuse a fat finger; a supervisor may raise them for this order only
     by giving `raise_limits_reason` (audited)."""
     require_trader(user, "creating a parent order")
@@ -99,6 +102,10 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
         raise InvalidInput("the Claude advisor needs ANTHROPIC_API_KEY in the desk's environment; without it "
                            "choose the rules advisor")
     cap = auto_cap_input(auto_cap_notional)
+    try:
+        policy = end_policy_input(end_policy)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
     jitter = decimal_input("randomisation", randomise)
     if not Decimal(0) <= jitter <= Decimal("0.5"):
         raise InvalidInput(f"randomisation must be between 0 and 0.5 (50 %), got {jitter}")
@@ -122,7 +129,7 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
             strategy=strategy, approval_mode=approval_mode, notes=notes.strip()[:4000], auto_cap_notional=cap,
             advisor=advisor, venue=venue, proposal_ttl_seconds=settings.EXECDESK["PROPOSAL_TTL_SECONDS"],
             decision_price=instrument.price(snap.mid), created_by=user, pretrade=pretrade,
-            strategy_params={"randomise": float(jitter)}, limits_raised=raised,
+            strategy_params={"randomise": float(jitter)}, limits_raised=raised, end_policy=policy.value,
         )
         audit_record(actor=actor, action="parent.created", obj=parent, parent_order_id=parent.pk,
                      payload={"symbol": symbol, "side": side, "quantity": qty, "horizon_seconds": horizon_seconds,
@@ -130,7 +137,7 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
                               "venue": venue,
                               "approval_mode": approval_mode, "decision_price": parent.decision_price,
                               "auto_cap_notional": cap, "proposal_ttl_seconds": parent.proposal_ttl_seconds,
-                              "notes": parent.notes, "randomise": jitter,
+                              "notes": parent.notes, "randomise": jitter, "end_policy": policy.value,
                               "pretrade": _pretrade_summary(pretrade)},
                      market_ref=market_ref(snap.to_dict()))
         if raised:
@@ -149,18 +156,6 @@ def _pretrade_summary(pretrade: dict) -> dict:
 
 def _locked(parent_id: int) -> ParentOrder:
     return ParentOrder.objects.select_for_update().get(pk=parent_id)
-
-
-def supersede_pending(parent: ParentOrder, actor: Actor, reason: str) -> None:
-    for proposal in Proposal.objects.select_for_update().filter(parent=parent, status=ProposalStatus.PENDING):
-        proposal.status = ProposalStatus.SUPERSEDED
-        proposal.decided_at = timezone.now()
-        proposal.decision_reason = reason
-        proposal.save(update_fields=["status", "decided_at", "decision_reason"])
-        audit_record(actor=actor, action="proposal.superseded", obj=proposal, parent_order_id=parent.pk,
-                     payload={"seq": proposal.seq, "reason": reason})
-        push_order(parent.pk, "proposal", proposal_payload(proposal))
-    parent_step_soon(parent.pk)  # the withdrawn proposal's replacement is due at once
 
 
 def _change(parent_id: int, *, user, target: ParentStatus, verb: str, reason: str, stop_work: bool,

@@ -6,8 +6,10 @@ from django.conf import settings
 from execdesk.advisors.anthropic import NAME as CLAUDE
 from execdesk.advisors.claude_config import ClaudeConfigError
 from execdesk.desk.models import ApprovalMode, Strategy
+from execdesk.desk.models.parent import END_POLICY_CHOICES
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.inputs import plain_decimal_text
+from execdesk.domain.end_policy import DEFAULT_END_POLICY
 from execdesk.domain.instrument import SIM_INSTRUMENTS
 
 
@@ -65,6 +67,10 @@ class ParentOrderForm(forms.Form):
     randomise_pct = PlainDecimalField(min_value=0, max_value=50, max_digits=4, decimal_places=1, initial=0,
                                        required=False, label="Randomise slices (%)",
                                        help_text="TWAP/adaptive: jitter slice size and timing to be harder to detect")
+    end_policy = forms.ChoiceField(choices=END_POLICY_CHOICES, initial=DEFAULT_END_POLICY.value, required=False,
+                                   label="At the deadline",
+                                   help_text="Finish: complete in the last interval (the risk gate caps it). Expire: "
+                                             "stop at the deadline. Continue: keep going at the last rate. Blank: finish")
     approval_mode = forms.ChoiceField(choices=ApprovalMode.choices, initial=ApprovalMode.MANUAL)
     auto_cap_notional = PlainDecimalField(min_value=0, max_digits=20, decimal_places=2, initial=0, required=False,
                                            label="Auto-approve cap (USDT)")

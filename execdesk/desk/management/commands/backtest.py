@@ -44,6 +44,7 @@ from execdesk.backtest.spec import (
     parse_strategies,
 )
 from execdesk.backtest.suite import SuiteSpec, run_spec, run_suite
+from execdesk.domain.end_policy import DEFAULT_END_POLICY, END_POLICIES
 from execdesk.market.regimes import resolve_scenarios
 from execdesk.market.replay import ReplayMarket
 
@@ -82,6 +83,12 @@ class Command(BaseCommand):
         parser.add_argument("--qty", type=float, default=10.0, help="parent order quantity (base units)")
         parser.add_argument("--horizon", type=float, default=OrderSpec.horizon_s, help="seconds")
         parser.add_argument("--interval", type=float, default=OrderSpec.interval_s, help="seconds between decisions")
+        parser.add_argument("--end-policy", dest="end_policy", default=DEFAULT_END_POLICY.value,
+                            choices=list(END_POLICIES),
+                            help="at the deadline: finish (default: cross the remainder in the last interval, "
+                                 "capped by the risk gate), expire (stop at the deadline, the remainder charged "
+                                 "its completion cost) or continue (work on at the last rate; a backtest stops "
+                                 "it one horizon past the deadline)")
         parser.add_argument("--randomise", type=float, default=0.0,
                             help="TWAP/adaptive slice size and timing jitter, 0 to 0.5")
         parser.add_argument("--workers", type=int, default=None,
@@ -169,7 +176,8 @@ class Command(BaseCommand):
         sides = parse_sides(o["side"])
         order = OrderSpec(symbol=o["symbol"].upper(), side=sides[0], quantity=o["qty"],
                           horizon_s=o["horizon"], interval_s=o["interval"], randomise=o["randomise"],
-                          pov_rate=o["pov_rate"], latency_s=o["latency_ms"] / 1000, warmup_s=warmup)
+                          pov_rate=o["pov_rate"], latency_s=o["latency_ms"] / 1000, warmup_s=warmup,
+                          end_policy=o["end_policy"])
         return SuiteSpec(strategies=strategies, scenarios=scenarios, seeds=seeds, order=order,
                          tape=o["tape"], first_seed=o["first_seed"], llm_cache=o["llm_cache"], sides=sides)
 
