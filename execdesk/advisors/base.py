@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP
 from execdesk.domain.end_policy import DEFAULT_END_POLICY, EndPolicy
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
@@ -39,6 +40,7 @@ class AdvisorContext:
     rate: float = 1.0  # the execution rate as a multiple of the schedule (set by an approved ACCELERATE/DECELERATE)
     venue: str = "paper"  # where the child orders go (shown to the advisor)
     end_policy: EndPolicy = DEFAULT_END_POLICY  # what the order does at its deadline (domain.end_policy)
+    max_catchup: float = DEFAULT_MAX_CATCHUP  # the largest slice as a multiple of the scheduled one (domain.catchup)
 
 
 class Advisor(Protocol):

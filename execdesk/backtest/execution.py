@@ -103,7 +103,8 @@ def execute(spec: RunSpec, market: MatchableMarket, instrument: Instrument, stra
     first = market.snapshot()
     run = Execution(spec=spec, start_ts=market.ts, decision_price=first.mid, arrival_mid=first.mid)
     plan = OrderPlan(symbol=order.symbol, side=order.side, quantity=order.quantity, horizon_s=order.horizon_s,
-                     interval_s=order.interval_s, end_policy=order.end_policy)
+                     interval_s=order.interval_s, end_policy=order.end_policy,
+                     max_catchup=order.max_catchup)
     engine = StepEngine(gateway=gateway, clock=SimClock(market.ts), plan=plan, instrument=instrument,
                         limits=spec.limits, decide=_decider(strategy, pilot), listener=_Record(run, gateway, trace=trace, piloted=pilot is not None),
                         link_prefix=f"BT{spec.seed}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP, max_catchup_input
 from execdesk.domain.end_policy import DEFAULT_END_POLICY, EndPolicy, end_policy_input
 from execdesk.domain.orders import Side
 from execdesk.domain.risk import RiskLimits
@@ -37,6 +38,8 @@ class OrderSpec:
     start_ts: float = DEFAULT_START_TS
     # what the order does at its deadline (execdesk.domain.end_policy): finish, expire or continue
     end_policy: EndPolicy = DEFAULT_END_POLICY
+    # the largest slice as a multiple of the scheduled slice (execdesk.domain.catchup)
+    max_catchup: float = DEFAULT_MAX_CATCHUP
     randomise: float = 0.0  # TWAP/adaptive slice size and timing jitter, as on the desk's order form
     latency_s: float = BYBIT_ROUND_TRIP_S  # an order's (and a cancel's) travel time to the venue
     warmup_s: float | None = None  # on a tape: history before the order (None: up to an hour, see markets)
@@ -46,6 +49,7 @@ class OrderSpec:
     def __post_init__(self) -> None:
         object.__setattr__(self, "side", Side(self.side))
         object.__setattr__(self, "end_policy", end_policy_input(self.end_policy))
+        object.__setattr__(self, "max_catchup", max_catchup_input(self.max_catchup))
         for name in ("quantity", "horizon_s", "interval_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):

@@ -82,7 +82,8 @@ class SuiteResult:
                                 "horizon_s": order.horizon_s, "interval_s": order.interval_s,
                                 "start_ts": order.start_ts, "pov_rate": order.pov_rate,
                                 "latency_s": order.latency_s, "warmup_s": order.warmup_s,
-                                "randomise": order.randomise, "end_policy": order.end_policy.value},
+                                "randomise": order.randomise, "end_policy": order.end_policy.value,
+                                "max_catchup": order.max_catchup},
                       "metrics": list(METRICS), "wall_s": round(self.wall_s, 3),
                       "simulated_s": round(self.simulated_s, 1)},
             "statistics": {

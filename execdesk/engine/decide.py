@@ -11,9 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from execdesk.advisors.drafts import draft_from_decision
-from execdesk.domain.end_policy import DEFAULT_END_POLICY, EndPolicy, end_shaped
+from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP
+from execdesk.domain.end_policy import DEFAULT_END_POLICY, EndPolicy
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
+from execdesk.domain.order_terms import order_terms_shaped
 from execdesk.domain.progress import OrderProgress
 from execdesk.domain.proposals import ProposalDraft
 from execdesk.domain.risk import RiskLimits, RiskVerdict, evaluate
@@ -29,6 +31,7 @@ class StepContext:
     interval_s: float
     volume_since_order: float
     end_policy: EndPolicy = DEFAULT_END_POLICY
+    max_catchup: float = DEFAULT_MAX_CATCHUP  # the largest slice, as a multiple of the scheduled slice
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,14 @@ Gate = Callable[[ProposalDraft, StepContext], RiskVerdict]
 
 
 def strategy_baseline(strategy: Strategy, ctx: StepContext) -> StrategyDecision:
-    """The strategy's decision, as the order's end policy has it near and past the deadline."""
+    """The strategy's decision under the order's terms: its catch-up capped, and as its end policy has it
+    near and past the deadline (execdesk.domain.order_terms)."""
     decision = strategy.decide(StepInput(progress=ctx.progress, market=ctx.market, interval_s=ctx.interval_s,
                                          market_volume_since_last=ctx.volume_since_order,
                                          max_participation=ctx.limits.max_participation))
-    return end_shaped(decision, policy=ctx.end_policy, progress=ctx.progress, interval_s=ctx.interval_s,
-                      strategy=strategy)
+    return order_terms_shaped(decision, strategy=strategy, progress=ctx.progress, interval_s=ctx.interval_s,
+                              end_policy=ctx.end_policy, max_catchup=ctx.max_catchup, instrument=ctx.instrument,
+                              market=ctx.market)
 
 
 def schedule_proposer(advisor: str) -> Proposer:

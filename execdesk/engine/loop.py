@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP
 from execdesk.domain.end_policy import DEFAULT_END_POLICY, EndPolicy, unattended_stop_at
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot, Trade
@@ -41,6 +42,7 @@ class OrderPlan:
     horizon_s: float
     interval_s: float
     end_policy: EndPolicy = DEFAULT_END_POLICY
+    max_catchup: float = DEFAULT_MAX_CATCHUP  # the largest slice, as a multiple of the scheduled slice
 
 
 class Listener(Protocol):
@@ -113,7 +115,7 @@ class StepEngine:
                                      orders_last_minute=self.rate.count(t))
             ctx = StepContext(progress=progress, market=snap, instrument=self.instrument, limits=self.limits,
                               interval_s=plan.interval_s, volume_since_order=self.volume.volume,
-                              end_policy=plan.end_policy)
+                              end_policy=plan.end_policy, max_catchup=plan.max_catchup)
             decision = self.decide(ctx)
             self.listener.decided(t, snap, decision)
             self._act(decision, snap, t)

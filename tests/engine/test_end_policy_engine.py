@@ -132,3 +132,4 @@ def test_the_order_ends_on_time_when_the_decision_grid_misses_the_deadline(polic
     assert engine.end_state is ParentStatus.EXPIRED
     assert engine.ended_at == pytest.approx(start + end)
     assert all(t < start + end for t, _ in record.decisions)
+

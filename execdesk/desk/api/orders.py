@@ -74,7 +74,8 @@ def order_create(request: HttpRequest, payload: OrderCreateIn):
         user=auth.caller(request), symbol=d.symbol, side=d.side, quantity=d.quantity, horizon_seconds=d.horizon_seconds,
         interval_seconds=d.interval_seconds, strategy=d.strategy, approval_mode=d.approval_mode, notes=d.notes,
         auto_cap_notional=d.auto_cap_notional or "0", randomise=d.randomise, venue=d.venue, advisor=d.advisor,
-        raise_limits_reason=d.raise_limits_reason, end_policy=d.end_policy)
+        raise_limits_reason=d.raise_limits_reason, end_policy=d.end_policy,
+        max_catchup=d.max_catchup)
     return Status(201, order_payload(order_or_404(parent.pk)))
 
 

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict,
 from execdesk.desk.models import ApprovalMode, ProposalStatus, Strategy
 from execdesk.desk.services.inputs import COLUMN_PLACES, MAX_INTEGER_DIGITS
 from execdesk.desk.services.parent_orders import ADVISORS, MAX_HORIZON_S, MIN_HORIZON_S
+from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP, MAX_CATCHUP_LIMIT
 from execdesk.domain.end_policy import DEFAULT_END_POLICY, END_POLICIES
 from execdesk.domain.orders import OrderType, TimeInForce
 from execdesk.domain.risk import TradingState
@@ -120,6 +121,10 @@ class OrderCreateIn(Input):
                     "ends EXPIRED one interval past the deadline if the gate held some back), expire (stop at the "
                     "deadline, EXPIRED with the remainder) or continue (work on at the last rate until done or "
                     "cancelled)")
+    max_catchup: float = Field(DEFAULT_MAX_CATCHUP, ge=1, le=MAX_CATCHUP_LIMIT, allow_inf_nan=False,
+                               description="the largest slice as a multiple of the scheduled slice: an order "
+                                           "behind its schedule catches up at most this much a step (POV follows "
+                                           "the volume instead)")
     raise_limits_reason: Reason = Field(
         "", description="supervisors only: create this one order above the desk's limits, for this reason (audited)")
 
@@ -208,6 +213,7 @@ class ProgressOut(Schema):
     strategy: str
     advisor: str
     end_policy: str = Field(description="what the order does at its deadline: finish, expire or continue")
+    max_catchup: float = Field(description="the largest slice as a multiple of the scheduled slice")
     tca: dict[str, Any] = Field(description="the TCA figures the dashboard shows live")
 
 

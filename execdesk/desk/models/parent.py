@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from execdesk.desk.models.fields import price_field, qty_field
+from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP
 from execdesk.domain.end_policy import DEFAULT_END_POLICY, EndPolicy
 from execdesk.domain.states import ParentStatus
 
@@ -54,6 +55,8 @@ class ParentOrder(models.Model):
     proposal_ttl_seconds = models.PositiveIntegerField(default=30)
     # What the order does at its deadline (execdesk.domain.end_policy): finish, expire or continue.
     end_policy = models.CharField(max_length=8, choices=END_POLICY_CHOICES, default=DEFAULT_END_POLICY.value)
+    # The largest slice as a multiple of the scheduled slice: a backlog is worked off, never swept (domain.catchup).
+    max_catchup = models.FloatField(default=DEFAULT_MAX_CATCHUP)
     # Frozen when the order starts (volume curve, Almgren–Chriss inputs, POV rate, seed), so the plan does
     # not drift as the market moves; shown on the order page and audited.
     strategy_params = models.JSONField(default=dict, blank=True)

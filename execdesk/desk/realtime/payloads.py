@@ -49,6 +49,7 @@ def progress_payload(parent: ParentOrder) -> dict[str, Any]:
         "strategy": parent.strategy,
         "advisor": parent.advisor,
         "end_policy": parent.end_policy,
+        "max_catchup": parent.max_catchup,
         "tca": {k: (parent.tca or {}).get(k) for k in TCA_FIELDS},
     }
 

@@ -62,7 +62,7 @@ def advisor_context(parent: ParentOrder, market: MarketSnapshot, instrument: Ins
     end_policy = end_policy_input(parent.end_policy)
     decision = strategy_baseline(strategy_of(parent), StepContext(
         progress=progress, market=market, instrument=instrument, limits=DEFAULT_LIMITS, interval_s=interval,
-        volume_since_order=volume, end_policy=end_policy))
+        volume_since_order=volume, end_policy=end_policy, max_catchup=parent.max_catchup))
     history = tuple(
         PastDecision(action=p.action, quantity=float(p.final_quantity or p.quantity), outcome=p.status,
                      reason=p.decision_reason)
@@ -75,5 +75,5 @@ def advisor_context(parent: ParentOrder, market: MarketSnapshot, instrument: Ins
                                                                     instrument=instrument)),
         schedule_target=decision.schedule_target, notes=parent.notes, history=history,
         market_volume_since_last=volume, decision=decision, rate=parent.rate, venue=parent.venue,
-        end_policy=end_policy,
+        end_policy=end_policy, max_catchup=parent.max_catchup,
     )

@@ -34,6 +34,7 @@ from execdesk.desk.services.strategy import pretrade_for, strategy_of, strategy_
 from execdesk.desk.services.trading_gate import trading_gate_new_order
 from execdesk.desk.services.transitions import audit_refused_transition, parent_transition
 from execdesk.desk.services.venues import gateway_for, venue_names
+from execdesk.domain.catchup import max_catchup_input
 from execdesk.domain.end_policy import end_policy_input
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import ChildStatus
@@ -79,10 +80,11 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
                         approval_mode: str = ApprovalMode.MANUAL, notes: str = "",
                         auto_cap_notional: object = "0", randomise: object = 0, venue: str = "paper",
                         advisor: str | None = None, raise_limits_reason: str = "",
-                        end_policy: str | None = None) -> ParentOrder:
+                        end_policy: str | None = None, max_catchup: object = None) -> ParentOrder:
     """A parent order in INITIALIZED with its pre-trade estimate. `venue` "paper" trades the simulated
     market on the paper venue, "bybit" the live Bybit market; `advisor` None takes the strategy's own;
-    `end_policy` (finish, expire, continue; None: finish) is what it does at its deadline.
+    `end_policy` (finish, expire, continue; None: finish) is what it does at its deadline; `max_catchup`
+    (None: 2) the largest slice as a multiple of the scheduled slice.
     The desk's limits (order_limits) refuse a fat finger; a supervisor may raise them for this order only
     by giving `raise_limits_reason` (audited)."""
     require_trader(user, "creating a parent order")
@@ -104,6 +106,7 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
     cap = auto_cap_input(auto_cap_notional)
     try:
         policy = end_policy_input(end_policy)
+        catchup = max_catchup_input(max_catchup)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     jitter = decimal_input("randomisation", randomise)
@@ -130,6 +133,7 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
             advisor=advisor, venue=venue, proposal_ttl_seconds=settings.EXECDESK["PROPOSAL_TTL_SECONDS"],
             decision_price=instrument.price(snap.mid), created_by=user, pretrade=pretrade,
             strategy_params={"randomise": float(jitter)}, limits_raised=raised, end_policy=policy.value,
+            max_catchup=catchup,
         )
         audit_record(actor=actor, action="parent.created", obj=parent, parent_order_id=parent.pk,
                      payload={"symbol": symbol, "side": side, "quantity": qty, "horizon_seconds": horizon_seconds,
@@ -138,6 +142,7 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
                               "approval_mode": approval_mode, "decision_price": parent.decision_price,
                               "auto_cap_notional": cap, "proposal_ttl_seconds": parent.proposal_ttl_seconds,
                               "notes": parent.notes, "randomise": jitter, "end_policy": policy.value,
+                              "max_catchup": catchup,
                               "pretrade": _pretrade_summary(pretrade)},
                      market_ref=market_ref(snap.to_dict()))
         if raised:

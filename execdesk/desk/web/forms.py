@@ -9,6 +9,7 @@ from execdesk.desk.models import ApprovalMode, Strategy
 from execdesk.desk.models.parent import END_POLICY_CHOICES
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.inputs import plain_decimal_text
+from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP, MAX_CATCHUP_LIMIT
 from execdesk.domain.end_policy import DEFAULT_END_POLICY
 from execdesk.domain.instrument import SIM_INSTRUMENTS
 
@@ -71,6 +72,10 @@ class ParentOrderForm(forms.Form):
                                    label="At the deadline",
                                    help_text="Finish: complete in the last interval (the risk gate caps it). Expire: "
                                              "stop at the deadline. Continue: keep going at the last rate. Blank: finish")
+    max_catchup = PlainDecimalField(min_value=1, max_value=int(MAX_CATCHUP_LIMIT), max_digits=5, decimal_places=2,
+                                    initial=DEFAULT_MAX_CATCHUP, required=False, label="Max catch-up (× slice)",
+                                    help_text="Behind schedule, a step sends at most this many scheduled slices. "
+                                              f"Blank: {DEFAULT_MAX_CATCHUP:g}")
     approval_mode = forms.ChoiceField(choices=ApprovalMode.choices, initial=ApprovalMode.MANUAL)
     auto_cap_notional = PlainDecimalField(min_value=0, max_digits=20, decimal_places=2, initial=0, required=False,
                                            label="Auto-approve cap (USDT)")

@@ -119,6 +119,7 @@ class POVStrategy:
     """
 
     name = "pov"
+    schedule_bound = False  # its slice follows the volume, bounded by its rate: no catch-up cap (domain.catchup)
 
     def __init__(self, target_rate: float, reference: VWAPConfig) -> None:
         if not (math.isfinite(target_rate) and 0 < target_rate <= 1):

@@ -46,6 +46,7 @@ _OPTION_OF_MESSAGE = (
     ("side", "side"), ("quantity", "qty"), ("notional", "qty"), ("horizon", "horizon"),
     ("decision interval", "interval"),
     ("unknown strategy", "strategy"), ("unknown advisor", "advisor"), ("unknown approval mode", "approve"),
+    ("max_catchup", "max-catchup"),
 )
 
 
@@ -86,6 +87,9 @@ class Command(BaseCommand):
                                  "capped by the risk gate; EXPIRED one interval past the deadline if some is left), "
                                  "expire (stop at the deadline: EXPIRED with the remainder) or continue (work on "
                                  "at the last rate; a headless run cancels it one horizon past the deadline)")
+        parser.add_argument("--max-catchup", dest="max_catchup", default=None, metavar="K",
+                            help="an order behind its schedule sends at most K times the scheduled slice a step "
+                                 "(1 to 100; default 2); POV follows the volume instead")
         parser.add_argument("--grace", default=str(GRACE_S),  # the desk's one number syntax: decimal_input
                             help=f"seconds past the order's end (its end policy's) before a run still working is "
                                  f"cancelled (default {GRACE_S:.0f})")
@@ -136,7 +140,8 @@ class Command(BaseCommand):
                 horizon_seconds=o["horizon"], interval_seconds=o["interval"], strategy=o["strategy"],
                 approval_mode=APPROVAL_MODES[o["approve"]], venue=o["venue"], advisor=advisor,
                 notes=o["notes"] or f"headless: manage.py execute ({o['approve']} approval)",
-                raise_limits_reason=o["raise_limits"], end_policy=o["end_policy"])
+                raise_limits_reason=o["raise_limits"], end_policy=o["end_policy"],
+                max_catchup=o["max_catchup"])
         except InvalidInput as exc:
             raise CommandError(_option_error(str(exc), o)) from None
         except PermissionDenied as exc:
@@ -189,7 +194,7 @@ def _check_market(venue: str, market: str | None) -> None:
 def _option_error(message: str, o: dict[str, Any]) -> str:
     for start, option in _OPTION_OF_MESSAGE:
         if message.startswith(start):
-            return f"--{option} {o[option]}: {message}"
+            return f"--{option} {o[option.replace('-', '_')]}: {message}"
     if o["venue"] == "bybit":
         return f"--venue bybit: {message}"
     return f"cannot create the order: {message}"
