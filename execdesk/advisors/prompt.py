@@ -75,6 +75,7 @@ PARENT ORDER:
 - Remaining: {p.remaining:g}
 - Deadline: {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(p.deadline))} ({p.time_left:,.0f} s left)
 - End policy: {END_POLICY_TEXT[ctx.end_policy]}
+- Limit price: {_limit_text(p)}
 - Decision price: {p.decision_price:,.2f}
 - Strategy: {ctx.strategy.upper()}, decision interval {ctx.interval_s:g} s, current rate {ctx.rate:g}x the schedule
 
@@ -126,6 +127,12 @@ tick {inst.tick_size}
 Based on this information, what should be the next execution action? Call the tool with: action, quantity, \
 order type and price (if limit), time in force, wait seconds (WAIT), new rate (ACCELERATE / DECELERATE), \
 detailed reasoning, confidence, risk assessment and the expected impact in bps."""
+
+
+def _limit_text(p) -> str:
+    if p.limit_price is None:
+        return "none"
+    return f"{p.limit_price:,.2f} (no fill {'above' if p.side is Side.BUY else 'below'} it)"
 
 
 END_POLICY_TEXT = {

@@ -30,7 +30,15 @@ from execdesk.domain.strategies.base import Strategy, StrategyDecision
 from execdesk.domain.tca import TCAReport
 from execdesk.domain.tca_fills import MARKOUT_HORIZONS_S
 from execdesk.engine.clock import SimClock
-from execdesk.engine.decide import Decision, StepContext, decide, schedule_proposer, strategy_baseline
+from execdesk.engine.decide import (
+    Decision,
+    StepContext,
+    decide,
+    priced_within_limit,
+    risk_gate,
+    schedule_proposer,
+    strategy_baseline,
+)
 from execdesk.engine.loop import DecideFn, OrderPlan, StepEngine
 from execdesk.venues.paper import PaperVenue
 
@@ -104,7 +112,7 @@ def execute(spec: RunSpec, market: MatchableMarket, instrument: Instrument, stra
     run = Execution(spec=spec, start_ts=market.ts, decision_price=first.mid, arrival_mid=first.mid)
     plan = OrderPlan(symbol=order.symbol, side=order.side, quantity=order.quantity, horizon_s=order.horizon_s,
                      interval_s=order.interval_s, end_policy=order.end_policy,
-                     max_catchup=order.max_catchup)
+                     max_catchup=order.max_catchup, limit_price=order.limit_price)
     engine = StepEngine(gateway=gateway, clock=SimClock(market.ts), plan=plan, instrument=instrument,
                         limits=spec.limits, decide=_decider(strategy, pilot), listener=_Record(run, gateway, trace=trace, piloted=pilot is not None),
                         link_prefix=f"BT{spec.seed}")
@@ -134,6 +142,9 @@ def _decider(strategy: Strategy, pilot: Pilot | None) -> DecideFn:
         baseline = strategy_baseline(strategy, ctx)
         draft, verdict = pilot.step(progress=ctx.progress, market=ctx.market, decision=baseline,
                                     volume_since_order=ctx.volume_since_order)
+        priced = priced_within_limit(draft, ctx)
+        if priced is not draft:  # re-priced (or held back) for the parent's limit: the gate judges what is sent
+            draft, verdict = priced, risk_gate(priced, ctx)
         return Decision(baseline=baseline, draft=draft, verdict=verdict)
 
     return with_pilot

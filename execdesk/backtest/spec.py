@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP, max_catchup_input
 from execdesk.domain.end_policy import DEFAULT_END_POLICY, EndPolicy, end_policy_input
+from execdesk.domain.limit_price import limit_price_input
 from execdesk.domain.orders import Side
 from execdesk.domain.risk import RiskLimits
 from execdesk.domain.strategies.registry import STRATEGY_NAMES
@@ -40,6 +41,7 @@ class OrderSpec:
     end_policy: EndPolicy = DEFAULT_END_POLICY
     # the largest slice as a multiple of the scheduled slice (execdesk.domain.catchup)
     max_catchup: float = DEFAULT_MAX_CATCHUP
+    limit_price: float | None = None  # don't buy above / sell below (execdesk.domain.limit_price)
     randomise: float = 0.0  # TWAP/adaptive slice size and timing jitter, as on the desk's order form
     latency_s: float = BYBIT_ROUND_TRIP_S  # an order's (and a cancel's) travel time to the venue
     warmup_s: float | None = None  # on a tape: history before the order (None: up to an hour, see markets)
@@ -50,6 +52,7 @@ class OrderSpec:
         object.__setattr__(self, "side", Side(self.side))
         object.__setattr__(self, "end_policy", end_policy_input(self.end_policy))
         object.__setattr__(self, "max_catchup", max_catchup_input(self.max_catchup))
+        object.__setattr__(self, "limit_price", limit_price_input(self.limit_price))
         for name in ("quantity", "horizon_s", "interval_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):

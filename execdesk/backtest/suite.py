@@ -83,7 +83,8 @@ class SuiteResult:
                                 "start_ts": order.start_ts, "pov_rate": order.pov_rate,
                                 "latency_s": order.latency_s, "warmup_s": order.warmup_s,
                                 "randomise": order.randomise, "end_policy": order.end_policy.value,
-                                "max_catchup": order.max_catchup},
+                                "max_catchup": order.max_catchup,
+                                "limit_price": order.limit_price},
                       "metrics": list(METRICS), "wall_s": round(self.wall_s, 3),
                       "simulated_s": round(self.simulated_s, 1)},
             "statistics": {

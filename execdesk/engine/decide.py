@@ -14,6 +14,7 @@ from execdesk.advisors.drafts import draft_from_decision
 from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP
 from execdesk.domain.end_policy import DEFAULT_END_POLICY, EndPolicy
 from execdesk.domain.instrument import Instrument
+from execdesk.domain.limit_price import within_parent_limit
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.order_terms import order_terms_shaped
 from execdesk.domain.progress import OrderProgress
@@ -75,7 +76,13 @@ def risk_gate(draft: ProposalDraft, ctx: StepContext) -> RiskVerdict:
                     interval_s=ctx.interval_s)
 
 
+def priced_within_limit(draft: ProposalDraft, ctx: StepContext) -> ProposalDraft:
+    """The draft priced so that no fill can be beyond the parent's limit price (domain.limit_price)."""
+    return within_parent_limit(draft, side=ctx.progress.side, limit=ctx.progress.limit_price, market=ctx.market,
+                               instrument=ctx.instrument, band_bps=ctx.limits.max_price_deviation_bps)
+
+
 def decide(strategy: Strategy, ctx: StepContext, *, propose: Proposer, gate: Gate = risk_gate) -> Decision:
     baseline = strategy_baseline(strategy, ctx)
-    draft = propose(ctx, baseline)
+    draft = priced_within_limit(propose(ctx, baseline), ctx)
     return Decision(baseline=baseline, draft=draft, verdict=gate(draft, ctx))

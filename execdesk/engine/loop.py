@@ -43,6 +43,7 @@ class OrderPlan:
     interval_s: float
     end_policy: EndPolicy = DEFAULT_END_POLICY
     max_catchup: float = DEFAULT_MAX_CATCHUP  # the largest slice, as a multiple of the scheduled slice
+    limit_price: float | None = None  # don't buy above / sell below (domain.limit_price)
 
 
 class Listener(Protocol):
@@ -112,7 +113,7 @@ class StepEngine:
             progress = OrderProgress(symbol=plan.symbol, side=plan.side, quantity=plan.quantity,
                                      executed=self.executed, decision_price=decision_price, started_at=start,
                                      deadline=deadline, now=t, avg_price=None, last_order_at=self._last_order_at,
-                                     orders_last_minute=self.rate.count(t))
+                                     orders_last_minute=self.rate.count(t), limit_price=plan.limit_price)
             ctx = StepContext(progress=progress, market=snap, instrument=self.instrument, limits=self.limits,
                               interval_s=plan.interval_s, volume_since_order=self.volume.volume,
                               end_policy=plan.end_policy, max_catchup=plan.max_catchup)

@@ -57,6 +57,8 @@ class ParentOrder(models.Model):
     end_policy = models.CharField(max_length=8, choices=END_POLICY_CHOICES, default=DEFAULT_END_POLICY.value)
     # The largest slice as a multiple of the scheduled slice: a backlog is worked off, never swept (domain.catchup).
     max_catchup = models.FloatField(default=DEFAULT_MAX_CATCHUP)
+    # Don't buy above / sell below (domain.limit_price): no child order may fill beyond it. Null: no limit.
+    limit_price = price_field(null=True, blank=True)
     # Frozen when the order starts (volume curve, Almgren–Chriss inputs, POV rate, seed), so the plan does
     # not drift as the market moves; shown on the order page and audited.
     strategy_params = models.JSONField(default=dict, blank=True)

@@ -50,6 +50,7 @@ def progress_payload(parent: ParentOrder) -> dict[str, Any]:
         "advisor": parent.advisor,
         "end_policy": parent.end_policy,
         "max_catchup": parent.max_catchup,
+        "limit_price": dec(parent.limit_price),
         "tca": {k: (parent.tca or {}).get(k) for k in TCA_FIELDS},
     }
 

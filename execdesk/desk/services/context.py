@@ -43,6 +43,7 @@ def order_progress(parent: ParentOrder, now: float | None = None) -> OrderProgre
         avg_price=float(parent.avg_price) if parent.avg_price is not None else None,
         last_order_at=last.created_at.timestamp() if last else None,
         orders_last_minute=parent.child_orders.filter(created_at__gte=now_dt - timedelta(seconds=RATE_WINDOW_S)).count(),
+        limit_price=float(parent.limit_price) if parent.limit_price is not None else None,
     )
 
 

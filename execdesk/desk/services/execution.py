@@ -46,6 +46,7 @@ from execdesk.desk.services.strategy import impact_observe_due, slice_impact_bps
 from execdesk.desk.services.trading_gate import desk_halted, desk_state_share_lock
 from execdesk.desk.services.venues import gateway_for, venue_gateways
 from execdesk.domain.instrument import Instrument
+from execdesk.domain.limit_price import within_parent_limit
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import ChildStatus
 from execdesk.domain.proposals import Action, ProposalDraft
@@ -284,6 +285,9 @@ def _draft(parent: ParentOrder, live: tuple[MarketSnapshot, Instrument] | None, 
         started = time.perf_counter()
         draft = advisor_for(parent).propose(ctx)
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
+    # whoever proposed it, no fill may be beyond the parent's limit price
+    draft = within_parent_limit(draft, side=progress.side, limit=progress.limit_price, market=snap,
+                                instrument=instrument, band_bps=DEFAULT_LIMITS.max_price_deviation_bps)
     impact_observe_due(parent, snap)
     verdict: RiskVerdict = risk_gate(parent, draft, progress=progress, market=snap, instrument=instrument)
     if (refused := advice_gate(ctx, draft, verdict, query)) is not None:

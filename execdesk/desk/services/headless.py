@@ -229,7 +229,7 @@ def _parent_row(p: ParentOrder) -> dict[str, Any]:
         "decision_price": dec(p.decision_price), "status": p.status, "strategy": p.strategy,
         "advisor": p.advisor, "venue": p.venue, "approval_mode": p.approval_mode,
         "horizon_seconds": p.horizon_seconds, "interval_seconds": p.interval_seconds, "end_policy": p.end_policy,
-        "max_catchup": p.max_catchup,
+        "max_catchup": p.max_catchup, "limit_price": dec(p.limit_price),
         "executed_qty": dec(p.executed_qty), "remaining_qty": dec(p.remaining_qty), "avg_price": dec(p.avg_price), "fees": dec(p.fees),
         "is_bps": None if p.is_bps is None else round(p.is_bps, 4),  # the TCA's, the same as tca.is_bps
         "created_by": p.created_by.get_username(), "notes": p.notes, "created_at": _iso(p.created_at),

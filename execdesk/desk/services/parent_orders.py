@@ -80,11 +80,13 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
                         approval_mode: str = ApprovalMode.MANUAL, notes: str = "",
                         auto_cap_notional: object = "0", randomise: object = 0, venue: str = "paper",
                         advisor: str | None = None, raise_limits_reason: str = "",
-                        end_policy: str | None = None, max_catchup: object = None) -> ParentOrder:
+                        end_policy: str | None = None, max_catchup: object = None,
+                        limit_price: object = None) -> ParentOrder:
     """A parent order in INITIALIZED with its pre-trade estimate. `venue` "paper" trades the simulated
     market on the paper venue, "bybit" the live Bybit market; `advisor` None takes the strategy's own;
     `end_policy` (finish, expire, continue; None: finish) is what it does at its deadline; `max_catchup`
-    (None: 2) the largest slice as a multiple of the scheduled slice.
+    (None: 2) the largest slice as a multiple of the scheduled slice; `limit_price` (None: none) the price a
+    buy never fills above and a sell never below.
     The desk's limits (order_limits) refuse a fat finger; a supervisor may raise them for this order only
     by giving `raise_limits_reason` (audited)."""
     require_trader(user, "creating a parent order")
@@ -109,6 +111,9 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
         catchup = max_catchup_input(max_catchup)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
+    limit = None if limit_price in (None, "") else decimal_input("limit price", limit_price)
+    if limit is not None and limit <= 0:
+        raise InvalidInput(f"limit price must be a positive price, got {limit}")
     jitter = decimal_input("randomisation", randomise)
     if not Decimal(0) <= jitter <= Decimal("0.5"):
         raise InvalidInput(f"randomisation must be between 0 and 0.5 (50 %), got {jitter}")
@@ -133,7 +138,7 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
             advisor=advisor, venue=venue, proposal_ttl_seconds=settings.EXECDESK["PROPOSAL_TTL_SECONDS"],
             decision_price=instrument.price(snap.mid), created_by=user, pretrade=pretrade,
             strategy_params={"randomise": float(jitter)}, limits_raised=raised, end_policy=policy.value,
-            max_catchup=catchup,
+            max_catchup=catchup, limit_price=None if limit is None else instrument.price(limit),
         )
         audit_record(actor=actor, action="parent.created", obj=parent, parent_order_id=parent.pk,
                      payload={"symbol": symbol, "side": side, "quantity": qty, "horizon_seconds": horizon_seconds,
@@ -142,7 +147,7 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
                               "approval_mode": approval_mode, "decision_price": parent.decision_price,
                               "auto_cap_notional": cap, "proposal_ttl_seconds": parent.proposal_ttl_seconds,
                               "notes": parent.notes, "randomise": jitter, "end_policy": policy.value,
-                              "max_catchup": catchup,
+                              "max_catchup": catchup, "limit_price": parent.limit_price,
                               "pretrade": _pretrade_summary(pretrade)},
                      market_ref=market_ref(snap.to_dict()))
         if raised:

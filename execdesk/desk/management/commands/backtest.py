@@ -46,6 +46,7 @@ from execdesk.backtest.spec import (
 from execdesk.backtest.suite import SuiteSpec, run_spec, run_suite
 from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP, MAX_CATCHUP_LIMIT, max_catchup_input
 from execdesk.domain.end_policy import DEFAULT_END_POLICY, END_POLICIES
+from execdesk.domain.limit_price import limit_price_input
 from execdesk.market.regimes import resolve_scenarios
 from execdesk.market.replay import ReplayMarket
 
@@ -93,6 +94,8 @@ class Command(BaseCommand):
         parser.add_argument("--max-catchup", dest="max_catchup", default=str(DEFAULT_MAX_CATCHUP), metavar="K",
                             help="an order behind its schedule sends at most K times the scheduled slice a step "
                                  f"(1 to {MAX_CATCHUP_LIMIT:g}; default {DEFAULT_MAX_CATCHUP:g}); POV follows the volume")
+        parser.add_argument("--limit-price", dest="limit_price", default=None, metavar="PRICE",
+                            help="the parent's limit: a buy never fills above it, a sell never below it")
         parser.add_argument("--randomise", type=float, default=0.0,
                             help="TWAP/adaptive slice size and timing jitter, 0 to 0.5")
         parser.add_argument("--workers", type=int, default=None,
@@ -181,7 +184,8 @@ class Command(BaseCommand):
         order = OrderSpec(symbol=o["symbol"].upper(), side=sides[0], quantity=o["qty"],
                           horizon_s=o["horizon"], interval_s=o["interval"], randomise=o["randomise"],
                           pov_rate=o["pov_rate"], latency_s=o["latency_ms"] / 1000, warmup_s=warmup,
-                          end_policy=o["end_policy"], max_catchup=max_catchup_input(o["max_catchup"]))
+                          end_policy=o["end_policy"], max_catchup=max_catchup_input(o["max_catchup"]),
+                          limit_price=limit_price_input(o["limit_price"]))
         return SuiteSpec(strategies=strategies, scenarios=scenarios, seeds=seeds, order=order,
                          tape=o["tape"], first_seed=o["first_seed"], llm_cache=o["llm_cache"], sides=sides)
 
