@@ -75,7 +75,7 @@ def order_create(request: HttpRequest, payload: OrderCreateIn):
         interval_seconds=d.interval_seconds, strategy=d.strategy, approval_mode=d.approval_mode, notes=d.notes,
         auto_cap_notional=d.auto_cap_notional or "0", randomise=d.randomise, venue=d.venue, advisor=d.advisor,
         raise_limits_reason=d.raise_limits_reason, end_policy=d.end_policy,
-        max_catchup=d.max_catchup, limit_price=d.limit_price)
+        max_catchup=d.max_catchup, limit_price=d.limit_price, start_at=d.start_at)
     return Status(201, order_payload(order_or_404(parent.pk)))
 
 

@@ -121,6 +121,9 @@ class OrderCreateIn(Input):
                     "ends EXPIRED one interval past the deadline if the gate held some back), expire (stop at the "
                     "deadline, EXPIRED with the remainder) or continue (work on at the last rate until done or "
                     "cancelled)")
+    start_at: Timestamp | None = Field(
+        None, description="a scheduled start, ISO 8601 with a UTC offset: started before it, the order waits and "
+                          "its schedule (and deadline) begin then")
     limit_price: DecimalStr | None = Field(
         None, description="the parent's limit: a buy never fills above it, a sell never below it (none if omitted)")
     max_catchup: float = Field(DEFAULT_MAX_CATCHUP, ge=1, le=MAX_CATCHUP_LIMIT, allow_inf_nan=False,
@@ -217,6 +220,7 @@ class ProgressOut(Schema):
     end_policy: str = Field(description="what the order does at its deadline: finish, expire or continue")
     max_catchup: float = Field(description="the largest slice as a multiple of the scheduled slice")
     limit_price: str | None = Field(description="the parent's limit price (a buy never above, a sell never below)")
+    start_at: float | None = Field(description="the scheduled start (epoch seconds), if any")
     tca: dict[str, Any] = Field(description="the TCA figures the dashboard shows live")
 
 

@@ -59,6 +59,8 @@ class ParentOrder(models.Model):
     max_catchup = models.FloatField(default=DEFAULT_MAX_CATCHUP)
     # Don't buy above / sell below (domain.limit_price): no child order may fill beyond it. Null: no limit.
     limit_price = price_field(null=True, blank=True)
+    # A scheduled start: started before it, the order waits (no proposal) and its schedule begins then.
+    start_at = models.DateTimeField(null=True, blank=True)
     # Frozen when the order starts (volume curve, Almgren–Chriss inputs, POV rate, seed), so the plan does
     # not drift as the market moves; shown on the order page and audited.
     strategy_params = models.JSONField(default=dict, blank=True)

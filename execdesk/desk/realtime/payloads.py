@@ -51,6 +51,7 @@ def progress_payload(parent: ParentOrder) -> dict[str, Any]:
         "end_policy": parent.end_policy,
         "max_catchup": parent.max_catchup,
         "limit_price": dec(parent.limit_price),
+        "start_at": ts(parent.start_at),
         "tca": {k: (parent.tca or {}).get(k) for k in TCA_FIELDS},
     }
 

@@ -135,6 +135,9 @@ def execution_step(*, parent_id: int) -> Proposal | None:
         if not parent.state.is_working:
             return None
         now = timezone.now()
+        if parent.started_at is not None and now < parent.started_at:
+            parent_step_at(parent.pk, parent.started_at)
+            return None  # a scheduled start still ahead: nothing is proposed before it
         if desk_halted() is not None:
             parent_step_at(parent.pk, None)  # looked at every tick: a resume may come at any moment
             return None  # HALTED: no proposal at all (nor a question to Claude) until the desk resumes

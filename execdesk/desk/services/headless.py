@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import OperationalError
+from django.utils import timezone
 
 from execdesk.desk.access.roles import TRADER, Actor, can_trade, role_of
 from execdesk.desk.access.setup_roles import ensure_roles
@@ -109,11 +110,14 @@ def celery_inline() -> Iterator[None]:
 
 
 def headless_budget_s(parent: ParentOrder, grace_s: float) -> float:
-    """How long an unattended run lets the order work before cancelling it: its end-time policy's end
-    (for continue one horizon past the deadline) plus `grace_s`, counted from the start."""
+    """How long an unattended run lets the order work before cancelling it, counted from now: the wait for a
+    scheduled start, then its end-time policy's end (for continue one horizon past the deadline), plus
+    `grace_s`."""
     horizon, interval = float(parent.horizon_seconds), float(parent.interval_seconds)
-    return unattended_stop_at(end_policy_input(parent.end_policy), deadline=horizon, interval_s=interval,
-                              horizon_s=horizon) + grace_s
+    begin = parent.started_at or parent.start_at
+    wait = max((begin - timezone.now()).total_seconds(), 0.0) if begin is not None else 0.0
+    return wait + unattended_stop_at(end_policy_input(parent.end_policy), deadline=horizon, interval_s=interval,
+                                     horizon_s=horizon) + grace_s
 
 
 def parent_order_run_headless(*, parent_id: int, user, on_progress: ProgressCallback | None = None,
@@ -229,7 +233,7 @@ def _parent_row(p: ParentOrder) -> dict[str, Any]:
         "decision_price": dec(p.decision_price), "status": p.status, "strategy": p.strategy,
         "advisor": p.advisor, "venue": p.venue, "approval_mode": p.approval_mode,
         "horizon_seconds": p.horizon_seconds, "interval_seconds": p.interval_seconds, "end_policy": p.end_policy,
-        "max_catchup": p.max_catchup, "limit_price": dec(p.limit_price),
+        "max_catchup": p.max_catchup, "limit_price": dec(p.limit_price), "start_at": _iso(p.start_at),
         "executed_qty": dec(p.executed_qty), "remaining_qty": dec(p.remaining_qty), "avg_price": dec(p.avg_price), "fees": dec(p.fees),
         "is_bps": None if p.is_bps is None else round(p.is_bps, 4),  # the TCA's, the same as tca.is_bps
         "created_by": p.created_by.get_username(), "notes": p.notes, "created_at": _iso(p.created_at),

@@ -22,7 +22,7 @@ from execdesk.desk.services.audit import audit_record, market_ref, refusals_audi
 from execdesk.desk.services.child_orders import child_orders_cancel_open, open_market_lock
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.four_eyes import parent_start_check
-from execdesk.desk.services.inputs import decimal_input, int_input, quantity_input
+from execdesk.desk.services.inputs import decimal_input, int_input, quantity_input, utc_datetime_input
 from execdesk.desk.services.market import (
     UnknownSymbol,
     VenueUnavailable,
@@ -81,12 +81,13 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
                         auto_cap_notional: object = "0", randomise: object = 0, venue: str = "paper",
                         advisor: str | None = None, raise_limits_reason: str = "",
                         end_policy: str | None = None, max_catchup: object = None,
-                        limit_price: object = None) -> ParentOrder:
+                        limit_price: object = None, start_at: object = None) -> ParentOrder:
     """A parent order in INITIALIZED with its pre-trade estimate. `venue` "paper" trades the simulated
     market on the paper venue, "bybit" the live Bybit market; `advisor` None takes the strategy's own;
     `end_policy` (finish, expire, continue; None: finish) is what it does at its deadline; `max_catchup`
     (None: 2) the largest slice as a multiple of the scheduled slice; `limit_price` (None: none) the price a
-    buy never fills above and a sell never below.
+    buy never fills above and a sell never below; `start_at` (an aware datetime or ISO text; None: when
+    started) when its schedule begins if it is started before then.
     The desk's limits (order_limits) refuse a fat finger; a supervisor may raise them for this order only
     by giving `raise_limits_reason` (audited)."""
     require_trader(user, "creating a parent order")
@@ -114,6 +115,7 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
     limit = None if limit_price in (None, "") else decimal_input("limit price", limit_price)
     if limit is not None and limit <= 0:
         raise InvalidInput(f"limit price must be a positive price, got {limit}")
+    begin = _start_at(start_at)
     jitter = decimal_input("randomisation", randomise)
     if not Decimal(0) <= jitter <= Decimal("0.5"):
         raise InvalidInput(f"randomisation must be between 0 and 0.5 (50 %), got {jitter}")
@@ -138,7 +140,7 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
             advisor=advisor, venue=venue, proposal_ttl_seconds=settings.EXECDESK["PROPOSAL_TTL_SECONDS"],
             decision_price=instrument.price(snap.mid), created_by=user, pretrade=pretrade,
             strategy_params={"randomise": float(jitter)}, limits_raised=raised, end_policy=policy.value,
-            max_catchup=catchup, limit_price=None if limit is None else instrument.price(limit),
+            max_catchup=catchup, limit_price=None if limit is None else instrument.price(limit), start_at=begin,
         )
         audit_record(actor=actor, action="parent.created", obj=parent, parent_order_id=parent.pk,
                      payload={"symbol": symbol, "side": side, "quantity": qty, "horizon_seconds": horizon_seconds,
@@ -148,6 +150,7 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
                               "auto_cap_notional": cap, "proposal_ttl_seconds": parent.proposal_ttl_seconds,
                               "notes": parent.notes, "randomise": jitter, "end_policy": policy.value,
                               "max_catchup": catchup, "limit_price": parent.limit_price,
+                              "start_at": begin,
                               "pretrade": _pretrade_summary(pretrade)},
                      market_ref=market_ref(snap.to_dict()))
         if raised:
@@ -157,6 +160,22 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
         if advisor == CLAUDE:
             impact_question(parent)
     return parent
+
+
+def _start_at(value: object) -> datetime | None:
+    """A scheduled start: in the future, within the desk's longest horizon."""
+    begin = value if isinstance(value, datetime) else utc_datetime_input("start_at", value)
+    if begin is None:
+        return None
+    if timezone.is_naive(begin):
+        raise InvalidInput("start_at needs a time zone (times on the desk are UTC)")
+    now = timezone.now()
+    if begin <= now:
+        raise InvalidInput(f"start_at {begin:%Y-%m-%d %H:%M:%S} UTC is not in the future (now {now:%H:%M:%S} UTC): "
+                           "leave it blank to start when the order is started")
+    if begin > now + timedelta(seconds=MAX_HORIZON_S):
+        raise InvalidInput(f"start_at {begin:%Y-%m-%d %H:%M:%S} UTC is more than {MAX_HORIZON_S // 86400} days ahead")
+    return begin
 
 
 def _pretrade_summary(pretrade: dict) -> dict:
@@ -221,8 +240,9 @@ def parent_order_start(*, parent_id: int, user) -> ParentOrder:
             parent_start_check(parent)
             parent_transition(parent, ParentStatus.ACTIVE, actor=actor, reason="started")
             now = timezone.now()
-            parent.started_at = now
-            parent.deadline = now + timedelta(seconds=parent.horizon_seconds)
+            # a scheduled start still ahead: the schedule (and its deadline) begin then; steps wait for it
+            parent.started_at = max(now, parent.start_at) if parent.start_at is not None else now
+            parent.deadline = parent.started_at + timedelta(seconds=parent.horizon_seconds)
             assert market_inputs is not None  # the row was read above
             snap, volumes = market_inputs
             parent.strategy_params = strategy_params_for(parent, snap, volumes)

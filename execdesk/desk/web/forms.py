@@ -72,6 +72,8 @@ class ParentOrderForm(forms.Form):
                                    label="At the deadline",
                                    help_text="Finish: complete in the last interval (the risk gate caps it). Expire: "
                                              "stop at the deadline. Continue: keep going at the last rate. Blank: finish")
+    start_at = forms.CharField(required=False, max_length=40, label="Start at (UTC)",
+                               help_text="YYYY-MM-DDTHH:MM; blank: when started")
     limit_price = PlainDecimalField(min_value=0, max_digits=27, decimal_places=10, required=False,
                                     label="Limit price", help_text="Don't buy above / sell below; blank: no limit")
     max_catchup = PlainDecimalField(min_value=1, max_value=int(MAX_CATCHUP_LIMIT), max_digits=5, decimal_places=2,

@@ -91,7 +91,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
             approval_mode=d["approval_mode"], notes=d["notes"], auto_cap_notional=d["auto_cap_notional"] or 0,
             randomise=(d["randomise_pct"] or 0) / 100, venue=d["venue"], advisor=d["advisor"] or None,
             raise_limits_reason=d.get("raise_limits_reason", ""), end_policy=d["end_policy"] or None,
-            max_catchup=d["max_catchup"], limit_price=d["limit_price"])
+            max_catchup=d["max_catchup"], limit_price=d["limit_price"], start_at=d["start_at"] or None)
     except (DeskError, PermissionDenied) as exc:
         form.add_error(None, str(exc))
         messages.error(request, f"Order not created: {exc}")

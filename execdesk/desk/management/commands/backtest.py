@@ -37,6 +37,7 @@ from execdesk.backtest.report_md import render_markdown
 from execdesk.backtest.report_text import console_tables
 from execdesk.backtest.spec import (
     BYBIT_ROUND_TRIP_S,
+    DEFAULT_START_TS,
     LLM_STRATEGY,
     OrderSpec,
     RunSpec,
@@ -44,6 +45,8 @@ from execdesk.backtest.spec import (
     parse_strategies,
 )
 from execdesk.backtest.suite import SuiteSpec, run_spec, run_suite
+from execdesk.desk.services.errors import InvalidInput
+from execdesk.desk.services.inputs import utc_datetime_input
 from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP, MAX_CATCHUP_LIMIT, max_catchup_input
 from execdesk.domain.end_policy import DEFAULT_END_POLICY, END_POLICIES
 from execdesk.domain.limit_price import limit_price_input
@@ -96,6 +99,9 @@ class Command(BaseCommand):
                                  f"(1 to {MAX_CATCHUP_LIMIT:g}; default {DEFAULT_MAX_CATCHUP:g}); POV follows the volume")
         parser.add_argument("--limit-price", dest="limit_price", default=None, metavar="PRICE",
                             help="the parent's limit: a buy never fills above it, a sell never below it")
+        parser.add_argument("--start-at", dest="start_at", default=None, metavar="ISO",
+                            help="when the order starts on the simulator (ISO 8601, UTC when no offset; default "
+                                 "Monday 2026-01-05 13:30 UTC, into the US open); a tape starts where it holds trades")
         parser.add_argument("--randomise", type=float, default=0.0,
                             help="TWAP/adaptive slice size and timing jitter, 0 to 0.5")
         parser.add_argument("--workers", type=int, default=None,
@@ -181,13 +187,27 @@ class Command(BaseCommand):
             scenarios = tuple(s.name for s in resolve_scenarios(o["scenarios"]))
             seeds = DEFAULT_SEEDS if o["seeds"] is None else o["seeds"]
         sides = parse_sides(o["side"])
-        order = OrderSpec(symbol=o["symbol"].upper(), side=sides[0], quantity=o["qty"],
+        start_ts = _start_ts(o)
+        order = OrderSpec(start_ts=start_ts, symbol=o["symbol"].upper(), side=sides[0], quantity=o["qty"],
                           horizon_s=o["horizon"], interval_s=o["interval"], randomise=o["randomise"],
                           pov_rate=o["pov_rate"], latency_s=o["latency_ms"] / 1000, warmup_s=warmup,
                           end_policy=o["end_policy"], max_catchup=max_catchup_input(o["max_catchup"]),
                           limit_price=limit_price_input(o["limit_price"]))
         return SuiteSpec(strategies=strategies, scenarios=scenarios, seeds=seeds, order=order,
                          tape=o["tape"], first_seed=o["first_seed"], llm_cache=o["llm_cache"], sides=sides)
+
+
+def _start_ts(o) -> float:
+    if o["start_at"] is None:
+        return DEFAULT_START_TS
+    if o["tape"]:
+        raise ValueError("--start-at is the simulator's start: a tape's orders start where the tape holds trades")
+    try:
+        moment = utc_datetime_input("--start-at", o["start_at"])
+    except InvalidInput as exc:
+        raise ValueError(str(exc)) from None
+    assert moment is not None  # a non-blank value
+    return moment.timestamp()
 
 
 def _tape_plan(o) -> tuple[float, int]:

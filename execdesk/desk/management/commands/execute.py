@@ -46,7 +46,7 @@ _OPTION_OF_MESSAGE = (
     ("side", "side"), ("quantity", "qty"), ("notional", "qty"), ("horizon", "horizon"),
     ("decision interval", "interval"),
     ("unknown strategy", "strategy"), ("unknown advisor", "advisor"), ("unknown approval mode", "approve"),
-    ("max_catchup", "max-catchup"), ("limit price", "limit-price"),
+    ("max_catchup", "max-catchup"), ("limit price", "limit-price"), ("start_at", "start-at"),
 )
 
 
@@ -92,6 +92,9 @@ class Command(BaseCommand):
                                  "(1 to 100; default 2); POV follows the volume instead")
         parser.add_argument("--limit-price", dest="limit_price", default=None, metavar="PRICE",
                             help="the parent's limit: a buy never fills above it, a sell never below it")
+        parser.add_argument("--start-at", dest="start_at", default=None, metavar="ISO",
+                            help="a scheduled start (ISO 8601, UTC when no offset): the run waits for it and the "
+                                 "schedule and its deadline begin then")
         parser.add_argument("--grace", default=str(GRACE_S),  # the desk's one number syntax: decimal_input
                             help=f"seconds past the order's end (its end policy's) before a run still working is "
                                  f"cancelled (default {GRACE_S:.0f})")
@@ -143,7 +146,7 @@ class Command(BaseCommand):
                 approval_mode=APPROVAL_MODES[o["approve"]], venue=o["venue"], advisor=advisor,
                 notes=o["notes"] or f"headless: manage.py execute ({o['approve']} approval)",
                 raise_limits_reason=o["raise_limits"], end_policy=o["end_policy"],
-                max_catchup=o["max_catchup"], limit_price=o["limit_price"])
+                max_catchup=o["max_catchup"], limit_price=o["limit_price"], start_at=o["start_at"])
         except InvalidInput as exc:
             raise CommandError(_option_error(str(exc), o)) from None
         except PermissionDenied as exc:
