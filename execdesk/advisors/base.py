@@ -41,6 +41,7 @@ class AdvisorContext:
     venue: str = "paper"  # where the child orders go (shown to the advisor)
     end_policy: EndPolicy = DEFAULT_END_POLICY  # what the order does at its deadline (domain.end_policy)
     max_catchup: float = DEFAULT_MAX_CATCHUP  # the largest slice as a multiple of the scheduled one (domain.catchup)
+    max_slice: float | None = None  # that cap as a quantity now (None: it does not apply now)
 
 
 class Advisor(Protocol):

@@ -85,6 +85,7 @@ EXECUTION PROGRESS:
 - Implementation shortfall: {is_bps}
 - Time elapsed: {p.elapsed_fraction * 100:.1f}%
 - Schedule target by now: {ctx.schedule_target:g}; the strategy's baseline slice now: {ctx.baseline_qty:g}
+- Largest slice allowed now (catch-up cap, {ctx.max_catchup:g}x the scheduled slice): {_max_slice_text(ctx)}
 - Child orders in the last minute: {p.orders_last_minute}
 
 CURRENT MARKET STATE (as of {time.strftime('%H:%M:%S UTC', time.gmtime(m.ts))}):
@@ -127,6 +128,10 @@ tick {inst.tick_size}
 Based on this information, what should be the next execution action? Call the tool with: action, quantity, \
 order type and price (if limit), time in force, wait seconds (WAIT), new rate (ACCELERATE / DECELERATE), \
 detailed reasoning, confidence, risk assessment and the expected impact in bps."""
+
+
+def _max_slice_text(ctx: AdvisorContext) -> str:
+    return "no cap now" if ctx.max_slice is None else f"{ctx.max_slice:g} (a larger proposal is sized down)"
 
 
 def _limit_text(p) -> str:

@@ -34,7 +34,8 @@ from execdesk.engine.decide import (
     Decision,
     StepContext,
     decide,
-    priced_within_limit,
+    finish_draft,
+    held_to_terms,
     risk_gate,
     schedule_proposer,
     strategy_baseline,
@@ -142,7 +143,7 @@ def _decider(strategy: Strategy, pilot: Pilot | None) -> DecideFn:
         baseline = strategy_baseline(strategy, ctx)
         draft, verdict = pilot.step(progress=ctx.progress, market=ctx.market, decision=baseline,
                                     volume_since_order=ctx.volume_since_order)
-        priced = priced_within_limit(draft, ctx)
+        priced = held_to_terms(finish_draft(draft, baseline, ctx), strategy, ctx)
         if priced is not draft:  # re-priced (or held back) for the parent's limit: the gate judges what is sent
             draft, verdict = priced, risk_gate(priced, ctx)
         return Decision(baseline=baseline, draft=draft, verdict=verdict)

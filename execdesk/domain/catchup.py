@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from dataclasses import replace
 from weakref import WeakKeyDictionary
 
+from execdesk.domain.instrument import Instrument
 from execdesk.domain.progress import OrderProgress
+from execdesk.domain.proposals import ProposalDraft
 from execdesk.domain.strategies.base import Slice, Strategy, StrategyDecision
 
 DEFAULT_MAX_CATCHUP = 2.0
@@ -83,3 +86,24 @@ def catchup_capped(decision: StrategyDecision, *, strategy: Strategy, progress: 
     return StrategyDecision(decision.action, cap, decision.schedule_target,
                             f"{decision.reason}{note} Catch-up capped at {max_catchup:g}× the scheduled slice: "
                             f"{cap:.6g} instead of {decision.quantity:.6g}; the rest stays in the backlog.")
+
+
+def catchup_cap(strategy: Strategy, progress: OrderProgress, *, max_catchup: float, floor: float = 0.0,
+                final: bool = False) -> float | None:
+    """The largest child order the cap allows now, or None where it does not apply (POV, a schedule with
+    nothing due, or `final`: the end policy's own last cross or continue's rate)."""
+    if final or not getattr(strategy, "schedule_bound", True):
+        return None
+    slice_now = scheduled_slice(strategy, progress)
+    return None if slice_now <= 0 else max(max_catchup * slice_now, floor)
+
+
+def draft_within_catchup(draft: ProposalDraft, *, cap: float | None, max_catchup: float,
+                         instrument: Instrument) -> ProposalDraft:
+    """An advisor's draft (Claude's, which sizes its own slices) held to the catch-up cap like the strategy."""
+    if cap is None or not draft.action.sends_order or draft.quantity <= cap * (1 + 1e-9):
+        return draft
+    qty = float(instrument.qty(cap))
+    return replace(draft, quantity=qty,
+                   reasoning=(f"{draft.reasoning} Sized down from {draft.quantity:.6g} to {qty:g}: catch-up is "
+                              f"capped at {max_catchup:g}× the scheduled slice."))

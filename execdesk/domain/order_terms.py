@@ -5,7 +5,7 @@ catch-up cap; continue's slice past the deadline is its last rate)."""
 
 from __future__ import annotations
 
-from execdesk.domain.catchup import catchup_capped
+from execdesk.domain.catchup import catchup_cap, catchup_capped
 from execdesk.domain.end_policy import EndPolicy, end_shaped
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
@@ -20,6 +20,28 @@ def smallest_order(instrument: Instrument, market: MarketSnapshot, side: Side) -
     far = market.best_ask if side is Side.BUY else market.best_bid
     by_notional = float(instrument.min_notional) / far if far > 0 else 0.0
     return max(float(instrument.min_qty), by_notional)
+
+
+def in_final_stretch(end_policy: EndPolicy, progress: OrderProgress, interval_s: float) -> bool:
+    """Where the end policy sizes the slice rather than the catch-up cap: finish's last interval and
+    everything past the deadline."""
+    left = progress.deadline - progress.now
+    return left <= 0 or (end_policy is EndPolicy.FINISH and left <= interval_s + 1e-9)
+
+
+def finish_crosses_now(end_policy: EndPolicy, progress: OrderProgress, interval_s: float) -> bool:
+    """Whether the finish policy's last cross is due: whatever an advisor proposes to send now, the order
+    crosses what remains (sized by the risk gate's limits), as the policy promises."""
+    return end_policy is EndPolicy.FINISH and progress.remaining > 0 and in_final_stretch(end_policy, progress,
+                                                                                        interval_s)
+
+
+def order_catchup_cap(*, strategy: Strategy, progress: OrderProgress, interval_s: float, end_policy: EndPolicy,
+                      max_catchup: float, instrument: Instrument, market: MarketSnapshot) -> float | None:
+    """The largest child order the catch-up cap allows now (None: it does not apply now)."""
+    return catchup_cap(strategy, progress, max_catchup=max_catchup,
+                       floor=smallest_order(instrument, market, progress.side),
+                       final=in_final_stretch(end_policy, progress, interval_s))
 
 
 def order_terms_shaped(decision: StrategyDecision, *, strategy: Strategy, progress: OrderProgress,

@@ -49,3 +49,30 @@ def test_after_unanswered_steps_the_catch_up_never_exceeds_its_cap(kind, name, t
 
 def _unanswered():
     return wait_draft("test", "nobody answered the proposal", 0.0, None)
+
+
+def test_an_advisor_proposing_the_whole_backlog_is_held_to_the_cap(tmp_path):
+    """An advisor sizes its own slices (Claude): one that proposes everything left at each step is sized down
+    to the cap like the strategy, up to finish's last interval, where the end policy crosses the rest."""
+    market, instrument = _market("sim", tmp_path)
+    horizon, interval, quantity = 300.0, 15.0, 1.0
+    strategy = build_strategy("twap", StrategyInputs(horizon_s=horizon, interval_s=interval))
+    scheduled = schedule_proposer("twap")
+
+    def greedy(ctx, baseline):
+        draft = scheduled(ctx, baseline)
+        if draft.order_type is None:
+            return draft
+        return draft.with_order(quantity=ctx.progress.remaining, order_type=draft.order_type,
+                                limit_price=draft.limit_price, tif=draft.tif)
+
+    record, start = Record(), market.ts
+    engine = StepEngine(gateway=PaperGateway(market, instrument), clock=SimClock(start), instrument=instrument,
+                        plan=OrderPlan(symbol="BTCUSDT", side=Side.BUY, quantity=quantity, horizon_s=horizon,
+                                       interval_s=interval, end_policy=EndPolicy.FINISH),
+                        limits=RiskLimits(), decide=lambda ctx: decide(strategy, ctx, propose=greedy),
+                        listener=record, link_prefix="G")
+    engine.run(market.snapshot().mid)
+    early = [float(req.qty) for t, req, _ in record.sent if t < start + horizon - interval]
+    assert len(early) >= 10 and max(early) <= 2 * quantity / 20 + 1e-9
+    assert engine.end_state is not None

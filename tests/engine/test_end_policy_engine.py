@@ -133,3 +133,30 @@ def test_the_order_ends_on_time_when_the_decision_grid_misses_the_deadline(polic
     assert engine.ended_at == pytest.approx(start + end)
     assert all(t < start + end for t, _ in record.decisions)
 
+
+
+def test_finish_crosses_what_remains_whatever_a_timid_advisor_proposes(tmp_path):
+    """An advisor that only ever proposes the instrument's minimum (Claude sizing its own slices) is
+    overruled in finish's last interval: the order crosses what remains and completes."""
+    market, instrument = _market("sim", tmp_path)
+    twap = build_strategy("twap", StrategyInputs(horizon_s=120.0, interval_s=15.0))
+    scheduled = schedule_proposer("twap")
+
+    def timid(ctx, baseline):
+        draft = scheduled(ctx, baseline)
+        if draft.order_type is None:
+            return draft
+        return draft.with_order(quantity=float(instrument.min_qty), order_type=draft.order_type,
+                                limit_price=draft.limit_price, tif=draft.tif)
+
+    record, start = Record(), market.ts
+    engine = StepEngine(gateway=PaperGateway(market, instrument), clock=SimClock(start), instrument=instrument,
+                        plan=OrderPlan(symbol="BTCUSDT", side=Side.BUY, quantity=0.1, horizon_s=120.0,
+                                       interval_s=15.0, end_policy=EndPolicy.FINISH),
+                        limits=RiskLimits(), decide=lambda ctx: decide(twap, ctx, propose=timid),
+                        listener=record, link_prefix="T")
+    engine.run(market.snapshot().mid)
+    assert engine.end_state is ParentStatus.COMPLETE
+    last = [d.draft for t, d in record.decisions if t >= start + 105.0 and d.draft.quantity > 0]
+    assert last and "end policy finish crosses what remains" in last[0].reasoning
+

@@ -16,6 +16,7 @@ from execdesk.desk.services.venues import gateway_for
 from execdesk.domain.end_policy import end_policy_input
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
+from execdesk.domain.order_terms import order_catchup_cap
 from execdesk.domain.orders import Side
 from execdesk.domain.progress import OrderProgress
 from execdesk.domain.risk import RiskLimits
@@ -61,9 +62,12 @@ def advisor_context(parent: ParentOrder, market: MarketSnapshot, instrument: Ins
     if volume is None:
         volume = market_volume_since(market, since, progress.now)
     end_policy = end_policy_input(parent.end_policy)
-    decision = strategy_baseline(strategy_of(parent), StepContext(
+    strategy = strategy_of(parent)
+    decision = strategy_baseline(strategy, StepContext(
         progress=progress, market=market, instrument=instrument, limits=DEFAULT_LIMITS, interval_s=interval,
         volume_since_order=volume, end_policy=end_policy, max_catchup=parent.max_catchup))
+    max_slice = order_catchup_cap(strategy=strategy, progress=progress, interval_s=interval, end_policy=end_policy,
+                                  max_catchup=parent.max_catchup, instrument=instrument, market=market)
     history = tuple(
         PastDecision(action=p.action, quantity=float(p.final_quantity or p.quantity), outcome=p.status,
                      reason=p.decision_reason)
@@ -76,5 +80,5 @@ def advisor_context(parent: ParentOrder, market: MarketSnapshot, instrument: Ins
                                                                     instrument=instrument)),
         schedule_target=decision.schedule_target, notes=parent.notes, history=history,
         market_volume_since_last=volume, decision=decision, rate=parent.rate, venue=parent.venue,
-        end_policy=end_policy, max_catchup=parent.max_catchup,
+        end_policy=end_policy, max_catchup=parent.max_catchup, max_slice=max_slice,
     )

@@ -45,6 +45,7 @@ from execdesk.desk.services.step_due import parent_step_at, parent_step_soon
 from execdesk.desk.services.strategy import impact_observe_due, slice_impact_bps
 from execdesk.desk.services.trading_gate import desk_halted, desk_state_share_lock
 from execdesk.desk.services.venues import gateway_for, venue_gateways
+from execdesk.domain.catchup import draft_within_catchup
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.limit_price import within_parent_limit
 from execdesk.domain.market import MarketSnapshot
@@ -52,6 +53,7 @@ from execdesk.domain.orders import ChildStatus
 from execdesk.domain.proposals import Action, ProposalDraft
 from execdesk.domain.risk import RiskVerdict
 from execdesk.domain.states import ParentStatus
+from execdesk.engine.decide import StepContext, finish_draft
 from execdesk.engine.pacing import next_step_due
 
 log = logging.getLogger(__name__)
@@ -288,7 +290,13 @@ def _draft(parent: ParentOrder, live: tuple[MarketSnapshot, Instrument] | None, 
         started = time.perf_counter()
         draft = advisor_for(parent).propose(ctx)
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
-    # whoever proposed it, no fill may be beyond the parent's limit price
+    # whoever proposed it, the draft keeps to the order's terms: finish's last cross, the catch-up cap, the
+    # parent's limit price
+    if ctx.decision is not None:
+        draft = finish_draft(draft, ctx.decision, StepContext(
+            progress=progress, market=snap, instrument=instrument, limits=ctx.limits, interval_s=ctx.interval_s,
+            volume_since_order=ctx.market_volume_since_last, end_policy=ctx.end_policy, max_catchup=ctx.max_catchup))
+    draft = draft_within_catchup(draft, cap=ctx.max_slice, max_catchup=ctx.max_catchup, instrument=instrument)
     draft = within_parent_limit(draft, side=progress.side, limit=progress.limit_price, market=snap,
                                 instrument=instrument, band_bps=DEFAULT_LIMITS.max_price_deviation_bps)
     impact_observe_due(parent, snap)
