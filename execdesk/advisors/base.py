@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP
+from execdesk.domain.end_policy import DEFAULT_END_POLICY, EndPolicy
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.progress import OrderProgress
@@ -37,6 +39,9 @@ class AdvisorContext:
     decision: StrategyDecision | None = None  # the parent's strategy's own decision now (the baseline)
     rate: float = 1.0  # the execution rate as a multiple of the schedule (set by an approved ACCELERATE/DECELERATE)
     venue: str = "paper"  # where the child orders go (shown to the advisor)
+    end_policy: EndPolicy = DEFAULT_END_POLICY  # what the order does at its deadline (domain.end_policy)
+    max_catchup: float = DEFAULT_MAX_CATCHUP  # the largest slice as a multiple of the scheduled one (domain.catchup)
+    max_slice: float | None = None  # that cap as a quantity now (None: it does not apply now)
 
 
 class Advisor(Protocol):

@@ -16,6 +16,7 @@ import hashlib
 import time
 
 from execdesk.advisors.base import AdvisorContext
+from execdesk.domain.end_policy import EndPolicy
 from execdesk.domain.orders import Side
 from execdesk.domain.risk import max_order_quantity
 
@@ -76,6 +77,8 @@ PARENT ORDER:
 - Total quantity: {p.quantity:g}
 - Remaining: {p.remaining:g}
 - Deadline: {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(p.deadline))} ({p.time_left:,.0f} s left)
+- End policy: {END_POLICY_TEXT[ctx.end_policy]}
+- Limit price: {_limit_text(p)}
 - Decision price: {p.decision_price:,.2f}
 - Strategy: {ctx.strategy.upper()}, decision interval {ctx.interval_s:g} s, current rate {ctx.rate:g}x the schedule
 
@@ -86,6 +89,7 @@ EXECUTION PROGRESS:
 fees and the unfilled part): {slippage}
 - Time elapsed: {p.elapsed_fraction * 100:.1f}%
 - Schedule target by now: {ctx.schedule_target:g}; the strategy's baseline slice now: {ctx.baseline_qty:g}
+- Largest slice allowed now (catch-up cap, {ctx.max_catchup:g}x the scheduled slice): {_max_slice_text(ctx)}
 - Child orders in the last minute: {p.orders_last_minute}
 
 CURRENT MARKET STATE (as of {time.strftime('%H:%M:%S UTC', time.gmtime(m.ts))}):
@@ -128,6 +132,24 @@ tick {inst.tick_size}
 Based on this information, what should be the next execution action? Call the tool with: action, quantity, \
 order type and price (if limit), time in force, wait seconds (WAIT), new rate (ACCELERATE / DECELERATE), \
 detailed reasoning, confidence, risk assessment and the expected impact in bps."""
+
+
+def _max_slice_text(ctx: AdvisorContext) -> str:
+    return "no cap now" if ctx.max_slice is None else f"{ctx.max_slice:g} (a larger proposal is sized down)"
+
+
+def _limit_text(p) -> str:
+    if p.limit_price is None:
+        return "none"
+    return f"{p.limit_price:,.2f} (no fill {'above' if p.side is Side.BUY else 'below'} it)"
+
+
+END_POLICY_TEXT = {
+    EndPolicy.FINISH: "finish (cross the remainder in the last interval; the order ends one interval past the "
+                      "deadline, expired with what is left)",
+    EndPolicy.EXPIRE: "expire (the order stops at the deadline; what is left is not traded)",
+    EndPolicy.CONTINUE: "continue (past the deadline the order works on at the schedule's last rate until done)",
+}
 
 
 def impact_prompt(*, symbol: str, side: str, quantity: float, horizon_s: float, market_text: str,

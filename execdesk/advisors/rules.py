@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from execdesk.advisors.base import AdvisorContext
 from execdesk.advisors.drafts import draft_from_decision, wait_draft
+from execdesk.domain.order_terms import order_terms_shaped
 from execdesk.domain.proposals import Action, ProposalDraft
 from execdesk.domain.strategies.adaptive import AdaptiveConfig, AdaptiveStrategy
 from execdesk.domain.strategies.base import StepInput
@@ -51,6 +52,9 @@ class RulesAdvisor:
         decision = strategy.decide(StepInput(progress=p, market=m, interval_s=ctx.interval_s,
                                              market_volume_since_last=ctx.market_volume_since_last,
                                              max_participation=lim.max_participation))
+        decision = order_terms_shaped(decision, strategy=strategy, progress=p, interval_s=ctx.interval_s,
+                                      end_policy=ctx.end_policy, max_catchup=ctx.max_catchup,
+                                      instrument=ctx.instrument, market=m)
         return draft_from_decision(decision, side=p.side, market=m, instrument=ctx.instrument, advisor=self.name,
                                    remaining=p.remaining, reasoning=f"{decision.action.value}: {decision.reason} Market: {facts}.",
                                    confidence=CONFIDENCE[decision.action], wait_seconds=ctx.interval_s,

@@ -30,7 +30,16 @@ from execdesk.domain.strategies.base import Strategy, StrategyDecision
 from execdesk.domain.tca import TCAReport
 from execdesk.domain.tca_fills import MARKOUT_HORIZONS_S
 from execdesk.engine.clock import SimClock
-from execdesk.engine.decide import Decision, StepContext, decide, schedule_proposer, strategy_baseline
+from execdesk.engine.decide import (
+    Decision,
+    StepContext,
+    decide,
+    finish_draft,
+    held_to_terms,
+    risk_gate,
+    schedule_proposer,
+    strategy_baseline,
+)
 from execdesk.engine.loop import DecideFn, OrderPlan, StepEngine
 from execdesk.venues.paper import PaperVenue
 
@@ -80,6 +89,8 @@ class Execution:
     llm: dict[str, Any] | None = None  # the "llm" strategy's advisor figures (execdesk.backtest.llm)
     children: list[SentOrder] = field(default_factory=list)  # the child orders sent, in order
     params: dict[str, Any] = field(default_factory=dict)  # what the run chose up front (POV's rate and why)
+    end_state: str = ""  # COMPLETE, EXPIRED or CANCELLED: how the order's end-time policy ended it
+    stopped_at: float = 0.0  # when the engine stopped working the order (its policy's end, or done)
 
     @property
     def executed(self) -> float:
@@ -101,12 +112,15 @@ def execute(spec: RunSpec, market: MatchableMarket, instrument: Instrument, stra
     first = market.snapshot()
     run = Execution(spec=spec, start_ts=market.ts, decision_price=first.mid, arrival_mid=first.mid)
     plan = OrderPlan(symbol=order.symbol, side=order.side, quantity=order.quantity, horizon_s=order.horizon_s,
-                     interval_s=order.interval_s, grace_s=order.grace_s)
+                     interval_s=order.interval_s, end_policy=order.end_policy,
+                     max_catchup=order.max_catchup, limit_price=order.limit_price)
     engine = StepEngine(gateway=gateway, clock=SimClock(market.ts), plan=plan, instrument=instrument,
                         limits=spec.limits, decide=_decider(strategy, pilot), listener=_Record(run, gateway, trace=trace, piloted=pilot is not None),
                         link_prefix=f"BT{spec.seed}")
     snap = engine.run(run.decision_price)
     run.blocked, run.orders = engine.blocked, engine.orders
+    run.end_state = engine.end_state.value if engine.end_state is not None else ""
+    run.stopped_at = engine.ended_at if engine.ended_at is not None else engine.clock.now()
     t = engine.clock.now()
     run.end_ts = max((f.ts for f in run.fills), default=t)
     run.final_mid = snap.mid
@@ -129,6 +143,9 @@ def _decider(strategy: Strategy, pilot: Pilot | None) -> DecideFn:
         baseline = strategy_baseline(strategy, ctx)
         draft, verdict = pilot.step(progress=ctx.progress, market=ctx.market, decision=baseline,
                                     volume_since_order=ctx.volume_since_order)
+        priced = held_to_terms(finish_draft(draft, baseline, ctx), strategy, ctx)
+        if priced is not draft:  # re-priced (or held back) for the parent's limit: the gate judges what is sent
+            draft, verdict = priced, risk_gate(priced, ctx)
         return Decision(baseline=baseline, draft=draft, verdict=verdict)
 
     return with_pilot

@@ -126,7 +126,8 @@ class ClaudePilot:
                               strategy=BASELINE, interval_s=self.spec.order.interval_s, baseline_qty=float(baseline),
                               schedule_target=decision.schedule_target, history=tuple(self.history),
                               market_volume_since_last=volume_since_order, decision=decision, rate=self.rate,
-                              venue="paper")
+                              venue="paper", end_policy=self.spec.order.end_policy,
+                              max_catchup=self.spec.order.max_catchup)
 
     def step(self, *, progress: OrderProgress, market: MarketSnapshot, decision: StrategyDecision,
              volume_since_order: float) -> tuple[ProposalDraft, RiskVerdict]:

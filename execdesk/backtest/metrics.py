@@ -56,6 +56,7 @@ def row_for(run: Execution) -> dict[str, Any]:
         "markout_60s_bps": tca.get("markout_60s_bps"),
         "duration_s": tca.get("duration_s"),
         "finished_before_deadline": tca.get("finished_before_deadline"),
+        "end_state": run.end_state,  # how the end-time policy ended the order (COMPLETE, EXPIRED, CANCELLED)
         "orders": run.orders,
         "fills": len(run.fills),
         "passive_share": tca.get("passive_share"),

@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP, max_catchup_input
+from execdesk.domain.end_policy import DEFAULT_END_POLICY, EndPolicy, end_policy_input
+from execdesk.domain.limit_price import limit_price_input
 from execdesk.domain.orders import Side
 from execdesk.domain.risk import RiskLimits
 from execdesk.domain.strategies.is_urgency import check_risk_aversion, urgency_level
@@ -36,7 +39,11 @@ class OrderSpec:
     horizon_s: float = 3600.0
     interval_s: float = 15.0
     start_ts: float = DEFAULT_START_TS
-    grace_s: float = 0.0  # how long an unfinished order (POV) may run past its deadline
+    # what the order does at its deadline (execdesk.domain.end_policy): finish, expire or continue
+    end_policy: EndPolicy = DEFAULT_END_POLICY
+    # the largest slice as a multiple of the scheduled slice (execdesk.domain.catchup)
+    max_catchup: float = DEFAULT_MAX_CATCHUP
+    limit_price: float | None = None  # don't buy above / sell below (execdesk.domain.limit_price)
     randomise: float = 0.0  # TWAP/adaptive slice size and timing jitter, as on the desk's order form
     latency_s: float = BYBIT_ROUND_TRIP_S  # an order's (and a cancel's) travel time to the venue
     warmup_s: float | None = None  # on a tape: history before the order (None: up to an hour, see markets)
@@ -58,12 +65,13 @@ class OrderSpec:
             object.__setattr__(self, "risk_aversion", check_risk_aversion(self.risk_aversion))
             if self.urgency is not None:
                 raise ValueError("give either urgency or risk_aversion, not both")
+        object.__setattr__(self, "end_policy", end_policy_input(self.end_policy))
+        object.__setattr__(self, "max_catchup", max_catchup_input(self.max_catchup))
+        object.__setattr__(self, "limit_price", limit_price_input(self.limit_price))
         for name in ("quantity", "horizon_s", "interval_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be positive and finite, got {value!r}")
-        if not (math.isfinite(self.grace_s) and self.grace_s >= 0):
-            raise ValueError(f"grace_s must be non-negative and finite, got {self.grace_s!r}")
         if not (math.isfinite(self.latency_s) and 0 <= self.latency_s <= 60):
             raise ValueError(f"latency_s must be between 0 and 60 seconds, got {self.latency_s!r}")
         if self.warmup_s is not None and not (math.isfinite(self.warmup_s) and self.warmup_s >= 60):

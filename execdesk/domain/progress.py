@@ -20,6 +20,7 @@ class OrderProgress:
     avg_price: float | None = None
     last_order_at: float | None = None  # when the last child order was sent
     orders_last_minute: int = 0
+    limit_price: float | None = None  # the parent's "don't buy above / sell below" (domain.limit_price)
 
     @property
     def remaining(self) -> float:

@@ -150,6 +150,8 @@ def evaluate(draft: ProposalDraft, *, progress: OrderProgress, market: MarketSna
                              "market data is stale: aggressive orders refused" if market.stale
                              else "market data is fresh", stale=market.stale))
     checks.append(_benchmark(price, progress, limits, market_order=draft.limit_price is None))
+    if progress.limit_price is not None:
+        checks.append(_parent_limit(draft, progress))
     if draft.limit_price is not None:
         dev = abs(draft.limit_price - market.mid) / market.mid * 1e4 if _positive(market.mid) else math.inf
         checks.append(_check("price_band", dev <= limits.max_price_deviation_bps, HARD,
@@ -162,6 +164,20 @@ def evaluate(draft: ProposalDraft, *, progress: OrderProgress, market: MarketSna
         checks.append(_check("order_type", False, HARD, f"{draft.action} sends an order but names no order type",
                              action=str(draft.action)))
     return RiskVerdict(tuple(checks))
+
+
+def _parent_limit(draft: ProposalDraft, progress: OrderProgress) -> Check:
+    """No fill of an order with a limit price may be beyond it: a market order could be, a limit beyond it is."""
+    limit, buy = progress.limit_price, progress.side == "buy"
+    assert limit is not None  # the caller checks
+    word = "above" if buy else "below"
+    if draft.order_type == OrderType.MARKET or draft.limit_price is None:
+        ok, message = False, (f"a market order could fill {word} the order's limit {limit:,.2f}: send a limit at "
+                              f"or {'below' if buy else 'above'} it")
+    else:
+        ok = draft.limit_price <= limit if buy else draft.limit_price >= limit
+        message = f"limit {draft.limit_price:,.2f} vs the order's limit {limit:,.2f} ({'max' if buy else 'min'})"
+    return _check("parent_limit", ok, HARD, message, limit_price=limit, price=draft.limit_price)
 
 
 def _finite(value: Any) -> bool:

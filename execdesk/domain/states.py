@@ -1,4 +1,5 @@
-"""The parent order state machine (the seed chapter's, plus CANCELLED and the HALTED kill switch)."""
+"""The parent order state machine (the seed chapter's, plus CANCELLED, the HALTED kill switch and EXPIRED: the
+order's end-time policy stopped it at its end with a remainder, execdesk.domain.end_policy)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ class ParentStatus(StrEnum):
     COMPLETE = "COMPLETE"
     CANCELLED = "CANCELLED"
     HALTED = "HALTED"
+    EXPIRED = "EXPIRED"  # stopped by its end-time policy with a remainder (terminal)
 
     @property
     def is_terminal(self) -> bool:
-        return self in (ParentStatus.COMPLETE, ParentStatus.CANCELLED)
+        return self in (ParentStatus.COMPLETE, ParentStatus.CANCELLED, ParentStatus.EXPIRED)
 
     @property
     def is_working(self) -> bool:
@@ -33,17 +35,19 @@ class ParentStatus(StrEnum):
 
 S = ParentStatus
 _STOP = {S.CANCELLED, S.HALTED}
+_END = {S.EXPIRED}  # only a working order reaches its end (a paused or halted order's clock stands still)
 
 TRANSITIONS: dict[ParentStatus, frozenset[ParentStatus]] = {
     S.INITIALIZED: frozenset({S.ACTIVE, S.CANCELLED}),
-    S.ACTIVE: frozenset({S.PAUSED, S.EXECUTING, S.ADJUSTING, S.COMPLETE} | _STOP),
+    S.ACTIVE: frozenset({S.PAUSED, S.EXECUTING, S.ADJUSTING, S.COMPLETE} | _STOP | _END),
     S.PAUSED: frozenset({S.ACTIVE} | _STOP),
-    S.EXECUTING: frozenset({S.FILLED, S.ACTIVE, S.PAUSED} | _STOP),
-    S.FILLED: frozenset({S.COMPLETE, S.ADJUSTING, S.ACTIVE, S.PAUSED} | _STOP),
-    S.ADJUSTING: frozenset({S.ACTIVE, S.PAUSED} | _STOP),
+    S.EXECUTING: frozenset({S.FILLED, S.ACTIVE, S.PAUSED} | _STOP | _END),
+    S.FILLED: frozenset({S.COMPLETE, S.ADJUSTING, S.ACTIVE, S.PAUSED} | _STOP | _END),
+    S.ADJUSTING: frozenset({S.ACTIVE, S.PAUSED} | _STOP | _END),
     S.HALTED: frozenset({S.ACTIVE, S.PAUSED, S.CANCELLED}),
     S.COMPLETE: frozenset(),
     S.CANCELLED: frozenset(),
+    S.EXPIRED: frozenset(),
 }
 
 

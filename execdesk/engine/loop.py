@@ -2,8 +2,11 @@
 venue on the simulator or on a replayed tape): the backtest drives it on a simulated clock.
 
 Each step, at the clock's time: cancel the child orders that outlived one interval → stop when the order
-is done or past its deadline and grace → decide (strategy → advisor → risk gate) → send what the risk gate
-lets through → advance the clock one interval, the venue's market with it, and apply its reports.
+is done or its end-time policy ends it (`execdesk.domain.end_policy`) → decide (strategy → advisor → risk
+gate) → send what the risk gate lets through → advance the clock one interval (never past the policy's end,
+so the order stops on time), the venue's market with it, and apply its reports. The run ends COMPLETE,
+EXPIRED (finish or expire with a remainder) or CANCELLED (continue, stopped one horizon past the deadline
+by the unattended run, which stands in for the trader).
 
 The desk runs the same rules (`execdesk.engine.pacing`, `execdesk.engine.decide`) through its services,
 one transaction per step, with a human (or its autopilot) between the proposal and the send.
@@ -15,11 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP
+from execdesk.domain.end_policy import DEFAULT_END_POLICY, EndPolicy, unattended_stop_at
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot, Trade
 from execdesk.domain.orders import OrderReport, OrderRequest, Side
 from execdesk.domain.progress import OrderProgress
 from execdesk.domain.risk import RiskLimits
+from execdesk.domain.states import ParentStatus
 from execdesk.engine.clock import SimClock
 from execdesk.engine.decide import Decision, StepContext
 from execdesk.engine.pacing import EPS, RateWindow, VolumeSinceOrder, outlived
@@ -35,7 +41,9 @@ class OrderPlan:
     quantity: float
     horizon_s: float
     interval_s: float
-    grace_s: float = 0.0
+    end_policy: EndPolicy = DEFAULT_END_POLICY
+    max_catchup: float = DEFAULT_MAX_CATCHUP  # the largest slice, as a multiple of the scheduled slice
+    limit_price: float | None = None  # don't buy above / sell below (domain.limit_price)
 
 
 class Listener(Protocol):
@@ -81,30 +89,40 @@ class StepEngine:
         self._seen: set[str] = set()
         self._seq = 0
         self._last_order_at: float | None = None
+        self.end_state: ParentStatus | None = None  # COMPLETE, EXPIRED or CANCELLED once run() returns
+        self.ended_at: float | None = None
 
     def run(self, decision_price: float) -> MarketSnapshot:
         """Execute the plan; returns the market at the end."""
         plan, start = self.plan, self.clock.now()
         deadline = start + plan.horizon_s
-        stop_at = deadline + plan.grace_s
+        stop_at = unattended_stop_at(plan.end_policy, deadline=deadline, interval_s=plan.interval_s,
+                                     horizon_s=plan.horizon_s)
         min_qty = float(self.instrument.min_qty)
         snap = self.gateway.snapshot(plan.symbol)
         while True:
             t = self.clock.now()
             self._cancel_outlived(t)
-            if plan.quantity - self.executed < min_qty - EPS or t > stop_at + EPS:
+            if plan.quantity - self.executed < min_qty - EPS:
+                self.end_state = ParentStatus.COMPLETE
+                break
+            if t >= stop_at - EPS:
+                self.end_state = (ParentStatus.CANCELLED if plan.end_policy is EndPolicy.CONTINUE
+                                  else ParentStatus.EXPIRED)
                 break
             progress = OrderProgress(symbol=plan.symbol, side=plan.side, quantity=plan.quantity,
                                      executed=self.executed, decision_price=decision_price, started_at=start,
                                      deadline=deadline, now=t, avg_price=None, last_order_at=self._last_order_at,
-                                     orders_last_minute=self.rate.count(t))
+                                     orders_last_minute=self.rate.count(t), limit_price=plan.limit_price)
             ctx = StepContext(progress=progress, market=snap, instrument=self.instrument, limits=self.limits,
-                              interval_s=plan.interval_s, volume_since_order=self.volume.volume)
+                              interval_s=plan.interval_s, volume_since_order=self.volume.volume,
+                              end_policy=plan.end_policy, max_catchup=plan.max_catchup)
             decision = self.decide(ctx)
             self.listener.decided(t, snap, decision)
             self._act(decision, snap, t)
-            self._advance(t + plan.interval_s)
+            self._advance(min(t + plan.interval_s, stop_at))
             snap = self.gateway.snapshot(plan.symbol)
+        self.ended_at = self.clock.now()
         for link in list(self.resting):
             self._apply(self.gateway.cancel(link))
         self.resting.clear()

@@ -13,7 +13,7 @@
   D.MAX_POINTS = 2000;
   /** Parent-order statuses the controls and charts care about. */
   D.WORKING = ["ACTIVE", "EXECUTING", "FILLED", "ADJUSTING"];
-  D.TERMINAL = ["COMPLETE", "CANCELLED"];
+  D.TERMINAL = ["COMPLETE", "CANCELLED", "EXPIRED"];
 
   /* ───────────────────────── DOM ───────────────────────── */
 

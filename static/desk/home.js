@@ -136,7 +136,10 @@
       else {
         var left = deadline - D.serverNow();
         text = left > 0 ? D.fmtDuration(left) : "0:00";
-        note = left <= 0 ? "horizon over" : status === "PAUSED" ? "paused" : status === "HALTED" ? "halted" : "";
+        // past the deadline an order is in its end policy's last stretch: finish's cross, expire's stop, continue
+        var policy = tr.getAttribute("data-end-policy");
+        var over = policy === "continue" ? "continuing" : policy === "expire" ? "expiring" : "final interval";
+        note = left <= 0 ? over : status === "PAUSED" ? "paused" : status === "HALTED" ? "halted" : "";
         cell.classList.toggle("is-urgent-time", left > 0 && left < 60);
       }
       if (cell.getAttribute("data-shown") === text + "|" + note) return;

@@ -88,7 +88,10 @@
       else if (deadline === null) setText(node, D.fmtDuration(num(p.time_left_s) || 0) + " (not started)");
       else {
         var left = deadline - now;
-        setText(node, left > 0 ? D.fmtDuration(left) + (p.status === "PAUSED" ? " (paused)" : "") : "0:00 (horizon over)");
+        // past the deadline: a finish order makes its final cross, a continue order works on at its last rate
+        var over = p.end_policy === "continue" ? "past the deadline (continues " + D.fmtDuration(-left) + ")"
+          : p.end_policy === "expire" ? "0:00 (expiring)" : "0:00 (final interval)";
+        setText(node, left > 0 ? D.fmtDuration(left) + (p.status === "PAUSED" ? " (paused)" : "") : over);
       }
       renderSchedule(p, started, deadline, now);
     }

@@ -1,5 +1,6 @@
 """The rules advisor turns the adaptive strategy's decision into a proposal the desk can send."""
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -54,11 +55,19 @@ def test_the_reasoning_is_the_rule_that_fired_plus_the_market_facts():
 
 
 def test_accelerating_behind_schedule_crosses_with_a_market_ioc():
-    draft = RulesAdvisor().propose(_ctx(executed=0.0))
+    draft = RulesAdvisor().propose(replace(_ctx(executed=0.0), max_catchup=4.0))
     assert (draft.action, draft.order_type, draft.tif, draft.limit_price) == (
         Action.ACCELERATE, OrderType.MARKET, TimeInForce.IOC, None)
     assert draft.quantity == pytest.approx(0.4)
     assert "overdue" in draft.reasoning
+
+
+def test_accelerating_behind_schedule_is_capped_at_the_orders_catch_up():
+    """Three slices behind, the rule would send four (0.4); the default cap is two scheduled slices."""
+    draft = RulesAdvisor().propose(_ctx(executed=0.0))
+    assert draft.action is Action.ACCELERATE and draft.quantity == pytest.approx(0.2)
+    assert "Behind schedule by 0.3 (3.0 scheduled slices of 0.1, 30.0 % of the order)" in draft.reasoning
+    assert "Catch-up capped at 2× the scheduled slice: 0.2 instead of 0.4" in draft.reasoning
 
 
 def test_the_last_interval_crosses_with_everything_left():

@@ -16,11 +16,13 @@ from tests.desk.bybit_desk import bybit_desk, bybit_live_desk  # noqa: F401  (th
 @pytest.fixture
 def make_order(alice, django_capture_on_commit_callbacks):
     def make(*, user=None, quantity="0.5", side="buy", start=True, mode="manual", horizon=600, interval=10,
-             strategy="twap", venue="paper", symbol="BTCUSDT", approver=None):
+             strategy="twap", venue="paper", symbol="BTCUSDT", approver=None, end_policy=None,
+             max_catchup=None, limit_price=None, start_at=None):
         """`approver`: the supervisor who approves it before it starts when it is above four-eyes."""
         parent = parent_order_create(user=user or alice, symbol=symbol, side=side, quantity=quantity,
                                      horizon_seconds=horizon, interval_seconds=interval, approval_mode=mode,
-                                     strategy=strategy, venue=venue)
+                                     strategy=strategy, venue=venue, end_policy=end_policy,
+                                     max_catchup=max_catchup, limit_price=limit_price, start_at=start_at)
         if approver is not None and parent_needs_four_eyes(parent):
             parent_order_approve(parent_id=parent.pk, user=approver)
         if start:

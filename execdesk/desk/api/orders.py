@@ -80,7 +80,8 @@ def order_create(request: HttpRequest, payload: OrderCreateIn):
         interval_seconds=d.interval_seconds, strategy=d.strategy, approval_mode=d.approval_mode, notes=d.notes,
         auto_cap_notional=d.auto_cap_notional or "0", randomise=d.randomise, venue=d.venue, advisor=d.advisor,
         raise_limits_reason=d.raise_limits_reason, urgency=d.urgency, risk_aversion=d.risk_aversion,
-        pov_rate=d.pov_rate, min_participation=d.min_participation, max_participation=d.max_participation)
+        pov_rate=d.pov_rate, min_participation=d.min_participation, max_participation=d.max_participation,
+        end_policy=d.end_policy, max_catchup=d.max_catchup, limit_price=d.limit_price, start_at=d.start_at)
     return Status(201, order_payload(order_or_404(parent.pk)))
 
 

@@ -18,6 +18,8 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict,
 from execdesk.desk.models import ApprovalMode, ProposalStatus, Strategy
 from execdesk.desk.services.inputs import COLUMN_PLACES, MAX_INTEGER_DIGITS
 from execdesk.desk.services.parent_orders import ADVISORS, MAX_HORIZON_S, MIN_HORIZON_S
+from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP, MAX_CATCHUP_LIMIT
+from execdesk.domain.end_policy import DEFAULT_END_POLICY, END_POLICIES
 from execdesk.domain.orders import OrderType, TimeInForce
 from execdesk.domain.risk import TradingState
 from execdesk.domain.states import ParentStatus
@@ -113,6 +115,21 @@ class OrderCreateIn(Input):
         None, description="None: the strategy's own (rules for adaptive, the schedule otherwise)")
     randomise: float = Field(0.0, ge=0, le=0.5, allow_inf_nan=False,
                              description="slice size jitter as a fraction (0 to 0.5)")
+    end_policy: Literal[END_POLICIES] = Field(  # type: ignore[valid-type]
+        DEFAULT_END_POLICY.value,
+        description="at the deadline: finish (cross the remainder in the last interval, capped by the risk gate; "
+                    "ends EXPIRED one interval past the deadline if the gate held some back), expire (stop at the "
+                    "deadline, EXPIRED with the remainder) or continue (work on at the last rate until done or "
+                    "cancelled)")
+    start_at: Timestamp | None = Field(
+        None, description="a scheduled start, ISO 8601 with a UTC offset: started before it, the order waits and "
+                          "its schedule (and deadline) begin then")
+    limit_price: DecimalStr | None = Field(
+        None, description="the parent's limit: a buy never fills above it, a sell never below it (none if omitted)")
+    max_catchup: float = Field(DEFAULT_MAX_CATCHUP, ge=1, le=MAX_CATCHUP_LIMIT, allow_inf_nan=False,
+                               description="the largest slice as a multiple of the scheduled slice: an order "
+                                           "behind its schedule catches up at most this much a step (POV follows "
+                                           "the volume instead)")
     raise_limits_reason: Reason = Field(
         "", description="supervisors only: create this one order above the desk's limits, for this reason (audited)")
     urgency: Literal["low", "medium", "high"] | None = Field(
@@ -214,6 +231,10 @@ class ProgressOut(Schema):
     approval_mode: str
     strategy: str
     advisor: str
+    end_policy: str = Field(description="what the order does at its deadline: finish, expire or continue")
+    max_catchup: float = Field(description="the largest slice as a multiple of the scheduled slice")
+    limit_price: str | None = Field(description="the parent's limit price (a buy never above, a sell never below)")
+    start_at: float | None = Field(description="the scheduled start (epoch seconds), if any")
     tca: dict[str, Any] = Field(description="the TCA figures the dashboard shows live")
 
 

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 
 from execdesk.desk.models.fields import price_field, qty_field
+from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP
+from execdesk.domain.end_policy import DEFAULT_END_POLICY, EndPolicy
 from execdesk.domain.states import ParentStatus
 
 
@@ -21,6 +23,13 @@ class ApprovalMode(models.TextChoices):
     MANUAL = "manual", "Manual: every proposal waits for a human"
     AUTO_WITHIN_LIMITS = "auto_within_limits", "Auto within limits"
     AUTOPILOT = "autopilot", "Autopilot"
+
+
+END_POLICY_CHOICES = [
+    (EndPolicy.FINISH.value, "Finish: cross the remainder in the last interval (capped by the risk gate)"),
+    (EndPolicy.EXPIRE.value, "Expire: stop at the deadline, report the remainder"),
+    (EndPolicy.CONTINUE.value, "Continue: keep working at the last rate until done or cancelled"),
+]
 
 
 class Side(models.TextChoices):
@@ -54,6 +63,14 @@ class ParentOrder(models.Model):
     min_participation = models.FloatField(null=True, blank=True)
     max_participation = models.FloatField(null=True, blank=True)
     proposal_ttl_seconds = models.PositiveIntegerField(default=30)
+    # What the order does at its deadline (execdesk.domain.end_policy): finish, expire or continue.
+    end_policy = models.CharField(max_length=8, choices=END_POLICY_CHOICES, default=DEFAULT_END_POLICY.value)
+    # The largest slice as a multiple of the scheduled slice: a backlog is worked off, never swept (domain.catchup).
+    max_catchup = models.FloatField(default=DEFAULT_MAX_CATCHUP)
+    # Don't buy above / sell below (domain.limit_price): no child order may fill beyond it. Null: no limit.
+    limit_price = price_field(null=True, blank=True)
+    # A scheduled start: started before it, the order waits (no proposal) and its schedule begins then.
+    start_at = models.DateTimeField(null=True, blank=True)
     # Frozen when the order starts (volume curve, Almgren–Chriss inputs, POV rate, seed), so the plan does
     # not drift as the market moves; shown on the order page and audited.
     strategy_params = models.JSONField(default=dict, blank=True)

@@ -48,6 +48,10 @@ def progress_payload(parent: ParentOrder) -> dict[str, Any]:
         "pending_proposals": parent.proposals.filter(status="pending").count(),
         "strategy": parent.strategy,
         "advisor": parent.advisor,
+        "end_policy": parent.end_policy,
+        "max_catchup": parent.max_catchup,
+        "limit_price": dec(parent.limit_price),
+        "start_at": ts(parent.start_at),
         "tca": {k: (parent.tca or {}).get(k) for k in TCA_FIELDS},
     }
 

@@ -13,8 +13,10 @@ from execdesk.desk.models import ParentOrder, Proposal, ProposalStatus
 from execdesk.desk.services.schedule_clock import order_schedule_times
 from execdesk.desk.services.strategy import strategy_of
 from execdesk.desk.services.venues import gateway_for
+from execdesk.domain.end_policy import end_policy_input
 from execdesk.domain.instrument import Instrument
 from execdesk.domain.market import MarketSnapshot
+from execdesk.domain.order_terms import order_catchup_cap
 from execdesk.domain.orders import Side
 from execdesk.domain.progress import OrderProgress
 from execdesk.domain.risk import RiskLimits
@@ -42,6 +44,7 @@ def order_progress(parent: ParentOrder, now: float | None = None) -> OrderProgre
         avg_price=float(parent.avg_price) if parent.avg_price is not None else None,
         last_order_at=last.created_at.timestamp() if last else None,
         orders_last_minute=parent.child_orders.filter(created_at__gte=now_dt - timedelta(seconds=RATE_WINDOW_S)).count(),
+        limit_price=float(parent.limit_price) if parent.limit_price is not None else None,
     )
 
 
@@ -58,9 +61,13 @@ def advisor_context(parent: ParentOrder, market: MarketSnapshot, instrument: Ins
     volume = gateway_for(parent.venue).volume_since(parent.symbol, since, progress.now)
     if volume is None:
         volume = market_volume_since(market, since, progress.now)
-    decision = strategy_baseline(strategy_of(parent), StepContext(
+    end_policy = end_policy_input(parent.end_policy)
+    strategy = strategy_of(parent)
+    decision = strategy_baseline(strategy, StepContext(
         progress=progress, market=market, instrument=instrument, limits=DEFAULT_LIMITS, interval_s=interval,
-        volume_since_order=volume))
+        volume_since_order=volume, end_policy=end_policy, max_catchup=parent.max_catchup))
+    max_slice = order_catchup_cap(strategy=strategy, progress=progress, interval_s=interval, end_policy=end_policy,
+                                  max_catchup=parent.max_catchup, instrument=instrument, market=market)
     history = tuple(
         PastDecision(action=p.action, quantity=float(p.final_quantity or p.quantity), outcome=p.status,
                      reason=p.decision_reason)
@@ -73,4 +80,5 @@ def advisor_context(parent: ParentOrder, market: MarketSnapshot, instrument: Ins
                                                                     instrument=instrument)),
         schedule_target=decision.schedule_target, notes=parent.notes, history=history,
         market_volume_since_last=volume, decision=decision, rate=parent.rate, venue=parent.venue,
+        end_policy=end_policy, max_catchup=parent.max_catchup, max_slice=max_slice,
     )

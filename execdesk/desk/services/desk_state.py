@@ -16,7 +16,7 @@ from execdesk.desk.services.audit import audit_record, refusals_audited
 from execdesk.desk.services.child_orders import child_orders_cancel_open
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.market import market_load
-from execdesk.desk.services.parent_orders import supersede_pending
+from execdesk.desk.services.proposal_withdraw import supersede_pending
 from execdesk.desk.services.schedule_clock import clocks_run_all, clocks_stop_all
 from execdesk.desk.services.trading_gate import (  # noqa: F401  (their old home)
     desk_state,

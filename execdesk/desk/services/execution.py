@@ -39,17 +39,21 @@ from execdesk.desk.services.gate import risk_gate
 from execdesk.desk.services.market import (
     VenueUnavailable,
 )
+from execdesk.desk.services.order_end import order_ends_at, parent_order_end, parent_orders_end_due
 from execdesk.desk.services.proposals import proposal_approve
 from execdesk.desk.services.step_due import parent_step_at, parent_step_soon
 from execdesk.desk.services.strategy import impact_observe_due, slice_impact_bps
 from execdesk.desk.services.trading_gate import desk_halted, desk_state_share_lock
 from execdesk.desk.services.venues import gateway_for, venue_gateways
+from execdesk.domain.catchup import draft_within_catchup
 from execdesk.domain.instrument import Instrument
+from execdesk.domain.limit_price import within_parent_limit
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import ChildStatus
 from execdesk.domain.proposals import Action, ProposalDraft
 from execdesk.domain.risk import RiskVerdict
 from execdesk.domain.states import ParentStatus
+from execdesk.engine.decide import StepContext, finish_draft
 from execdesk.engine.pacing import next_step_due
 
 log = logging.getLogger(__name__)
@@ -74,6 +78,7 @@ def desk_tick(*, now: float | None = None) -> list[int]:
         except Exception:  # noqa: BLE001 - rolled back to its own transaction; the next tick tries again
             log.exception("desk tick: venue %s not advanced this tick", gateway.name)
     proposal_expire_due()
+    parent_orders_end_due(now=datetime.fromtimestamp(now, tz=UTC))  # on time, however late their steps are
     return parent_orders_due(now=datetime.fromtimestamp(now, tz=UTC))
 
 
@@ -119,6 +124,9 @@ def execution_step(*, parent_id: int) -> Proposal | None:
         log.warning("order %s: no proposal this step: %s", parent_id, exc)
         push_order(parent_id, "error", {"error": f"no proposal this step: {exc}"})
         return None
+    if _end_due(parent_id):
+        parent_order_end(parent_id=parent_id)
+        return None  # ended now (or a human changed it meanwhile): nothing more to propose
     _cancel_stale(parent_id)  # halted or not
     with desk_atomic():
         # Locks in the desk's order (services/atomic.py): the desk state row shared (a halt waits for this step
@@ -129,6 +137,9 @@ def execution_step(*, parent_id: int) -> Proposal | None:
         if not parent.state.is_working:
             return None
         now = timezone.now()
+        if parent.started_at is not None and now < parent.started_at:
+            parent_step_at(parent.pk, parent.started_at)
+            return None  # a scheduled start still ahead: nothing is proposed before it
         if desk_halted() is not None:
             parent_step_at(parent.pk, None)  # looked at every tick: a resume may come at any moment
             return None  # HALTED: no proposal at all (nor a question to Claude) until the desk resumes
@@ -168,6 +179,16 @@ def execution_step(*, parent_id: int) -> Proposal | None:
         # left pending by a worker that died between the two.
         _auto_approve(parent, proposal)
     return proposal
+
+
+def _end_due(parent_id: int) -> bool:
+    """Whether the working order's end-time policy has ended it (read without a lock: parent_order_end
+    checks again under its locks)."""
+    parent = ParentOrder.objects.filter(pk=parent_id, status__in=WORKING, clock_stopped_at__isnull=True).first()
+    if parent is None:
+        return False
+    end = order_ends_at(parent, timezone.now())
+    return end is not None and timezone.now() >= end
 
 
 def _interval_s(parent: ParentOrder) -> float:
@@ -269,6 +290,15 @@ def _draft(parent: ParentOrder, live: tuple[MarketSnapshot, Instrument] | None, 
         started = time.perf_counter()
         draft = advisor_for(parent).propose(ctx)
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
+    # whoever proposed it, the draft keeps to the order's terms: finish's last cross, the catch-up cap, the
+    # parent's limit price
+    if ctx.decision is not None:
+        draft = finish_draft(draft, ctx.decision, StepContext(
+            progress=progress, market=snap, instrument=instrument, limits=ctx.limits, interval_s=ctx.interval_s,
+            volume_since_order=ctx.market_volume_since_last, end_policy=ctx.end_policy, max_catchup=ctx.max_catchup))
+    draft = draft_within_catchup(draft, cap=ctx.max_slice, max_catchup=ctx.max_catchup, instrument=instrument)
+    draft = within_parent_limit(draft, side=progress.side, limit=progress.limit_price, market=snap,
+                                instrument=instrument, band_bps=DEFAULT_LIMITS.max_price_deviation_bps)
     impact_observe_due(parent, snap)
     verdict: RiskVerdict = risk_gate(parent, draft, progress=progress, market=snap, instrument=instrument)
     if (refused := advice_gate(ctx, draft, verdict, query)) is not None:

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import OperationalError
+from django.utils import timezone
 
 from execdesk.desk.access.roles import TRADER, Actor, can_trade, role_of
 from execdesk.desk.access.setup_roles import ensure_roles
@@ -32,17 +33,19 @@ from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.execution import desk_tick, execution_step
 from execdesk.desk.services.parent_orders import parent_order_cancel, parent_order_start
 from execdesk.desk.services.tca import parent_tca_refresh
+from execdesk.domain.end_policy import end_policy_input, unattended_stop_at
 from execdesk.domain.states import IllegalTransition, ParentStatus
 
 log = logging.getLogger(__name__)
 
 HEADLESS_USERNAME = "headless"
-# After the horizon the strategies sweep what is left; a run still working this long after its deadline
-# is stuck (a halted desk, a venue that never fills) and is cancelled rather than left running unattended.
+# An order stops at its end-time policy's end on its own (services/order_end.py); a run still working this long
+# after that end is stuck (a halted desk, a venue that never answers) and is cancelled rather than left running
+# unattended. A `continue` order is cancelled one horizon past its deadline: nobody watches it to do so.
 GRACE_S = 30.0
 # HALTED is not terminal (a supervisor may resume it), but a headless run stops there: the kill switch
 # means nobody should keep trading it unattended.
-STOPPED = frozenset({ParentStatus.COMPLETE, ParentStatus.CANCELLED, ParentStatus.HALTED})
+STOPPED = frozenset({ParentStatus.COMPLETE, ParentStatus.CANCELLED, ParentStatus.EXPIRED, ParentStatus.HALTED})
 COMMAND_ACTOR = Actor(label="system:execute-command", role="system")
 
 ProgressCallback = Callable[[dict[str, Any]], None]
@@ -106,16 +109,28 @@ def celery_inline() -> Iterator[None]:
         app.conf.task_always_eager = before
 
 
+def headless_budget_s(parent: ParentOrder, grace_s: float) -> float:
+    """How long an unattended run lets the order work before cancelling it, counted from now: the wait for a
+    scheduled start, then its end-time policy's end (for continue one horizon past the deadline), plus
+    `grace_s`."""
+    horizon, interval = float(parent.horizon_seconds), float(parent.interval_seconds)
+    begin = parent.started_at or parent.start_at
+    wait = max((begin - timezone.now()).total_seconds(), 0.0) if begin is not None else 0.0
+    return wait + unattended_stop_at(end_policy_input(parent.end_policy), deadline=horizon, interval_s=interval,
+                                     horizon_s=horizon) + grace_s
+
+
 def parent_order_run_headless(*, parent_id: int, user, on_progress: ProgressCallback | None = None,
                               on_pending: PendingCallback | None = None, tick_s: float | None = None,
                               stop_after_s: float | None = None) -> HeadlessOutcome:
     """Start the parent order (when it is not yet started) and step it every tick until it is COMPLETE,
-    CANCELLED or HALTED. After `stop_after_s` (default: its horizon + GRACE_S) it is cancelled through
+    EXPIRED, CANCELLED or HALTED. After `stop_after_s` (default: `headless_budget_s`) it is cancelled through
     `parent_order_cancel`, as it is on Ctrl-C (KeyboardInterrupt). `on_progress` gets the desk's progress
     payload each tick; `on_pending` gets each pending proposal once (manual approval)."""
     tick = settings.EXECDESK["TICK_SECONDS"] if tick_s is None else tick_s
-    horizon = ParentOrder.objects.values_list("horizon_seconds", flat=True).get(pk=parent_id)
-    budget = horizon + GRACE_S if stop_after_s is None else stop_after_s
+    parent = ParentOrder.objects.get(pk=parent_id)
+    horizon = parent.horizon_seconds
+    budget = headless_budget_s(parent, GRACE_S) if stop_after_s is None else stop_after_s
     began = time.monotonic()
     seen: set[int] = set()
 
@@ -143,7 +158,8 @@ def parent_order_run_headless(*, parent_id: int, user, on_progress: ProgressCall
                             seen.add(proposal.pk)
                             on_pending(proposal)
                 if time.monotonic() - began >= budget:
-                    reason = f"not complete {budget:.0f} s after it started (horizon {horizon} s + grace)"
+                    reason = (f"not complete {budget:.0f} s after it started (horizon {horizon} s, end policy "
+                              f"{parent.end_policy}, + grace)")
                     _cancel(parent_id, user, reason)
                     return outcome(reason, timed_out=True)
                 time.sleep(max(next_tick - time.monotonic(), 0.0))
@@ -216,8 +232,9 @@ def _parent_row(p: ParentOrder) -> dict[str, Any]:
         "id": p.pk, "symbol": p.symbol, "side": p.side, "quantity": dec(p.quantity),
         "decision_price": dec(p.decision_price), "status": p.status, "strategy": p.strategy,
         "advisor": p.advisor, "venue": p.venue, "approval_mode": p.approval_mode,
-        "horizon_seconds": p.horizon_seconds, "interval_seconds": p.interval_seconds,
-        "executed_qty": dec(p.executed_qty), "avg_price": dec(p.avg_price), "fees": dec(p.fees),
+        "horizon_seconds": p.horizon_seconds, "interval_seconds": p.interval_seconds, "end_policy": p.end_policy,
+        "max_catchup": p.max_catchup, "limit_price": dec(p.limit_price), "start_at": _iso(p.start_at),
+        "executed_qty": dec(p.executed_qty), "remaining_qty": dec(p.remaining_qty), "avg_price": dec(p.avg_price), "fees": dec(p.fees),
         "is_bps": None if p.is_bps is None else round(p.is_bps, 4),  # the TCA's, the same as tca.is_bps
         "created_by": p.created_by.get_username(), "notes": p.notes, "created_at": _iso(p.created_at),
         "started_at": _iso(p.started_at), "deadline": _iso(p.deadline), "ended_at": _iso(p.ended_at),

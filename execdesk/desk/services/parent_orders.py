@@ -13,8 +13,8 @@ from django.utils import timezone
 from execdesk.advisors.anthropic import NAME as CLAUDE
 from execdesk.desk.access.roles import Actor, require_owner, require_supervisor, require_trader
 from execdesk.desk.dispatch import dispatch_order_step
-from execdesk.desk.models import ApprovalMode, ParentOrder, Proposal, ProposalStatus, Strategy
-from execdesk.desk.realtime.payloads import progress_payload, proposal_payload
+from execdesk.desk.models import ApprovalMode, ParentOrder, Strategy
+from execdesk.desk.realtime.payloads import progress_payload
 from execdesk.desk.realtime.push import push_order
 from execdesk.desk.services.advice import claude_available, impact_question
 from execdesk.desk.services.atomic import desk_atomic
@@ -23,19 +23,21 @@ from execdesk.desk.services.child_orders import child_orders_cancel_open, open_m
 from execdesk.desk.services.context import DEFAULT_LIMITS
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.four_eyes import parent_start_check
-from execdesk.desk.services.inputs import decimal_input, int_input, quantity_input
+from execdesk.desk.services.inputs import decimal_input, int_input, quantity_input, utc_datetime_input
 from execdesk.desk.services.market import (
     UnknownSymbol,
     VenueUnavailable,
     instrument_for,
 )
 from execdesk.desk.services.order_limits import auto_cap_input, order_limit_breaches, order_limits_refuse
-from execdesk.desk.services.step_due import parent_step_soon
+from execdesk.desk.services.proposal_withdraw import supersede_pending
 from execdesk.desk.services.strategy import pretrade_for, strategy_of, strategy_params_for
 from execdesk.desk.services.strategy_terms import is_terms_input, pov_terms_input
 from execdesk.desk.services.trading_gate import trading_gate_new_order
 from execdesk.desk.services.transitions import audit_refused_transition, parent_transition
 from execdesk.desk.services.venues import gateway_for, venue_names
+from execdesk.domain.catchup import max_catchup_input
+from execdesk.domain.end_policy import end_policy_input
 from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import ChildStatus
 from execdesk.domain.states import IllegalTransition, ParentStatus
@@ -82,11 +84,17 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
                         advisor: str | None = None, raise_limits_reason: str = "", urgency: str | None = None,
                         risk_aversion: object | None = None, pov_rate: object | None = None,
                         min_participation: object | None = None,
-                        max_participation: object | None = None) -> ParentOrder:
+                        max_participation: object | None = None,
+                        end_policy: str | None = None, max_catchup: object = None,
+                        limit_price: object = None, start_at: object = None) -> ParentOrder:
     """A parent order in INITIALIZED with its pre-trade estimate. `venue` "paper" trades the simulated
     market on the paper venue, "bybit" the live Bybit market; `advisor` None takes the strategy's own.
     IS takes an `urgency` (low / medium / high, default medium) or its `risk_aversion` lambda directly; POV
     its `pov_rate` (default 5 %) within `min_participation` and `max_participation` (fractions of the volume).
+    `end_policy` (finish, expire, continue; None: finish) is what it does at its deadline; `max_catchup`
+    (None: 2) the largest slice as a multiple of the scheduled slice; `limit_price` (None: none) the price a
+    buy never fills above and a sell never below; `start_at` (an aware datetime or ISO text; None: when
+    started) when its schedule begins if it is started before then.
     The desk's limits (order_limits) refuse a fat finger; a supervisor may raise them for this order only
     by giving `raise_limits_reason` (audited)."""
     require_trader(user, "creating a parent order")
@@ -109,6 +117,15 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
     is_terms = is_terms_input(strategy, urgency, risk_aversion)
     pov_terms = pov_terms_input(strategy, pov_rate, min_participation, max_participation,
                                 cap=DEFAULT_LIMITS.max_participation)
+    try:
+        policy = end_policy_input(end_policy)
+        catchup = max_catchup_input(max_catchup)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    limit = None if limit_price in (None, "") else decimal_input("limit price", limit_price)
+    if limit is not None and limit <= 0:
+        raise InvalidInput(f"limit price must be a positive price, got {limit}")
+    begin = _start_at(start_at)
     jitter = decimal_input("randomisation", randomise)
     if not Decimal(0) <= jitter <= Decimal("0.5"):
         raise InvalidInput(f"randomisation must be between 0 and 0.5 (50 %), got {jitter}")
@@ -136,7 +153,8 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
             decision_price=instrument.price(snap.mid), created_by=user, pretrade=pretrade,
             strategy_params={"randomise": float(jitter)}, limits_raised=raised,
             urgency=is_terms.urgency, risk_aversion=is_terms.risk_aversion,
-            **(pov_terms.to_dict() if pov_terms is not None else {}),
+            **(pov_terms.to_dict() if pov_terms is not None else {}), end_policy=policy.value,
+            max_catchup=catchup, limit_price=None if limit is None else instrument.price(limit), start_at=begin,
         )
         audit_record(actor=actor, action="parent.created", obj=parent, parent_order_id=parent.pk,
                      payload={"symbol": symbol, "side": side, "quantity": qty, "horizon_seconds": horizon_seconds,
@@ -144,7 +162,9 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
                               "venue": venue,
                               "approval_mode": approval_mode, "decision_price": parent.decision_price,
                               "auto_cap_notional": cap, "proposal_ttl_seconds": parent.proposal_ttl_seconds,
-                              "notes": parent.notes, "randomise": jitter,
+                              "notes": parent.notes, "randomise": jitter, "end_policy": policy.value,
+                              "max_catchup": catchup, "limit_price": parent.limit_price,
+                              "start_at": begin,
                               **({"urgency": is_terms.urgency or None, "risk_aversion": is_terms.risk_aversion}
                                  if strategy == Strategy.IS else {}),
                               **(pov_terms.to_dict() if pov_terms is not None else {}),
@@ -159,6 +179,22 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
     return parent
 
 
+def _start_at(value: object) -> datetime | None:
+    """A scheduled start: in the future, within the desk's longest horizon."""
+    begin = value if isinstance(value, datetime) else utc_datetime_input("start_at", value)
+    if begin is None:
+        return None
+    if timezone.is_naive(begin):
+        raise InvalidInput("start_at needs a time zone (times on the desk are UTC)")
+    now = timezone.now()
+    if begin <= now:
+        raise InvalidInput(f"start_at {begin:%Y-%m-%d %H:%M:%S} UTC is not in the future (now {now:%H:%M:%S} UTC): "
+                           "leave it blank to start when the order is started")
+    if begin > now + timedelta(seconds=MAX_HORIZON_S):
+        raise InvalidInput(f"start_at {begin:%Y-%m-%d %H:%M:%S} UTC is more than {MAX_HORIZON_S // 86400} days ahead")
+    return begin
+
+
 def _pretrade_summary(pretrade: dict) -> dict:
     keys = ("expected_cost_bps", "low_bps", "high_bps", "expected_duration_s", "participation", "model", "error")
     return {k: pretrade[k] for k in keys if k in pretrade}
@@ -166,18 +202,6 @@ def _pretrade_summary(pretrade: dict) -> dict:
 
 def _locked(parent_id: int) -> ParentOrder:
     return ParentOrder.objects.select_for_update().get(pk=parent_id)
-
-
-def supersede_pending(parent: ParentOrder, actor: Actor, reason: str) -> None:
-    for proposal in Proposal.objects.select_for_update().filter(parent=parent, status=ProposalStatus.PENDING):
-        proposal.status = ProposalStatus.SUPERSEDED
-        proposal.decided_at = timezone.now()
-        proposal.decision_reason = reason
-        proposal.save(update_fields=["status", "decided_at", "decision_reason"])
-        audit_record(actor=actor, action="proposal.superseded", obj=proposal, parent_order_id=parent.pk,
-                     payload={"seq": proposal.seq, "reason": reason})
-        push_order(parent.pk, "proposal", proposal_payload(proposal))
-    parent_step_soon(parent.pk)  # the withdrawn proposal's replacement is due at once
 
 
 def _change(parent_id: int, *, user, target: ParentStatus, verb: str, reason: str, stop_work: bool,
@@ -233,8 +257,9 @@ def parent_order_start(*, parent_id: int, user) -> ParentOrder:
             parent_start_check(parent)
             parent_transition(parent, ParentStatus.ACTIVE, actor=actor, reason="started")
             now = timezone.now()
-            parent.started_at = now
-            parent.deadline = now + timedelta(seconds=parent.horizon_seconds)
+            # a scheduled start still ahead: the schedule (and its deadline) begin then; steps wait for it
+            parent.started_at = max(now, parent.start_at) if parent.start_at is not None else now
+            parent.deadline = parent.started_at + timedelta(seconds=parent.horizon_seconds)
             assert market_inputs is not None  # the row was read above
             snap, volumes = market_inputs
             parent.strategy_params = strategy_params_for(parent, snap, volumes)

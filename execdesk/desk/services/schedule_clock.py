@@ -34,7 +34,7 @@ def clock_run(parent: ParentOrder, now: datetime) -> list[str]:
     """Run a stopped clock again: the deadline moves by the stop. Returns the fields to save."""
     if parent.clock_stopped_at is None:
         return []
-    stood = max(now - parent.clock_stopped_at, timedelta(0))
+    stood = _stood(parent.clock_stopped_at, parent.started_at, now)
     parent.clock_shift_seconds += stood.total_seconds()
     if parent.deadline is not None:
         parent.deadline += stood
@@ -64,20 +64,26 @@ def clocks_run_all(now: datetime) -> int:
     clock's columns are read, so a row with a broken number elsewhere cannot stop the resume."""
     rows = (ParentOrder.objects.filter(clock_stopped_at__isnull=False)
             .exclude(status__in=_TERMINAL + [s.value for s in STOPPED])
-            .values_list("pk", "clock_stopped_at", "deadline"))
-    for pk, stopped_at, deadline in list(rows):
+            .values_list("pk", "clock_stopped_at", "deadline", "started_at"))
+    for pk, stopped_at, deadline, started_at in list(rows):
         if stopped_at is None:  # excluded by the filter; says so to the type checker
             continue
-        stood = max(now - stopped_at, timedelta(0))
+        stood = _stood(stopped_at, started_at, now)
         ParentOrder.objects.filter(pk=pk, clock_stopped_at=stopped_at).update(
             clock_stopped_at=None, clock_shift_seconds=F("clock_shift_seconds") + stood.total_seconds(),
             deadline=deadline + stood if deadline is not None else None)
     return len(rows)
 
 
+def _stood(stopped_at: datetime, started_at: datetime | None, now: datetime) -> timedelta:
+    """How long the schedule stood still: a stop before a scheduled start only counts from the start."""
+    since = max(stopped_at, started_at) if started_at is not None else stopped_at
+    return max(now - since, timedelta(0))
+
+
 def order_schedule_times(parent: ParentOrder, now: datetime) -> tuple[datetime, datetime]:
     """(start, deadline) of the order's schedule as the strategies should see them at `now`."""
     started = parent.started_at or now
     deadline = parent.deadline or started + timedelta(seconds=parent.horizon_seconds)
-    standing = max(now - parent.clock_stopped_at, timedelta(0)) if parent.clock_stopped_at else timedelta(0)
+    standing = _stood(parent.clock_stopped_at, parent.started_at, now) if parent.clock_stopped_at else timedelta(0)
     return started + timedelta(seconds=parent.clock_shift_seconds) + standing, deadline + standing

@@ -25,7 +25,7 @@ def parent_transition(parent: ParentOrder, target: ParentStatus, *, actor: Actor
         trading_gate_new_order(what=f"starting order {parent.pk}", parent_id=parent.pk)
     parent.status = target
     parent.next_step_at = None  # whatever the state now allows is looked at on the next tick
-    if target in (ParentStatus.COMPLETE, ParentStatus.CANCELLED):
+    if target.is_terminal:
         parent.ended_at = timezone.now()
     clock = clock_on_transition(parent, current, target, timezone.now())
     parent.save(update_fields=["status", "ended_at", "next_step_at", *clock])

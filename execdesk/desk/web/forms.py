@@ -6,8 +6,11 @@ from django.conf import settings
 from execdesk.advisors.anthropic import NAME as CLAUDE
 from execdesk.advisors.claude_config import ClaudeConfigError
 from execdesk.desk.models import ApprovalMode, Strategy
+from execdesk.desk.models.parent import END_POLICY_CHOICES
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.inputs import plain_decimal_text
+from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP, MAX_CATCHUP_LIMIT
+from execdesk.domain.end_policy import DEFAULT_END_POLICY
 from execdesk.domain.instrument import SIM_INSTRUMENTS
 
 
@@ -79,6 +82,18 @@ class ParentOrderForm(forms.Form):
     max_participation = forms.CharField(required=False, max_length=64, label="POV max participation",
                                         help_text="POV only: the share it speeds up to when behind, and after "
                                                   "the deadline")
+    end_policy = forms.ChoiceField(choices=END_POLICY_CHOICES, initial=DEFAULT_END_POLICY.value, required=False,
+                                   label="At the deadline",
+                                   help_text="Finish: complete in the last interval (the risk gate caps it). Expire: "
+                                             "stop at the deadline. Continue: keep going at the last rate. Blank: finish")
+    start_at = forms.CharField(required=False, max_length=40, label="Start at (UTC)",
+                               help_text="YYYY-MM-DDTHH:MM; blank: when started")
+    limit_price = PlainDecimalField(min_value=0, max_digits=27, decimal_places=10, required=False,
+                                    label="Limit price", help_text="Don't buy above / sell below; blank: no limit")
+    max_catchup = PlainDecimalField(min_value=1, max_value=int(MAX_CATCHUP_LIMIT), max_digits=5, decimal_places=2,
+                                    initial=DEFAULT_MAX_CATCHUP, required=False, label="Max catch-up (× slice)",
+                                    help_text="Behind schedule, a step sends at most this many scheduled slices. "
+                                              f"Blank: {DEFAULT_MAX_CATCHUP:g}")
     approval_mode = forms.ChoiceField(choices=ApprovalMode.choices, initial=ApprovalMode.MANUAL)
     auto_cap_notional = PlainDecimalField(min_value=0, max_digits=20, decimal_places=2, initial=0, required=False,
                                            label="Auto-approve cap (USDT)")

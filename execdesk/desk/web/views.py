@@ -94,7 +94,9 @@ def order_create(request: HttpRequest) -> HttpResponse:
             randomise=(d["randomise_pct"] or 0) / 100, venue=d["venue"], advisor=d["advisor"] or None,
             raise_limits_reason=d.get("raise_limits_reason", ""), urgency=d["urgency"] or None,
             risk_aversion=d["risk_aversion"] or None, pov_rate=d["pov_rate"] or None,
-            min_participation=d["min_participation"] or None, max_participation=d["max_participation"] or None)
+            min_participation=d["min_participation"] or None, max_participation=d["max_participation"] or None,
+            end_policy=d["end_policy"] or None, max_catchup=d["max_catchup"], limit_price=d["limit_price"],
+            start_at=d["start_at"] or None)
     except (DeskError, PermissionDenied) as exc:
         form.add_error(None, str(exc))
         messages.error(request, f"Order not created: {exc}")

@@ -127,6 +127,7 @@ class POVStrategy:
     """
 
     name = "pov"
+    schedule_bound = False  # its slice follows the volume, bounded by its rate: no catch-up cap (domain.catchup)
 
     def __init__(self, terms: POVTerms | float, reference: VWAPConfig) -> None:
         self.terms = terms if isinstance(terms, POVTerms) else POVTerms(terms)

@@ -37,6 +37,7 @@ from execdesk.backtest.report_md import render_markdown
 from execdesk.backtest.report_text import console_tables
 from execdesk.backtest.spec import (
     BYBIT_ROUND_TRIP_S,
+    DEFAULT_START_TS,
     LLM_STRATEGY,
     OrderSpec,
     RunSpec,
@@ -44,6 +45,11 @@ from execdesk.backtest.spec import (
     parse_strategies,
 )
 from execdesk.backtest.suite import SuiteSpec, run_spec, run_suite
+from execdesk.desk.services.errors import InvalidInput
+from execdesk.desk.services.inputs import utc_datetime_input
+from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP, MAX_CATCHUP_LIMIT, max_catchup_input
+from execdesk.domain.end_policy import DEFAULT_END_POLICY, END_POLICIES
+from execdesk.domain.limit_price import limit_price_input
 from execdesk.market.regimes import resolve_scenarios
 from execdesk.market.replay import ReplayMarket
 
@@ -92,6 +98,20 @@ class Command(BaseCommand):
         parser.add_argument("--qty", type=float, default=10.0, help="parent order quantity (base units)")
         parser.add_argument("--horizon", type=float, default=OrderSpec.horizon_s, help="seconds")
         parser.add_argument("--interval", type=float, default=OrderSpec.interval_s, help="seconds between decisions")
+        parser.add_argument("--end-policy", dest="end_policy", default=DEFAULT_END_POLICY.value,
+                            choices=list(END_POLICIES),
+                            help="at the deadline: finish (default: cross the remainder in the last interval, "
+                                 "capped by the risk gate), expire (stop at the deadline, the remainder charged "
+                                 "its completion cost) or continue (work on at the last rate; a backtest stops "
+                                 "it one horizon past the deadline)")
+        parser.add_argument("--max-catchup", dest="max_catchup", default=str(DEFAULT_MAX_CATCHUP), metavar="K",
+                            help="an order behind its schedule sends at most K times the scheduled slice a step "
+                                 f"(1 to {MAX_CATCHUP_LIMIT:g}; default {DEFAULT_MAX_CATCHUP:g}); POV follows the volume")
+        parser.add_argument("--limit-price", dest="limit_price", default=None, metavar="PRICE",
+                            help="the parent's limit: a buy never fills above it, a sell never below it")
+        parser.add_argument("--start-at", dest="start_at", default=None, metavar="ISO",
+                            help="when the order starts on the simulator (ISO 8601, UTC when no offset; default "
+                                 "Monday 2026-01-05 13:30 UTC, into the US open); a tape starts where it holds trades")
         parser.add_argument("--randomise", type=float, default=0.0,
                             help="TWAP/adaptive slice size and timing jitter, 0 to 0.5")
         parser.add_argument("--workers", type=int, default=None,
@@ -177,17 +197,33 @@ class Command(BaseCommand):
             scenarios = tuple(s.name for s in resolve_scenarios(o["scenarios"]))
             seeds = DEFAULT_SEEDS if o["seeds"] is None else o["seeds"]
         sides = parse_sides(o["side"])
-        order = OrderSpec(symbol=o["symbol"].upper(), side=sides[0], quantity=o["qty"],
+        start_ts = _start_ts(o)
+        order = OrderSpec(start_ts=start_ts, symbol=o["symbol"].upper(), side=sides[0], quantity=o["qty"],
                           horizon_s=o["horizon"], interval_s=o["interval"], randomise=o["randomise"],
                           pov_rate=o["pov_rate"], latency_s=o["latency_ms"] / 1000, warmup_s=warmup,
                           urgency=o["urgency"], risk_aversion=o["risk_aversion"],
-                          min_participation=o["min_participation"], max_participation=o["max_participation"])
+                          min_participation=o["min_participation"], max_participation=o["max_participation"],
+                          end_policy=o["end_policy"], max_catchup=max_catchup_input(o["max_catchup"]),
+                          limit_price=limit_price_input(o["limit_price"]))
         cap = SuiteSpec.limits.max_participation
         if order.max_participation is not None and order.max_participation > cap:
             raise ValueError(f"--max-participation {order.max_participation:g} is above the risk gate's "
                              f"participation cap ({cap:g}): every slice above it would be refused")
         return SuiteSpec(strategies=strategies, scenarios=scenarios, seeds=seeds, order=order,
                          tape=o["tape"], first_seed=o["first_seed"], llm_cache=o["llm_cache"], sides=sides)
+
+
+def _start_ts(o) -> float:
+    if o["start_at"] is None:
+        return DEFAULT_START_TS
+    if o["tape"]:
+        raise ValueError("--start-at is the simulator's start: a tape's orders start where the tape holds trades")
+    try:
+        moment = utc_datetime_input("--start-at", o["start_at"])
+    except InvalidInput as exc:
+        raise ValueError(str(exc)) from None
+    assert moment is not None  # a non-blank value
+    return moment.timestamp()
 
 
 def _tape_plan(o) -> tuple[float, int]:

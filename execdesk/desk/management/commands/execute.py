@@ -22,12 +22,14 @@ from execdesk.desk.services.headless import (
     GRACE_S,
     HeadlessOutcome,
     execution_export,
+    headless_budget_s,
     headless_user,
     parent_order_run_headless,
 )
 from execdesk.desk.services.inputs import decimal_input
 from execdesk.desk.services.parent_orders import parent_order_create
 from execdesk.desk.services.proposals import proposal_approve, proposal_reject
+from execdesk.domain.end_policy import DEFAULT_END_POLICY, END_POLICIES
 from execdesk.domain.states import IllegalTransition
 
 APPROVAL_MODES = {"auto": "autopilot", "manual": "manual"}
@@ -47,6 +49,7 @@ _OPTION_OF_MESSAGE = (
     ("urgency", "urgency"), ("give either an urgency", "urgency"), ("risk aversion", "risk_aversion"),
     ("risk_aversion", "risk_aversion"), ("pov_rate", "pov_rate"), ("min_participation", "min_participation"),
     ("max_participation", "max_participation"),
+    ("max_catchup", "max_catchup"), ("limit price", "limit_price"), ("start_at", "start_at"),
 )
 
 
@@ -93,9 +96,23 @@ class Command(BaseCommand):
         parser.add_argument("--max-participation", dest="max_participation", default=None, metavar="B",
                             help="POV: the share it speeds up to when behind and after the deadline (≥ R, at "
                                  "most the desk's participation cap)")
+        parser.add_argument("--end-policy", dest="end_policy", default=DEFAULT_END_POLICY.value,
+                            choices=list(END_POLICIES),
+                            help="at the deadline: finish (default: cross the remainder in the last interval, "
+                                 "capped by the risk gate; EXPIRED one interval past the deadline if some is left), "
+                                 "expire (stop at the deadline: EXPIRED with the remainder) or continue (work on "
+                                 "at the last rate; a headless run cancels it one horizon past the deadline)")
+        parser.add_argument("--max-catchup", dest="max_catchup", default=None, metavar="K",
+                            help="an order behind its schedule sends at most K times the scheduled slice a step "
+                                 "(1 to 100; default 2); POV follows the volume instead")
+        parser.add_argument("--limit-price", dest="limit_price", default=None, metavar="PRICE",
+                            help="the parent's limit: a buy never fills above it, a sell never below it")
+        parser.add_argument("--start-at", dest="start_at", default=None, metavar="ISO",
+                            help="a scheduled start (ISO 8601, UTC when no offset): the run waits for it and the "
+                                 "schedule and its deadline begin then")
         parser.add_argument("--grace", default=str(GRACE_S),  # the desk's one number syntax: decimal_input
-                            help=f"seconds past the horizon before an unfinished order is cancelled "
-                                 f"(default {GRACE_S:.0f})")
+                            help=f"seconds past the order's end (its end policy's) before a run still working is "
+                                 f"cancelled (default {GRACE_S:.0f})")
 
     def handle(self, *args, **o: Any) -> None:
         console = Console(file=self.stdout, force_terminal=None, highlight=False)  # type: ignore[arg-type]  # OutputWrapper wraps a text stream: rich only writes and flushes it
@@ -115,7 +132,8 @@ class Command(BaseCommand):
         parent = self._create(user, o)
         url = _desk_url(parent.pk)
         console.print(f"order #{parent.pk}: {parent.side.upper()} {o['qty']} {parent.symbol} over "
-                      f"{parent.horizon_seconds} s every {parent.interval_seconds} s, {parent.strategy} strategy, "
+                      f"{parent.horizon_seconds} s every {parent.interval_seconds} s (end policy "
+                      f"{parent.end_policy}), {parent.strategy} strategy, "
                       f"{parent.advisor} advisor, {parent.venue} venue, {o['approve']} approval; desk: {url}")
         try:
             outcome = self._run(console, parent, user, o)
@@ -144,7 +162,8 @@ class Command(BaseCommand):
                 notes=o["notes"] or f"headless: manage.py execute ({o['approve']} approval)",
                 raise_limits_reason=o["raise_limits"], urgency=o["urgency"], risk_aversion=o["risk_aversion"],
                 pov_rate=o["pov_rate"], min_participation=o["min_participation"],
-                max_participation=o["max_participation"])
+                max_participation=o["max_participation"], end_policy=o["end_policy"],
+                max_catchup=o["max_catchup"], limit_price=o["limit_price"], start_at=o["start_at"])
         except InvalidInput as exc:
             raise CommandError(_option_error(str(exc), o)) from None
         except PermissionDenied as exc:
@@ -176,7 +195,7 @@ class Command(BaseCommand):
                     _DeskApprover(console)
             return parent_order_run_headless(
                 parent_id=parent.pk, user=user, on_progress=on_progress, on_pending=on_pending,
-                stop_after_s=parent.horizon_seconds + o["grace"])
+                stop_after_s=headless_budget_s(parent, o["grace"]))
 
 
 def _check_market(venue: str, market: str | None) -> None:
@@ -279,6 +298,9 @@ def _summary(data: dict[str, Any], outcome: HeadlessOutcome) -> Table:
     table.add_column("value", justify="right")
     rows = [
         ("executed / quantity", f"{parent['executed_qty']} / {parent['quantity']} {parent['symbol']}"),
+        ("end policy / remainder", f"{parent['end_policy']} / {parent['remaining_qty']}"),
+        ("remainder's completion cost", f"{_num(tca.get('is_completion_bps'))} bps of IS "
+                                        f"({_num(tca.get('completion_cost_bps'), '{:.2f}')} bps per unit)"),
         ("average price", parent["avg_price"] or "–"),
         ("decision price", parent["decision_price"]),
         ("implementation shortfall", f"{_num(tca.get('is_bps'))} bps"),
