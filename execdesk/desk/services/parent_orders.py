@@ -143,7 +143,8 @@ def parent_order_create(*, user, symbol: str, side: str, quantity: object, horiz
 
 
 def _pretrade_summary(pretrade: dict) -> dict:
-    keys = ("expected_cost_bps", "low_bps", "high_bps", "expected_duration_s", "participation", "model", "error")
+    keys = ("expected_cost_bps", "low_bps", "high_bps", "expected_duration_s", "participation", "model",
+            "event_widening_bps", "scheduled_line", "error")
     return {k: pretrade[k] for k in keys if k in pretrade}
 
 

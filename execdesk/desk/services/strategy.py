@@ -10,8 +10,10 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import Max
+from django.utils import timezone
 
 from execdesk.desk.models import ChildOrder, Fill, ImpactObservation, ParentOrder
+from execdesk.desk.selectors.calendar import scheduled_events_from
 from execdesk.domain.impact import ImpactInputError, almgren_chriss_inputs
 from execdesk.domain.impact_calibration import CalibrationInputError, ImpactCalibrator, ImpactFit
 from execdesk.domain.impact_calibration import ImpactObservation as Observation
@@ -127,8 +129,10 @@ def strategy_of(parent: ParentOrder) -> Strategy:
 def pretrade_for(*, side: str, quantity: float, horizon_s: float, interval_s: float, snapshot: MarketSnapshot,
                  symbol: str, strategy: str = "twap") -> dict[str, Any]:
     """The estimate over the time the strategy will actually take: POV trades at its rate of the volume,
-    so it finishes when the market's volume allows, usually well before the horizon."""
+    so it finishes when the market's volume allows, usually well before the horizon. The band counts the
+    desk's calendar of scheduled events from now (models.ScheduledEvent)."""
     fit = impact_fit(symbol)
+    now = timezone.now()
     note = ""
     if strategy == "pov" and snapshot.volume_1h > 0:
         pov_s = pov_expected_completion_s(quantity, POV_RATE, snapshot.volume_1h / 3600)
@@ -139,7 +143,8 @@ def pretrade_for(*, side: str, quantity: float, horizon_s: float, interval_s: fl
     try:
         estimate = pretrade_estimate(side=side, quantity=quantity, horizon_s=horizon_s, market=snapshot,
                                      model=fit.model, interval_s=interval_s, calibration=fit.to_dict(),
-                                     fee_bps=float(PaperFees().taker) * 1e4)  # crossing: the taker rate
+                                     fee_bps=float(PaperFees().taker) * 1e4,  # crossing: the taker rate
+                                     events=scheduled_events_from(symbol, now), start_ts=now.timestamp())
     except ValueError as exc:
         return {"error": f"no pre-trade estimate: {exc}"}
     data = estimate.to_dict()
@@ -154,8 +159,6 @@ def pretrade_for(*, side: str, quantity: float, horizon_s: float, interval_s: fl
 def impact_observe_due(parent: ParentOrder, snapshot: MarketSnapshot) -> int:
     """Record the markout of this order's finished aggressive children, the mid at least one interval after
     they were sent against the mid at send. Call inside desk_atomic()."""
-    from django.utils import timezone
-
     now = timezone.now().timestamp()
     cutoff = now - parent.interval_seconds
     due = ChildOrder.objects.filter(parent=parent, order_type="market", filled_qty__gt=0, mid_at_send__isnull=False,

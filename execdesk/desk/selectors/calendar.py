@@ -1,0 +1,16 @@
+"""The calendar of scheduled market events, as the pre-trade estimate reads it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from execdesk.desk.models import ScheduledEvent
+from execdesk.domain.scheduled_events import ScheduledEvent as DomainEvent
+
+
+def scheduled_events_from(symbol: str, now: datetime) -> list[DomainEvent]:
+    """The events still to come for ``symbol`` (or for every symbol), oldest first; the estimate keeps those
+    inside its order's window."""
+    rows = ScheduledEvent.objects.filter(at__gte=now).order_by("at", "name")
+    events = [row.to_domain() for row in rows]
+    return [e for e in events if e.applies_to(symbol)]
