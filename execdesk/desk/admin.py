@@ -108,11 +108,12 @@ class MarketStateAdmin(ReadOnlyAdmin):
 class ScheduledEventAdmin(ReadOnlyAdmin):
     """The calendar the pre-trade estimate reads: everyone with the admin reads it, supervisors keep it."""
 
-    list_display = ("name", "at", "symbols_shown", "move_bps", "source", "updated_by", "updated_at")
+    list_display = ("name", "at", "repeat_every_hours", "symbols_shown", "move_bps", "source", "updated_by",
+                    "updated_at")
     list_filter = ("name",)
     search_fields = ("name", "symbols", "source")
     date_hierarchy = "at"
-    fields = ("name", "at", "symbols", "move_bps", "source", "updated_by", "updated_at")
+    fields = ("name", "at", "repeat_every_hours", "symbols", "move_bps", "source", "updated_by", "updated_at")
     readonly_fields = ("updated_by", "updated_at")
 
     @admin.display(description="symbols")

@@ -15,25 +15,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from execdesk.domain.pretrade_band import share_to_trade
 
 MAX_MOVE_BPS = 5_000.0  # 50 %: a log-return move beyond this is not a typical move but a typo
+MIN_EVERY_S = 60.0  # a recurring event more often than once a minute is market noise, not an event
 
 
 @dataclass(frozen=True)
 class ScheduledEvent:
     """One scheduled event: ``at_ts`` (Unix seconds, UTC), the ``symbols`` it moves (empty: all), its
-    typical absolute move ``move_bps`` (RMS, direction unknown), a ``name`` and the ``source`` of the move."""
+    typical absolute move ``move_bps`` (RMS, direction unknown), a ``name`` and the ``source`` of the move.
+    With ``every_s`` it recurs: ``at_ts`` is its first time, then every ``every_s`` seconds (Bybit's
+    funding: 8 h)."""
 
     at_ts: float
     move_bps: float
     name: str
     symbols: tuple[str, ...] = ()
     source: str = ""
+    every_s: float | None = None
 
     def __post_init__(self) -> None:
         for field in ("at_ts", "move_bps"):
@@ -49,13 +53,32 @@ class ScheduledEvent:
         if not all(isinstance(s, str) and s.strip() for s in symbols):
             raise ValueError(f"ScheduledEvent.symbols must be symbol names (empty: every symbol), got {symbols!r}")
         object.__setattr__(self, "symbols", tuple(s.strip().upper() for s in symbols))
+        every = self.every_s
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int | float)
+                                  or not math.isfinite(every) or every < MIN_EVERY_S):
+            raise ValueError(f"ScheduledEvent.every_s must be at least {MIN_EVERY_S:g} s and finite, or None "
+                             f"(once), got {every!r}")
+
+    def occurrences(self, start_ts: float, end_ts: float) -> list[float]:
+        """Its times within ``[start_ts, end_ts)``."""
+        if self.every_s is None:
+            return [self.at_ts] if start_ts <= self.at_ts < end_ts else []
+        first = max(0, math.ceil((start_ts - self.at_ts) / self.every_s))
+        out = []
+        at = self.at_ts + first * self.every_s
+        while at < end_ts:
+            out.append(at)
+            first += 1
+            at = self.at_ts + first * self.every_s
+        return out
 
     def applies_to(self, symbol: str) -> bool:
         return not self.symbols or symbol.upper() in self.symbols
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "at_ts": self.at_ts, "at": _utc(self.at_ts).isoformat(),
-                "move_bps": self.move_bps, "symbols": list(self.symbols), "source": self.source}
+                "move_bps": self.move_bps, "symbols": list(self.symbols), "source": self.source,
+                "every_s": self.every_s}
 
 
 @dataclass(frozen=True)
@@ -78,7 +101,8 @@ class EventRisk:
 
 def events_in_window(events: Iterable[ScheduledEvent], *, symbol: str, start_ts: float, duration_s: float,
                      n_slices: int) -> tuple[EventRisk, ...]:
-    """The events for ``symbol`` that land while some of the order is still to trade, in time order."""
+    """The events for ``symbol`` that land while some of the order is still to trade, in time order (a
+    recurring event once per time it lands, each with ``at_ts`` set to that time)."""
     if not math.isfinite(start_ts):
         raise ValueError(f"start_ts must be finite, got {start_ts!r}")
     out = []
@@ -87,10 +111,10 @@ def events_in_window(events: Iterable[ScheduledEvent], *, symbol: str, start_ts:
             raise ValueError(f"events must be ScheduledEvent objects, got {event!r}")
         if not event.applies_to(symbol):
             continue
-        offset = event.at_ts - start_ts
-        share = share_to_trade(offset, duration_s, n_slices)
-        if share > 0:
-            out.append(EventRisk(event, offset, share))
+        for at in event.occurrences(start_ts, start_ts + duration_s):
+            share = share_to_trade(at - start_ts, duration_s, n_slices)
+            if share > 0:
+                out.append(EventRisk(replace(event, at_ts=at), at - start_ts, share))
     return tuple(sorted(out, key=lambda e: (e.event.at_ts, e.event.name)))
 
 

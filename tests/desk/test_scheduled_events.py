@@ -59,6 +59,15 @@ def test_events_after_the_order_before_it_or_for_another_symbol_change_nothing(b
                                                                     rel=0.05)  # the market moved between the two
 
 
+def test_a_recurring_event_first_set_in_the_past_still_counts(bob, make_order):
+    scheduled_event_save(user=bob, event=ScheduledEvent(
+        name="funding", at=timezone.now() - timedelta(hours=8) + timedelta(seconds=900), repeat_every_hours=8,
+        move_bps=Decimal("40"), source="BTC moves around the last 90 funding times"))
+    pt = make_order(start=False, horizon=1800, interval=30).pretrade
+    (event,) = pt["scheduled_events"]
+    assert event["name"] == "funding" and event["every_s"] == 8 * 3600.0 and 0.45 <= event["share"] <= 0.5
+
+
 def test_only_a_supervisor_changes_the_calendar_and_every_change_is_audited(bob, alice):
     with pytest.raises(PermissionDenied):
         _event(alice, in_s=600.0)

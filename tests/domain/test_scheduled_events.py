@@ -88,6 +88,20 @@ def test_the_desk_estimate_widens_its_band_by_an_event_and_says_so():
     assert data["scheduled_events"][0]["at"] == "2026-12-07T13:30:00+00:00"
 
 
+def test_a_recurring_event_counts_every_time_it_lands_in_the_window():
+    # funding every 8 h, first on 2026-12-07 00:00 UTC; an order from 13:00 over 12 h in hourly slices meets
+    # it at 16:00 (+3 h: the slices at +0, +1, +2 h are done, 9 of 12 left) and at 24:00 (+11 h: 1 left);
+    # the one at 08:00 is before the order, the one at 08:00 the next day after it
+    funding = ScheduledEvent(at_ts=START - 13 * 3600.0, move_bps=40.0, name="funding", every_s=8 * 3600.0)
+    risks = events_in_window([funding], symbol="BTCUSDT", start_ts=START, duration_s=12 * 3600.0, n_slices=12)
+    assert [(r.event.at_ts - START, r.share) for r in risks] == [(3 * 3600.0, 9 / 12), (11 * 3600.0, 1 / 12)]
+    assert [r.risk_bps for r in risks] == pytest.approx([30.0, 40.0 / 12])
+    longer = events_in_window([funding], symbol="BTCUSDT", start_ts=START, duration_s=24 * 3600.0,
+                              n_slices=24)
+    assert [r.event.at_ts - START for r in longer] == [3 * 3600.0, 11 * 3600.0, 19 * 3600.0]
+    assert [r.share for r in longer] == [21 / 24, 13 / 24, 5 / 24]
+
+
 def test_the_window_starts_when_the_caller_says():
     cpi = ScheduledEvent(at_ts=START + 1800.0, move_bps=150.0, name="CPI")
     later = pretrade_estimate(side="buy", quantity=1.0, horizon_s=3600, interval_s=30, market=_market(),
@@ -100,6 +114,7 @@ def test_the_window_starts_when_the_caller_says():
     ({"at_ts": START, "move_bps": -1.0, "name": "x"}, r"move_bps must be within \[0, 5000\]"),
     ({"at_ts": START, "move_bps": 10.0, "name": " "}, "name must not be empty"),
     ({"at_ts": START, "move_bps": 10.0, "name": "x", "symbols": ("BTCUSDT", "")}, "symbols must be symbol names"),
+    ({"at_ts": START, "move_bps": 10.0, "name": "x", "every_s": 0.0}, "every_s must be at least 60 s"),
 ])
 def test_a_bad_event_is_refused_naming_the_field(kwargs, message):
     with pytest.raises(ValueError, match=message):

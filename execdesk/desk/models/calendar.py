@@ -24,6 +24,9 @@ class ScheduledEvent(models.Model):
         help_text="typical absolute move in bps, either way (the root mean square of past moves on this event)")
     source = models.CharField(max_length=400,
                               help_text="where the typical move comes from (e.g. BTC 15-min moves on the last 12 CPI releases)")
+    repeat_every_hours = models.PositiveSmallIntegerField(
+        null=True, blank=True,
+        help_text="recurs every this many hours from its time (8 for Bybit's funding); blank: once")
     updated_by = models.CharField(max_length=150, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -31,7 +34,8 @@ class ScheduledEvent(models.Model):
         ordering = ["at", "name"]
 
     def __str__(self) -> str:
-        return f"{self.name} at {self.at:%Y-%m-%d %H:%M} UTC (±{self.move_bps} bps)"
+        every = f", every {self.repeat_every_hours} h" if self.repeat_every_hours else ""
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M} UTC{every} (±{self.move_bps} bps)"
 
     def clean(self) -> None:
         if self.at is None or self.move_bps is None:
@@ -47,4 +51,5 @@ class ScheduledEvent(models.Model):
 
     def to_domain(self) -> DomainEvent:
         return DomainEvent(at_ts=self.at.timestamp(), move_bps=float(self.move_bps), name=self.name,
-                           symbols=self.symbol_list, source=self.source)
+                           symbols=self.symbol_list, source=self.source,
+                           every_s=self.repeat_every_hours * 3600.0 if self.repeat_every_hours else None)
