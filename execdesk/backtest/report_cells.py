@@ -111,7 +111,7 @@ def legend(result: dict[str, Any]) -> str:
     stats = result.get("statistics", {})
     family = stats.get("family", 0)
     text = ("Cells: mean IS in bps (positive = cost) ± the half-width of its 95 % Student-t interval; fill rate and "
-            "the completion cost of the unfilled part (bps; – until the TCA reports it); then Δ, the mean IS "
+            "the completion cost of the unfilled part (bps of the order, included in the IS: docs/tca.md); then Δ, the mean IS "
             "difference to TWAP on the same market paths with its 95 % paired t interval, and the verdict: "
             f"**sig.** = {SIGNIFICANT} across all {family} differences the report shows (every strategy × scenario "
             f"× side, pooled and over all scenarios included), n.s. = {NOT_SIGNIFICANT}. An interval that "

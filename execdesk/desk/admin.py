@@ -1,5 +1,7 @@
 """Admin: the audit trail and the desk's records, read-only for everyone; each page only for the roles that
-may see that record (roles.may_see), the site itself only for roles.can_use_admin (admin_site/site.py)."""
+may see that record (roles.may_see), the site itself only for roles.can_use_admin (admin_site/site.py).
+The one record kept here is the calendar of scheduled market events: supervisors change it, through its
+audited service."""
 
 from __future__ import annotations
 
@@ -9,8 +11,17 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from execdesk.desk.access.roles import can_use_admin, may_see
-from execdesk.desk.models import AuditEvent, ChildOrder, Fill, MarketState, ParentOrder, Proposal
+from execdesk.desk.access.roles import SUPERVISOR, can_use_admin, may_see, role_of
+from execdesk.desk.models import (
+    AuditEvent,
+    ChildOrder,
+    Fill,
+    MarketState,
+    ParentOrder,
+    Proposal,
+    ScheduledEvent,
+)
+from execdesk.desk.services.calendar import scheduled_event_delete, scheduled_event_save
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -91,3 +102,42 @@ class FillAdmin(ReadOnlyAdmin):
 class MarketStateAdmin(ReadOnlyAdmin):
     list_display = ("symbol", "updated_at")
     exclude = ("state",)
+
+
+@admin.register(ScheduledEvent)
+class ScheduledEventAdmin(ReadOnlyAdmin):
+    """The calendar the pre-trade estimate reads: everyone with the admin reads it, supervisors keep it."""
+
+    list_display = ("name", "at", "repeat_every_hours", "symbols_shown", "move_bps", "source", "updated_by",
+                    "updated_at")
+    list_filter = ("name",)
+    search_fields = ("name", "symbols", "source")
+    date_hierarchy = "at"
+    fields = ("name", "at", "repeat_every_hours", "symbols", "move_bps", "source", "updated_by", "updated_at")
+    readonly_fields = ("updated_by", "updated_at")
+
+    @admin.display(description="symbols")
+    def symbols_shown(self, obj: ScheduledEvent) -> str:
+        return ", ".join(obj.symbol_list) or "every symbol"
+
+    def _keeps_calendar(self, request) -> bool:
+        return can_use_admin(request.user) and role_of(request.user) == SUPERVISOR
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self._keeps_calendar(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._keeps_calendar(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._keeps_calendar(request)
+
+    def save_model(self, request, obj, form, change) -> None:
+        scheduled_event_save(user=request.user, event=obj)
+
+    def delete_model(self, request, obj) -> None:
+        scheduled_event_delete(user=request.user, event=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for obj in queryset:
+            scheduled_event_delete(user=request.user, event=obj)

@@ -11,8 +11,11 @@
   unit in relative terms (``sigma_s = volatility_1h / sqrt(3600)``, the per-second volatility). On top of
   it, price jumps the last hour's volatility cannot show (a Poisson prior, ``jumps``) and the error of
   that volatility estimate (``volatility_dof``): :mod:`execdesk.domain.pretrade_band` gives the band's
-  half-width, the mixture's two-sided quantile (1.96 timing risks with neither). ``low_bps`` can be
-  negative: the market may well move our way.
+  half-width, the mixture's two-sided quantile (1.96 timing risks with neither). Scheduled events
+  (``events``, a calendar: :mod:`execdesk.domain.scheduled_events`) that land while part of the order is
+  still to trade (from ``start_ts``, the snapshot's time by default) widen it by their typical move at
+  the share still to trade; ``scheduled_line`` says by how much. ``low_bps`` can be negative: the market
+  may well move our way.
 * ``expected_duration_s`` is the horizon, unless finishing within it needs more than the participation
   cap of the volume; then it is the time the order takes at the cap, and a warning says so.
 * The model defaults to the crypto prior, :class:`execdesk.domain.impact.SquareRootImpact` (the
@@ -23,7 +26,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +43,7 @@ from execdesk.domain.market import MarketSnapshot
 from execdesk.domain.orders import Side
 from execdesk.domain.pretrade_band import CRYPTO_JUMPS, VOLATILITY_DOF, JumpPrior, pretrade_band
 from execdesk.domain.risk import RiskLimits
+from execdesk.domain.scheduled_events import EventRisk, ScheduledEvent, events_in_window, events_line
 
 DEFAULT_CONFIDENCE = 0.95
 LARGE_ORDER_ADV = 0.01  # display threshold: warn when the order is above this fraction of the day's volume
@@ -76,6 +80,10 @@ class PreTradeEstimate:
     expected_jumps: float = 0.0  # jumps expected over the expected duration under the prior
     jump_prior: JumpPrior | None = None
     volatility_dof: int | None = None  # the 1-h volatility's degrees of freedom (None: taken as known)
+    scheduled_events: tuple[EventRisk, ...] = ()  # the calendar's events inside the order's window
+    event_risk_bps: float = 0.0  # one standard deviation of those events together
+    event_widening_bps: float = 0.0  # how much they widen the band's half-width
+    scheduled_line: str = ""  # the panel's line about them ("" without events)
 
     @property
     def expected_cost_quote(self) -> float:
@@ -105,6 +113,10 @@ class PreTradeEstimate:
             "expected_jumps": round(self.expected_jumps, 6),
             "jump_prior": self.jump_prior.to_dict() if self.jump_prior is not None else None,
             "volatility_dof": self.volatility_dof,
+            "scheduled_events": [e.to_dict() for e in self.scheduled_events],
+            "event_risk_bps": round(self.event_risk_bps, 4),
+            "event_widening_bps": round(self.event_widening_bps, 4),
+            "scheduled_line": self.scheduled_line,
             "confidence": self.confidence,
             "low_bps": round(self.low_bps, 4),
             "high_bps": round(self.high_bps, 4),
@@ -131,6 +143,8 @@ def pretrade_estimate(
     calibration: Mapping[str, Any] | None = None,
     jumps: JumpPrior | None = CRYPTO_JUMPS,
     volatility_dof: int | None = VOLATILITY_DOF,
+    events: Iterable[ScheduledEvent] = (),
+    start_ts: float | None = None,
 ) -> PreTradeEstimate:
     """Expected cost of working ``quantity`` over ``horizon_s`` in ``interval_s`` slices from ``market``.
 
@@ -171,8 +185,15 @@ def pretrade_estimate(
 
     n_slices = max(1, math.ceil(duration / interval_s - 1e-9))
     sigma_per_s = market.volatility_1h / math.sqrt(SECONDS_PER_HOUR)
+    start = market.ts if start_ts is None else start_ts
+    risks = events_in_window(events, symbol=market.symbol, start_ts=start, duration_s=duration, n_slices=n_slices)
     band = pretrade_band(sigma_per_s=sigma_per_s, duration_s=duration, n_slices=n_slices, confidence=confidence,
-                         jumps=jumps, volatility_dof=volatility_dof)
+                         jumps=jumps, volatility_dof=volatility_dof, event_moves_bps=[r.risk_bps for r in risks])
+    widening = 0.0
+    if risks:
+        without = pretrade_band(sigma_per_s=sigma_per_s, duration_s=duration, n_slices=n_slices,
+                                confidence=confidence, jumps=jumps, volatility_dof=volatility_dof)
+        widening = band.half_width_bps - without.half_width_bps
 
     warnings = _warnings(
         quantity=quantity,
@@ -218,6 +239,10 @@ def pretrade_estimate(
         expected_jumps=band.expected_jumps,
         jump_prior=jumps,
         volatility_dof=volatility_dof,
+        scheduled_events=risks,
+        event_risk_bps=band.event_risk_bps,
+        event_widening_bps=widening,
+        scheduled_line=events_line(risks, start_ts=start, widened_bps=widening),
     )
 
 

@@ -15,12 +15,17 @@ Almgren-Chriss ``sum x_k^2`` of an even schedule, ``-> 1/3`` for many slices).
   ``intensity_per_day`` with normal log sizes of root mean square ``size_rms``; a jump during slice
   ``k`` moves the cost by ``w_k J``. Over ``D`` seconds ``m = intensity D / 86400`` jumps are expected;
   their variance is ``m size_rms^2 share`` (``jump_risk_bps`` is its square root).
+* **Scheduled events** (a calendar: CPI, FOMC, funding times, token unlocks): the time is known, the
+  direction is not. An event of typical move ``M`` when the share ``w`` of the order is still to trade
+  (:func:`share_to_trade`, the weighting the jumps use) is a jump that happens for certain: a normal of
+  variance ``(M w)^2``, added to every term of the mixture (``event_moves_bps`` holds each ``M w``;
+  :mod:`execdesk.domain.scheduled_events` finds them).
 * The band is ``expected +/- q`` with ``q`` the two-sided ``confidence`` quantile of the mixture:
-  no jump (``e^-m``): normal of variance ``V_d``; one jump (``m e^-m``): normal of variance
-  ``V_d + size^2 w_k^2``, the slice ``k`` equally likely (up to 32 slices exactly, beyond that 32
+  no jump (``e^-m``): normal of variance ``V_d + V_e``; one jump (``m e^-m``): normal of variance
+  ``V_d + V_e + size^2 w_k^2``, the slice ``k`` equally likely (up to 32 slices exactly, beyond that 32
   equally spaced shares scaled to the same mean square); ``n >= 2`` jumps (rare: 0.06 % of one-hour
-  orders under the crypto prior): variance ``V_d + n size^2 share``. ``q`` is found by bisection.
-  Without jumps and with a known volatility the band is the normal ``+/- 1.96 sqrt(V_d)``.
+  orders under the crypto prior): variance ``V_d + V_e + n size^2 share``. ``q`` is found by bisection.
+  Without jumps or events and with a known volatility the band is the normal ``+/- 1.96 sqrt(V_d)``.
 
 The crypto prior (docs/tca.md, "Pre-trade estimate"): jumps on up to 58 % of trading days across six
 cryptocurrencies on seven exchanges in 2.5 years of tick data (Saef, Nagy, Sizov & Haerdle, "Understanding
@@ -32,6 +37,7 @@ mean square, is an assumption: a 1-2 % move on news, the size the simulator's ``
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
@@ -79,6 +85,24 @@ class Band:
     timing_risk_bps: float  # one standard deviation of the diffusion, volatility taken as known
     jump_risk_bps: float  # one standard deviation of the jumps
     expected_jumps: float  # m, jumps expected over the duration
+    event_risk_bps: float = 0.0  # one standard deviation of the scheduled events, together
+
+
+def share_to_trade(offset_s: float, duration_s: float, n_slices: int) -> float:
+    """The share of an even schedule of ``n_slices`` over ``duration_s`` still to trade when the price
+    moves ``offset_s`` seconds after the start: slice ``k`` trades at ``k duration_s / n_slices``, and a
+    slice due at the very moment of the move trades after it. A move during slice ``k`` leaves
+    ``w_k = (N - 1 - k) / N``; one before the start or at the end or later, none of the order (0)."""
+    if isinstance(n_slices, bool) or not isinstance(n_slices, int) or n_slices < 1:
+        raise ValueError(f"n_slices must be a whole number >= 1, got {n_slices!r}")
+    if not (math.isfinite(duration_s) and duration_s > 0):
+        raise ValueError(f"duration_s must be > 0 and finite, got {duration_s!r}")
+    if not math.isfinite(offset_s):
+        raise ValueError(f"offset_s must be finite, got {offset_s!r}")
+    if offset_s < 0 or offset_s >= duration_s:
+        return 0.0
+    done = math.ceil(offset_s / duration_s * n_slices - 1e-9)  # slices traded before the move
+    return (n_slices - done) / n_slices
 
 
 def schedule_share(n_slices: int) -> float:
@@ -87,8 +111,14 @@ def schedule_share(n_slices: int) -> float:
 
 
 def pretrade_band(*, sigma_per_s: float, duration_s: float, n_slices: int, confidence: float,
-                  jumps: JumpPrior | None, volatility_dof: int | None) -> Band:
-    """The band's half-width (bps) for an even schedule of ``n_slices`` over ``duration_s``."""
+                  jumps: JumpPrior | None, volatility_dof: int | None,
+                  event_moves_bps: Sequence[float] = ()) -> Band:
+    """The band's half-width (bps) for an even schedule of ``n_slices`` over ``duration_s``, with the
+    scheduled events inside it as ``event_moves_bps`` (each event's typical move times the share still to
+    trade at its time)."""
+    for move in event_moves_bps:
+        if isinstance(move, bool) or not isinstance(move, int | float) or not math.isfinite(move) or move < 0:
+            raise ValueError(f"event_moves_bps must hold numbers >= 0 and finite, got {move!r}")
     if volatility_dof is not None and (isinstance(volatility_dof, bool) or not isinstance(volatility_dof, int)
                                        or volatility_dof < 5):
         raise ValueError(f"volatility_dof must be a whole number >= 5 or None, got {volatility_dof!r}")
@@ -101,11 +131,12 @@ def pretrade_band(*, sigma_per_s: float, duration_s: float, n_slices: int, confi
     weights = _slice_shares(n_slices, share)
     poisson = _poisson(m)
     size2 = size_bps * size_bps
+    v_e = math.fsum(move * move for move in event_moves_bps)
 
     def coverage(q: float) -> float:
         total = 0.0
         for r in scales:
-            v = r * v_d
+            v = r * v_d + v_e
             c = poisson[0] * _inside(q, v)
             if len(poisson) > 1:
                 c += poisson[1] * math.fsum(_inside(q, v + size2 * w * w) for w in weights) / len(weights)
@@ -114,9 +145,9 @@ def pretrade_band(*, sigma_per_s: float, duration_s: float, n_slices: int, confi
             total += c
         return total / len(scales)
 
-    lo, hi = 0.0, 8.0 * math.sqrt(max(scales) * v_d + size2 * (1.0 + m)) + 1e-12
+    lo, hi = 0.0, 8.0 * math.sqrt(max(scales) * v_d + v_e + size2 * (1.0 + m)) + 1e-12
     if coverage(lo) >= confidence:
-        return Band(0.0, math.sqrt(v_d), jump_risk, m)
+        return Band(0.0, math.sqrt(v_d), jump_risk, m, math.sqrt(v_e))
     while coverage(hi) < confidence:
         hi *= 2.0
     while hi - lo > 1e-10 * hi:
@@ -125,7 +156,7 @@ def pretrade_band(*, sigma_per_s: float, duration_s: float, n_slices: int, confi
             lo = mid
         else:
             hi = mid
-    return Band(hi, math.sqrt(v_d), jump_risk, m)
+    return Band(hi, math.sqrt(v_d), jump_risk, m, math.sqrt(v_e))
 
 
 def _inside(q: float, variance: float) -> float:
@@ -149,8 +180,10 @@ def _variance_scales(dof: int | None) -> list[float]:
 
 
 def _slice_shares(n_slices: int, share: float) -> list[float]:
+    """The share still to trade after a jump in each slice (the middle of the slice; any time in it
+    gives the same share)."""
     if n_slices <= _SLICE_NODES:
-        return [k / n_slices for k in range(n_slices)]
+        return [share_to_trade(k + 0.5, float(n_slices), n_slices) for k in range(n_slices)]
     mid = [(j + 0.5) / _SLICE_NODES for j in range(_SLICE_NODES)]
     scale = math.sqrt(share / (math.fsum(w * w for w in mid) / _SLICE_NODES))
     return [w * scale for w in mid]

@@ -21,6 +21,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from execdesk.domain.scheduled_events import ScheduledEvent
+
 HOURS_PER_DAY = 24
 HOUR_S = 3600.0
 FLAT: tuple[float, ...] = (1.0,) * HOURS_PER_DAY
@@ -132,6 +134,13 @@ class Jump:
         if self.spread_bps < 0:
             raise ValueError(f"Jump.spread_bps must be non-negative, got {self.spread_bps!r}")
 
+    @property
+    def rms_bps(self) -> float:
+        """The root mean square of the jump's size (uniform in ``[size_min, size_max]``), in bps: its typical
+        move, which a calendar can know without knowing its direction."""
+        a, b = self.size_min, self.size_max
+        return math.sqrt((a * a + a * b + b * b) / 3.0) * 1e4
+
     def after(self, t: np.ndarray) -> np.ndarray:
         """The share of the after-shock still in force at ``t``: 1 just after the jump, halving every
         ``decay_half_life_s``, 0 before it."""
@@ -164,6 +173,28 @@ class FundingEvent:
         return np.where(t <= self.at_s, climb, relax)
 
 
+@dataclass(frozen=True)
+class CalendarEntry:
+    """A scheduled event the scenario's desk knows of: ``at_s`` after the scenario start, its typical
+    absolute move ``move_bps`` (direction unknown), a ``name`` and the ``source`` of the figure. The
+    backtest hands it to the pre-trade estimate as a :class:`execdesk.domain.scheduled_events.ScheduledEvent`,
+    as the desk's calendar would."""
+
+    at_s: float
+    move_bps: float
+    name: str
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        _finite("CalendarEntry", "at_s", self.at_s)
+        _finite("CalendarEntry", "move_bps", self.move_bps)
+        self.event(0.0)  # the domain's checks: a negative move or an empty name is refused here
+
+    def event(self, start_ts: float) -> ScheduledEvent:
+        return ScheduledEvent(at_ts=start_ts + self.at_s, move_bps=self.move_bps, name=self.name,
+                              source=self.source)
+
+
 class Modulation(NamedTuple):
     """Per-second knobs of a stretch of the market (arrays aligned with the seconds asked for)."""
 
@@ -179,7 +210,8 @@ class Modulation(NamedTuple):
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named regime: episodes, an optional jump and funding event, and intraday profiles."""
+    """A named regime: episodes, an optional jump and funding event, intraday profiles, and the scheduled
+    events a desk would have on its calendar for it (``calendar``)."""
 
     name: str
     description: str
@@ -189,6 +221,7 @@ class Scenario:
     volume_by_hour: tuple[float, ...] = FLAT
     spread_by_hour: tuple[float, ...] = FLAT
     depth_by_hour: tuple[float, ...] = FLAT
+    calendar: tuple[CalendarEntry, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
@@ -199,6 +232,10 @@ class Scenario:
         if not all(isinstance(e, Episode) for e in episodes):
             raise ValueError(f"Scenario {self.name}: episodes must be Episode objects, got {episodes!r}")
         object.__setattr__(self, "episodes", episodes)
+        calendar = tuple(self.calendar)
+        if not all(isinstance(e, CalendarEntry) for e in calendar):
+            raise ValueError(f"Scenario {self.name}: calendar must hold CalendarEntry objects, got {calendar!r}")
+        object.__setattr__(self, "calendar", calendar)
         for name in ("volume_by_hour", "spread_by_hour", "depth_by_hour"):
             object.__setattr__(self, name, _profile(f"Scenario {self.name}", name, getattr(self, name)))
 
@@ -248,6 +285,10 @@ class Scenario:
         vol = ones if log_vol is zeros else np.exp(log_vol)
         return Modulation(drift, vol, factors[0], spread_bps, factors[1], factors[2], oi_drift, funding_shift)
 
+    def scheduled_events(self, start_ts: float) -> tuple[ScheduledEvent, ...]:
+        """The calendar for a market whose scenario starts at Unix time ``start_ts``."""
+        return tuple(entry.event(start_ts) for entry in self.calendar)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -262,6 +303,7 @@ class Scenario:
             volume_by_hour=tuple(d.get("volume_by_hour", FLAT)),
             spread_by_hour=tuple(d.get("spread_by_hour", FLAT)),
             depth_by_hour=tuple(d.get("depth_by_hour", FLAT)),
+            calendar=tuple(CalendarEntry(**e) for e in d.get("calendar", ())),
         )
 
 
@@ -277,6 +319,11 @@ SESSION_SPREAD: tuple[float, ...] = tuple(v ** -0.5 for v in SESSION_VOLUME)
 SESSION_DEPTH: tuple[float, ...] = tuple(v ** 0.5 for v in SESSION_VOLUME)
 
 _FOREVER = 30 * 24 * HOUR_S  # regimes that last for the whole of any backtest
+_NEWS = Jump(at_s=900.0)
+_FUNDING_AT_S = 1200.0
+# The funding scenario's unwind: 80 bps an hour from 5 minutes before to 25 minutes after the funding time
+_UNWIND = Episode(_FUNDING_AT_S - 300.0, _FUNDING_AT_S + 1500.0, ramp_s=120.0, drift_per_hour=-0.008,
+                  oi_per_hour=-0.06)
 _FLAT_NOTE = " Volume profile: flat (every UTC hour alike), so the market's history teaches VWAP nothing."
 
 
@@ -327,7 +374,9 @@ SCENARIOS: dict[str, Scenario] = {
             "odds, followed by 4x volatility, 5x prints, 6 bps wider spreads and half the depth, "
             "relaxing with a 5-minute half-life." + _FLAT_NOTE,
             episodes=(Episode(600.0, 900.0, depth=0.7, spread=1.5),),
-            jump=Jump(at_s=900.0),
+            jump=_NEWS,
+            calendar=(CalendarEntry(_NEWS.at_s, _NEWS.rms_bps, "news release",
+                                    "the scheduled release's time; its size is the RMS of the 1-2 % jump"),),
         ),
         Scenario(
             "funding_event",
@@ -336,8 +385,11 @@ SCENARIOS: dict[str, Scenario] = {
             "to 25 minutes after it longs unwind, open interest falls ~6 % an hour and the price drifts "
             "down 80 bps an hour (about -40 bps in all). A buyer gains by waiting for the pullback, a "
             "seller by going early." + _FLAT_NOTE,
-            episodes=(Episode(900.0, 2700.0, ramp_s=120.0, drift_per_hour=-0.008, oi_per_hour=-0.06),),
-            funding=FundingEvent(at_s=1200.0, peak=0.0008, build_s=7200.0, relax_half_life_s=1800.0),
+            episodes=(_UNWIND,),
+            funding=FundingEvent(at_s=_FUNDING_AT_S, peak=0.0008, build_s=7200.0, relax_half_life_s=1800.0),
+            calendar=(CalendarEntry(_FUNDING_AT_S, abs(_UNWIND.drift_per_hour) * 1e4 * (_UNWIND.end_s - _UNWIND.start_s) / HOUR_S,
+                                    "funding",
+                                    "the funding time; its size is the unwind, 80 bps an hour for 30 minutes"),),
         ),
         Scenario(
             "seasonality",

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from execdesk.desk.models import AuditEvent, ParentOrder
+from execdesk.desk.models import AuditEvent, ParentOrder, ScheduledEvent
+from execdesk.desk.services.calendar import scheduled_event_save
 from tests.api.conftest import ORDER
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +143,14 @@ def test_the_api_and_the_order_page_show_one_band_with_its_jump_risk(as_alice, a
     html = page.get(f"/orders/{body['id']}/").content.decode()
     assert f"{pt['low_bps']:.1f} … {pt['high_bps']:.1f} bps" in html
     assert f"{pt['timing_risk_bps']:.1f} · {pt['jump_risk_bps']:.1f} bps" in html
+
+
+def test_the_api_pretrade_carries_the_calendars_events_and_line(as_alice, bob):
+    scheduled_event_save(user=bob, event=ScheduledEvent(
+        name="funding", at=timezone.now() + timedelta(seconds=300), move_bps=Decimal("40"),
+        source="BTC moves around the last 90 funding times"))
+    pt = as_alice.post("/api/orders", ORDER).json()["pretrade"]
+    (event,) = pt["scheduled_events"]
+    assert event["name"] == "funding" and event["symbols"] == [] and 0.45 <= event["share"] <= 0.5
+    assert pt["scheduled_line"].startswith("scheduled: funding at ") and "typical ±40 bps" in pt["scheduled_line"]
+    assert pt["event_widening_bps"] > 0

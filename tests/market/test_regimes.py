@@ -9,6 +9,7 @@ from execdesk.market.regimes import (
     FLAT,
     SCENARIOS,
     SESSION_VOLUME,
+    CalendarEntry,
     Episode,
     FundingEvent,
     Jump,
@@ -131,6 +132,17 @@ def test_funding_climbs_to_the_peak_at_the_funding_time_and_relaxes() -> None:
     assert share[3] == pytest.approx(0.5)
 
 
+def test_scheduled_scenarios_declare_when_and_how_much_but_not_which_way() -> None:
+    (news,) = SCENARIOS["news_jump"].scheduled_events(START)
+    # a jump uniform in [1 %, 2 %]: E[J^2] = (1 + 2 + 4) / 3 (%^2), RMS 1.5275 % = 152.75 bps
+    assert news.at_ts == START + 900.0 and news.move_bps == pytest.approx(152.7525, rel=1e-6)
+    (funding,) = SCENARIOS["funding_event"].scheduled_events(START)
+    # the unwind: 80 bps an hour from 5 minutes before to 25 minutes after the funding time
+    assert funding.at_ts == START + 1200.0 and funding.move_bps == pytest.approx(40.0)
+    assert SCENARIOS["calm"].scheduled_events(START) == ()
+    assert all(not e.symbols for e in (news, funding))  # the whole market moves
+
+
 @pytest.mark.parametrize(
     ("build", "message"),
     [
@@ -145,6 +157,9 @@ def test_funding_climbs_to_the_peak_at_the_funding_time_and_relaxes() -> None:
         (lambda: Scenario("quiet", ""), "description"),
         (lambda: Scenario("quiet", "x", volume_by_hour=(1.0,) * 23), "volume_by_hour must hold 24"),
         (lambda: Scenario("quiet", "x", depth_by_hour=(1.0,) * 23 + (0.0,)), r"depth_by_hour\[23\]"),
+        (lambda: CalendarEntry(60.0, -5.0, "cpi"), "move_bps must be within"),
+        (lambda: CalendarEntry(float("nan"), 5.0, "cpi"), "CalendarEntry.at_s must be a finite number"),
+        (lambda: Scenario("quiet", "x", calendar=((60.0, 5.0),)), "calendar must hold CalendarEntry"),  # type: ignore[arg-type]
     ],
 )
 def test_invalid_knobs_are_refused_with_the_field_named(build: object, message: str) -> None:

@@ -30,7 +30,7 @@ ADMIN_ACCESS = "admin-access"
 
 # What each role may read, by desk model: the groups' view permissions (setup_roles.py) and the admin's
 # pages follow this table, as the desk's pages and API do (the audit trail only for oversight).
-_DESK_RECORDS = frozenset({"parentorder", "proposal", "childorder", "fill", "marketstate"})
+_DESK_RECORDS = frozenset({"parentorder", "proposal", "childorder", "fill", "marketstate", "scheduledevent"})
 SEES: dict[str, frozenset[str]] = {
     TRADER: _DESK_RECORDS,
     SUPERVISOR: _DESK_RECORDS | {"auditevent"},

@@ -1,6 +1,7 @@
 from execdesk.desk.models.advisor_query import AdvisorQuery, QueryKind, QueryStatus
 from execdesk.desk.models.api_token import ApiToken, token_digest
 from execdesk.desk.models.audit import AuditEvent, AuditTamperError
+from execdesk.desk.models.calendar import ScheduledEvent
 from execdesk.desk.models.child import ChildOrder, Fill
 from execdesk.desk.models.desk_state import DeskState
 from execdesk.desk.models.impact import ImpactObservation
@@ -27,5 +28,6 @@ __all__ = [
     "ParentOrder",
     "Proposal",
     "ProposalStatus",
+    "ScheduledEvent",
     "Strategy",
 ]

@@ -196,7 +196,8 @@ def _start_at(value: object) -> datetime | None:
 
 
 def _pretrade_summary(pretrade: dict) -> dict:
-    keys = ("expected_cost_bps", "low_bps", "high_bps", "expected_duration_s", "participation", "model", "error")
+    keys = ("expected_cost_bps", "low_bps", "high_bps", "expected_duration_s", "participation", "model",
+            "event_widening_bps", "scheduled_line", "error")
     return {k: pretrade[k] for k in keys if k in pretrade}
 
 

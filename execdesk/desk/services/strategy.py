@@ -10,8 +10,10 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import Max
+from django.utils import timezone
 
 from execdesk.desk.models import ChildOrder, Fill, ImpactObservation, ParentOrder
+from execdesk.desk.selectors.calendar import scheduled_events_from
 from execdesk.desk.services.errors import InvalidInput
 from execdesk.desk.services.strategy_terms import POV_RATE
 from execdesk.domain.impact import ImpactInputError, almgren_chriss_inputs
@@ -164,8 +166,10 @@ def pretrade_for(*, side: str, quantity: float, horizon_s: float, interval_s: fl
     """The estimate over the time the strategy will actually take: POV trades at its rate of the volume,
     so it finishes when the market's volume allows, before or after the horizon (pov_expected_duration_s:
     with bounds, at the rate that finishes at the horizon brought within them). IS adds its efficient
-    frontier with the point its urgency (or risk aversion) chooses and the slices that follow."""
+    frontier with the point its urgency (or risk aversion) chooses and the slices that follow. The band counts
+    the desk's calendar of scheduled events from now (models.ScheduledEvent)."""
     fit = impact_fit(symbol)
+    now = timezone.now()
     is_plan = (_is_plan(fit, snapshot, quantity=quantity, horizon_s=horizon_s, interval_s=interval_s,
                         urgency=urgency, risk_aversion=risk_aversion) if strategy == "is" else None)
     note = ""
@@ -185,7 +189,8 @@ def pretrade_for(*, side: str, quantity: float, horizon_s: float, interval_s: fl
     try:
         estimate = pretrade_estimate(side=side, quantity=quantity, horizon_s=horizon_s, market=snapshot,
                                      model=fit.model, interval_s=interval_s, calibration=fit.to_dict(),
-                                     fee_bps=float(PaperFees().taker) * 1e4)  # crossing: the taker rate
+                                     fee_bps=float(PaperFees().taker) * 1e4,  # crossing: the taker rate
+                                     events=scheduled_events_from(symbol, now), start_ts=now.timestamp())
     except ValueError as exc:
         return {"error": f"no pre-trade estimate: {exc}"}
     data = estimate.to_dict()
@@ -214,8 +219,6 @@ def _is_plan(fit: ImpactFit, snapshot: MarketSnapshot, *, quantity: float, horiz
 def impact_observe_due(parent: ParentOrder, snapshot: MarketSnapshot) -> int:
     """Record the markout of this order's finished aggressive children, the mid at least one interval after
     they were sent against the mid at send. Call inside desk_atomic()."""
-    from django.utils import timezone
-
     now = timezone.now().timestamp()
     cutoff = now - parent.interval_seconds
     due = ChildOrder.objects.filter(parent=parent, order_type="market", filled_qty__gt=0, mid_at_send__isnull=False,
