@@ -44,7 +44,7 @@ from execdesk.backtest.spec import (
     parse_strategies,
 )
 from execdesk.backtest.suite import SuiteSpec, run_spec, run_suite
-from execdesk.market.regimes import resolve_scenarios
+from execdesk.market.regimes import SCENARIOS, resolve_scenarios
 from execdesk.market.replay import ReplayMarket
 
 DEFAULT_SEEDS = 20
@@ -58,7 +58,8 @@ class Command(BaseCommand):
         parser.add_argument("--strategies", default="twap,vwap,is,pov,adaptive",
                             help="comma list of twap, vwap, is, pov, adaptive, llm (Claude over TWAP's "
                                  "schedule: needs ANTHROPIC_API_KEY)")
-        parser.add_argument("--scenarios", default="all", help="'all' or a comma list of scenario names")
+        parser.add_argument("--scenarios", default="all",
+                            help=f"'all' or a comma list of {', '.join(SCENARIOS)} (docs/backtest.md)")
         parser.add_argument("--seeds", type=int, default=None,
                             help=f"seeds per scenario (paired across strategies; default {DEFAULT_SEEDS}, on a tape "
                                  "as many orders as it holds after the warm-up, at most that)")
