@@ -390,6 +390,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"expected_refusals": {"()": "execdesk.desk.web.refusal_log.ExpectedRefusalFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("EXECDESK_LOG_LEVEL", "INFO")},
     "loggers": {
@@ -398,5 +399,7 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
         "axes": {"level": "WARNING"},  # every login is in the audit trail already; lockouts still log
         "django.channels.server": {"level": "WARNING"},
+        # a permission refusal is one WARNING line (who, what, why), not a traceback
+        "django.request": {"filters": ["expected_refusals"]},
     },
 }
