@@ -45,7 +45,8 @@ class ExpectedRefusalFilter(logging.Filter):
 def _who(request: Any, user: Any) -> str:
     from execdesk.desk.access.roles import role_of
 
-    for candidate in (user, getattr(request, "auth", None), getattr(request, "user", None)):
+    candidates: tuple[Any, ...] = (user, getattr(request, "auth", None), getattr(request, "user", None))
+    for candidate in candidates:
         if getattr(candidate, "is_authenticated", False):
             return f"{candidate.get_username()} ({role_of(candidate)})"
     return "anonymous"
