@@ -103,3 +103,25 @@ def redis_db_url(url: str, offset: int) -> str:
     base, _, tail = url.rpartition("/")
     db = int(tail) if tail.isdigit() else 0
     return f"{base if tail.isdigit() else url.rstrip('/')}/{db + offset}"
+
+
+_ANY_ADDRESS = ("0.0.0.0", "::", "[::]")  # a server bound to every interface is reached on the loopback
+
+
+def public_url() -> str:
+    """Where people reach the desk, for links printed outside a request (the CLI): EXECDESK_PUBLIC_URL,
+    else http://EXECDESK_HOST:EXECDESK_PORT as `make run` serves it. No trailing slash."""
+    value = env("EXECDESK_PUBLIC_URL")
+    if value is None:
+        host = env("EXECDESK_HOST", "127.0.0.1").strip()
+        port = envint("EXECDESK_PORT", 8000)
+        if host in _ANY_ADDRESS:
+            host = "127.0.0.1"
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # an IPv6 address in a URL
+        return f"http://{host}:{port}"
+    url = value.strip().rstrip("/")
+    scheme, sep, rest = url.partition("://")
+    if scheme not in ("http", "https") or not sep or not rest or any(c.isspace() for c in rest):
+        raise ConfigError(f"EXECDESK_PUBLIC_URL={value!r} is not an http(s) URL (e.g. https://desk.example.com)")
+    return url

@@ -16,7 +16,7 @@ from typing import Any
 import dj_database_url
 from kombu import Queue
 
-from execdesk.env import ConfigError, env, envbool, envfloat, envint, envsecret, redis_db_url
+from execdesk.env import ConfigError, env, envbool, envfloat, envint, envsecret, public_url, redis_db_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env("EXECDESK_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -91,6 +91,7 @@ AUDIT_KEY = _audit_key()
 AUDIT_ANCHOR_FSYNC_SECONDS = envfloat("EXECDESK_AUDIT_ANCHOR_FSYNC_SECONDS", 0.2)
 ALLOWED_HOSTS = [h.strip() for h in env("EXECDESK_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")]
 CSRF_TRUSTED_ORIGINS = [o for o in (env("EXECDESK_CSRF_TRUSTED_ORIGINS", "") or "").split(",") if o]
+PUBLIC_URL = public_url()  # links printed outside a request (manage.py execute)
 
 INSTALLED_APPS = [
     "daphne",
@@ -389,6 +390,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"expected_refusals": {"()": "execdesk.desk.web.refusal_log.ExpectedRefusalFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("EXECDESK_LOG_LEVEL", "INFO")},
     "loggers": {
@@ -397,5 +399,7 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
         "axes": {"level": "WARNING"},  # every login is in the audit trail already; lockouts still log
         "django.channels.server": {"level": "WARNING"},
+        # a permission refusal is one WARNING line (who, what, why), not a traceback
+        "django.request": {"filters": ["expected_refusals"]},
     },
 }

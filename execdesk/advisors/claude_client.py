@@ -14,18 +14,28 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, cast
-
-import anthropic
-from anthropic.types import MessageParam, ToolChoiceToolParam, ToolParam
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, cast
 
 from execdesk.advisors.cache import ResponseCache
 from execdesk.advisors.claude_config import ClaudeConfig
 from execdesk.advisors.prompt import prompt_hash
 
+if TYPE_CHECKING:
+    import anthropic
+    from anthropic.types import MessageParam, ToolChoiceToolParam, ToolParam
+
 log = logging.getLogger(__name__)
 _BACKOFF_S = 0.5
 _RETRYABLE = ("rate_limited", "overloaded", "server_error", "connection")
+
+
+def _sdk() -> ModuleType:
+    """The Anthropic SDK, imported on first use: it takes over a second to import, which every process
+    (every `manage.py` command, `--help` included) would otherwise pay at start-up (docs/benchmarks.md)."""
+    import anthropic
+
+    return anthropic
 
 
 @dataclass(frozen=True)
@@ -61,8 +71,8 @@ class ClaudeClient:
             raise ValueError("the Claude advisor needs ANTHROPIC_API_KEY")
         self.config = config
         self._sleep, self._clock = sleep, clock
-        self._sdk = anthropic.Anthropic(api_key=config.api_key, base_url=config.base_url, max_retries=0,
-                                        timeout=config.timeout_s, _strict_response_validation=True)
+        self._sdk = _sdk().Anthropic(api_key=config.api_key, base_url=config.base_url, max_retries=0,
+                                     timeout=config.timeout_s, _strict_response_validation=True)
         self._cache = ResponseCache(config.cache_dir) if config.cache_dir else None
 
     def ask(self, *, system: str, prompt: str, tool: dict[str, Any]) -> ClaudeAnswer:
@@ -86,8 +96,8 @@ class ClaudeClient:
             try:
                 message = self._sdk.messages.create(
                     model=cfg.model, max_tokens=cfg.max_tokens, system=system, messages=messages,
-                    tools=[cast(ToolParam, tool)], tool_choice=choice, timeout=left)
-            except (anthropic.APIError, ValueError) as exc:  # a 200 whose body is not JSON raises ValueError
+                    tools=[cast("ToolParam", tool)], tool_choice=choice, timeout=left)
+            except (_sdk().APIError, ValueError) as exc:  # a 200 whose body is not JSON raises ValueError
                 kind, error, wait = _classify(exc, cfg.timeout_s)
                 request_id = _request_id(exc)
                 pause = _BACKOFF_S * 2 ** (attempts - 1) if wait is None else wait
@@ -128,6 +138,7 @@ class ClaudeClient:
 
 def _classify(exc: Exception, budget: float) -> tuple[str, str, float | None]:
     """(kind, message, retry-after seconds or None) for an SDK error; the message never holds the key."""
+    anthropic = _sdk()
     if isinstance(exc, anthropic.APITimeoutError):
         return "timeout", f"the request timed out (budget {budget:g} s)", None
     if isinstance(exc, anthropic.APIConnectionError):

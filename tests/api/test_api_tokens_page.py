@@ -57,3 +57,16 @@ def test_only_your_own_tokens_are_listed_and_a_trader_cannot_revoke_anothers(ali
     r = charlies.post(f"/tokens/{ApiToken.objects.get(user=alice).pk}/revoke/", follow=True)
     assert "not yours to revoke" in r.content.decode()
     assert ApiToken.objects.get(user=alice).revoked_at is None
+
+
+def test_a_new_token_has_a_copy_button_carrying_it_and_its_script_is_a_static_file(alice):
+    import re
+
+    created = _logged_in(alice).post("/tokens/", {"name": "copy me"})
+    token, page = created.context["new_token"], created.content.decode()
+    button = re.search(r'<button type="button" class="btn btn-sm" id="copy-token" data-copy="([^"]+)"', page)
+    assert button is not None and button.group(1) == token
+    assert re.search(r'<script src="/static/desk/copy-token(\.[0-9a-f]+)?\.js" defer></script>', page)
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)  # CSP: no inline script
+    listed = _logged_in(alice).get("/tokens/").content.decode()
+    assert 'id="copy-token"' not in listed and "copy-token.js" not in listed  # nothing to copy once shown

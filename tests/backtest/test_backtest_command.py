@@ -73,3 +73,18 @@ def test_a_malformed_example_is_refused(tmp_path):
     with pytest.raises(CommandError, match="expected strategy:scenario:seed"):
         _run("--strategies", "twap", "--scenarios", "calm", "--seeds", "1", "--html", str(tmp_path / "r.html"),
              "--example", "twap")
+
+
+def _help(command: str) -> str:
+    from django.core.management import load_command_class
+    parser = load_command_class("execdesk.desk", command).create_parser("manage.py", command)
+    return " ".join(parser.format_help().split())  # argparse wraps lines
+
+
+def test_help_lists_every_scenario_from_the_regime_suite(monkeypatch):
+    from execdesk.market import regimes
+    text = _help("backtest")
+    assert all(name in text for name in regimes.SCENARIOS), text
+    # read from the suite itself, not a copy: a scenario added to it is listed
+    monkeypatch.setitem(regimes.SCENARIOS, "lunar_eclipse", regimes.Scenario("lunar_eclipse", "a test regime"))
+    assert "lunar_eclipse" in _help("backtest")

@@ -9,6 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 from execdesk.desk.models import AuditEvent, ChildOrder, Fill, ParentOrder
 
@@ -24,6 +25,7 @@ SHAPE = {
                      "avg_price"},
     "fills": {"exec_id", "order_link_id", "qty", "price", "fee", "liquidity"},
 }
+PUBLIC_URL = "https://desk.example.test:8443"  # EXECDESK_PUBLIC_URL: where the printed link points
 DECIMALS = {
     "parent": ("quantity", "decision_price"),
     "proposals": ("qty", "price"),
@@ -37,7 +39,7 @@ def run(django_db_setup, django_db_blocker, tmp_path_factory):
     """The shortest run validation allows (30 s horizon, 5 s interval), auto-approved, read back at once."""
     out = tmp_path_factory.mktemp("execute") / "out.json"
     stdout = StringIO()
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), override_settings(PUBLIC_URL=PUBLIC_URL):
         call_command("execute", "--symbol", "BTCUSDT", "--side", "buy", "--qty", "0.5", "--horizon", "30",
                      "--interval", "5", "--strategy", "twap", "--venue", "paper", "--market", "sim",
                      "--advisor", "rules", "--approve", "auto", "--json", str(out), stdout=stdout)
@@ -65,6 +67,7 @@ def test_the_order_completes_and_the_command_prints_progress_and_tca(run):
     out = run["stdout"]
     assert f"order #{parent.pk}" in out and "COMPLETE" in out
     assert "implementation shortfall" in out and "participation" in out
+    assert f"desk: {PUBLIC_URL}/orders/{parent.pk}/" in out  # the configured address, not a fixed one
 
 
 def test_the_default_user_is_the_headless_trader(run):

@@ -22,6 +22,7 @@ from execdesk.desk.access.roles import SUPERVISOR, can_oversee, can_trade, can_v
 from execdesk.desk.api.errors import HOW_TO_AUTHENTICATE
 from execdesk.desk.services.api_tokens import TokenRefused, api_token_authenticate
 from execdesk.desk.services.audit import audit_access_refused
+from execdesk.desk.web.refusal_log import note_refusal
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -45,14 +46,18 @@ def _allowed(user, need: Need) -> bool:
 def admit(request: HttpRequest, user, need: Need):
     """The user if their role suffices; 403 naming the role needed otherwise."""
     if not can_view(user):
-        raise AuthorizationError(message=f"your account ({user.get_username()}) has no desk role; ask a "
-                                         "supervisor to give you one")
+        raise _refused(request, user, f"your account ({user.get_username()}) has no desk role; ask a supervisor "
+                                      "to give you one")
     if not _allowed(user, need):
         if request.method not in ("GET", "HEAD", "OPTIONS"):  # a refused write is audited (reads are not)
             audit_access_refused(user=user, method=request.method or "", path=request.path, needed=need.value)
-        raise AuthorizationError(message=f"{request.method} {request.path} needs {need.value} "
-                                         f"(you are {role_of(user)})")
+        raise _refused(request, user, f"{request.method} {request.path} needs {need.value} (you are {role_of(user)})")
     return user
+
+
+def _refused(request: HttpRequest, user, message: str) -> AuthorizationError:
+    note_refusal(request, message, user)  # the 403's log line names who and why
+    return AuthorizationError(message=message)
 
 
 def caller(request: HttpRequest) -> User:

@@ -31,6 +31,7 @@ from ninja.parser import Parser
 from execdesk.desk.api.schemas import ErrorOut
 from execdesk.desk.selectors.orders import unreadable_order_detail
 from execdesk.desk.services.errors import DeskError, InvalidInput, RiskBlocked
+from execdesk.desk.web.refusal_log import note_refusal
 from execdesk.domain.states import IllegalTransition
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(PermissionDenied)
     def denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        note_refusal(request, str(exc))  # the 403's log line names who and why
         return answer(request, 403, str(exc) or "permission denied")
 
     @api.exception_handler(Http404)

@@ -22,6 +22,7 @@ from execdesk.desk.services.four_eyes import four_eyes_threshold, parent_needs_f
 from execdesk.desk.services.inputs import utc_datetime_input
 from execdesk.desk.services.order_limits import desk_limits
 from execdesk.desk.web.forms import OverrideForm, ParentOrderForm, RejectForm
+from execdesk.desk.web.refusal_log import note_refusal
 from execdesk.domain.states import IllegalTransition
 
 
@@ -42,6 +43,7 @@ def desk_view(view):
             return redirect(request.META.get("HTTP_REFERER") or "desk:home")
         except PermissionDenied as exc:
             if _wants_json(request):
+                note_refusal(request, str(exc))  # the 403's log line names who and why
                 return JsonResponse({"error": str(exc) or "permission denied"}, status=403)
             raise
 

@@ -50,7 +50,7 @@ from execdesk.desk.services.inputs import utc_datetime_input
 from execdesk.domain.catchup import DEFAULT_MAX_CATCHUP, MAX_CATCHUP_LIMIT, max_catchup_input
 from execdesk.domain.end_policy import DEFAULT_END_POLICY, END_POLICIES
 from execdesk.domain.limit_price import limit_price_input
-from execdesk.market.regimes import resolve_scenarios
+from execdesk.market.regimes import SCENARIOS, resolve_scenarios
 from execdesk.market.replay import ReplayMarket
 
 DEFAULT_SEEDS = 20
@@ -64,7 +64,8 @@ class Command(BaseCommand):
         parser.add_argument("--strategies", default="twap,vwap,is,pov,adaptive",
                             help="comma list of twap, vwap, is, pov, adaptive, llm (Claude over TWAP's "
                                  "schedule: needs ANTHROPIC_API_KEY)")
-        parser.add_argument("--scenarios", default="all", help="'all' or a comma list of scenario names")
+        parser.add_argument("--scenarios", default="all",
+                            help=f"'all' or a comma list of {', '.join(SCENARIOS)} (docs/backtest.md)")
         parser.add_argument("--seeds", type=int, default=None,
                             help=f"seeds per scenario (paired across strategies; default {DEFAULT_SEEDS}, on a tape "
                                  "as many orders as it holds after the warm-up, at most that)")

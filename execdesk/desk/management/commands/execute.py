@@ -4,11 +4,11 @@ step is audited), with a rich progress bar, a TCA summary and the `--json` expor
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
@@ -223,8 +223,7 @@ def _option_error(message: str, o: dict[str, Any]) -> str:
 
 
 def _desk_url(parent_id: int) -> str:
-    port = os.environ.get("EXECDESK_PORT", "8000")
-    return f"http://127.0.0.1:{port}{reverse('desk:order', kwargs={'order_id': parent_id})}"
+    return f"{settings.PUBLIC_URL}{reverse('desk:order', kwargs={'order_id': parent_id})}"
 
 
 def _describe(p: Proposal) -> str:
