@@ -134,7 +134,8 @@ class Command(BaseCommand):
         console.print(f"order #{parent.pk}: {parent.side.upper()} {o['qty']} {parent.symbol} over "
                       f"{parent.horizon_seconds} s every {parent.interval_seconds} s (end policy "
                       f"{parent.end_policy}), {parent.strategy} strategy, "
-                      f"{parent.advisor} advisor, {parent.venue} venue, {o['approve']} approval; desk: {url}")
+                      f"{parent.advisor} advisor, {parent.venue} venue, {o['approve']} approval")
+        console.print(f"desk: {url}", soft_wrap=True)  # a link is never broken across lines
         try:
             outcome = self._run(console, parent, user, o)
         except (DeskError, IllegalTransition) as exc:  # the start was refused: nothing runs, nothing to stop
@@ -245,7 +246,7 @@ class _DeskApprover:
 
     def __call__(self, proposal: Proposal) -> None:
         self.console.print(f"{_describe(proposal)}\n  pending approval on the desk: {_desk_url(proposal.parent_id)} "
-                           f"(expires {proposal.expires_at:%H:%M:%S} UTC)", markup=False)
+                           f"(expires {proposal.expires_at:%H:%M:%S} UTC)", markup=False, soft_wrap=True)
 
 
 class _TerminalApprover:
