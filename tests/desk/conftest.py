@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from execdesk.desk.models import ParentOrder, Proposal
-from execdesk.desk.services.execution import execution_step
+from execdesk.desk.services.execution import desk_tick, execution_step
 from execdesk.desk.services.four_eyes import parent_needs_four_eyes
 from execdesk.desk.services.parent_approval import parent_order_approve
 from execdesk.desk.services.parent_orders import parent_order_create, parent_order_start
@@ -49,3 +49,27 @@ def age_proposals(parent: ParentOrder, seconds: float) -> None:
     for p in Proposal.objects.filter(parent=parent):
         Proposal.objects.filter(pk=p.pk).update(created_at=p.created_at - timedelta(seconds=seconds),
                                                 expires_at=min(p.expires_at, timezone.now() + timedelta(seconds=60)))
+
+
+class DeskClock:
+    """The desk's clock (django.utils.timezone.now), moved by hand; `tick()` runs the desk's tick at this time
+    (the worker's beat)."""
+
+    def __init__(self) -> None:
+        self.now = timezone.now()
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+    def tick(self) -> None:
+        desk_tick(now=self.now.timestamp())
+
+
+@pytest.fixture
+def clock(monkeypatch) -> DeskClock:
+    clock = DeskClock()
+    monkeypatch.setattr(timezone, "now", clock)
+    return clock

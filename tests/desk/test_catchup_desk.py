@@ -4,15 +4,13 @@ The cap is `max_catchup` in the API and the form, `--max-catchup` in `manage.py 
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
 from execdesk.desk.models import AuditEvent, ParentOrder, ProposalStatus
-from execdesk.desk.services.execution import desk_tick, execution_step
+from execdesk.desk.services.execution import execution_step
 from tests.api.conftest import ORDER, Api, token_for
 
 pytestmark = pytest.mark.django_db
@@ -20,23 +18,6 @@ pytestmark = pytest.mark.django_db
 QTY, HORIZON_S, INTERVAL_S = "1.2", 600, 60  # TWAP: 10 slices of 0.12 BTC, one a minute
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = timezone.now()
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-        desk_tick(now=self.now.timestamp())  # the worker's beat: expires what nobody answered
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(timezone, "now", clock)
-    return clock
 
 
 def _behind_proposal(make_order, clock, **kw):
@@ -45,8 +26,10 @@ def _behind_proposal(make_order, clock, **kw):
         proposal = execution_step(parent_id=parent.pk)
         assert proposal is not None
         clock.advance(INTERVAL_S)
+        clock.tick()  # the worker's beat: expires what nobody answered
         assert ParentOrder.objects.get(pk=parent.pk).proposals.get(pk=proposal.pk).status == ProposalStatus.EXPIRED
     clock.advance(1)
+    clock.tick()
     return parent, execution_step(parent_id=parent.pk)
 
 

@@ -11,10 +11,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from execdesk.desk.models import AuditEvent, ChildOrder, ParentOrder, Proposal, ProposalStatus
-from execdesk.desk.services.execution import desk_tick, execution_step
+from execdesk.desk.services.execution import execution_step
 from execdesk.desk.services.parent_orders import parent_order_cancel, parent_order_pause, parent_order_resume
 from execdesk.domain.orders import ChildStatus
 
@@ -23,28 +22,6 @@ pytestmark = pytest.mark.django_db
 QTY, HORIZON_S, INTERVAL_S = "1.2", 600, 60  # TWAP: 10 slices of 0.12 BTC, one a minute
 
 
-class Clock:
-    """The desk's clock (django.utils.timezone.now), moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = timezone.now()
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-    def tick(self) -> None:
-        """The desk's tick at this time (the worker's beat)."""
-        desk_tick(now=self.now.timestamp())
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(timezone, "now", clock)
-    return clock
 
 
 def _order(make_order, policy: str) -> ParentOrder:

@@ -8,7 +8,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from execdesk.desk.models import ParentOrder
 from execdesk.desk.services.context import order_progress
@@ -24,24 +23,6 @@ SLICE = Decimal("0.12")
 STOOD_S = 5 * INTERVAL_S + 7  # the halt (or pause) lasts five intervals and a bit
 
 
-class Clock:
-    """The desk's clock (django.utils.timezone.now), moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = timezone.now()
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(timezone, "now", clock)
-    return clock
 
 
 @pytest.fixture

@@ -23,22 +23,6 @@ from tests.api.conftest import ORDER, Api, token_for
 pytestmark = pytest.mark.django_db
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = timezone.now()
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(timezone, "now", clock)
-    return clock
 
 
 def test_an_order_started_early_waits_for_its_start_and_its_schedule_begins_then(clock, make_order):

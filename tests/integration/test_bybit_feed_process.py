@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from decimal import Decimal
 
 import pytest
@@ -18,27 +17,15 @@ from execdesk.desk.models import ChildOrder, Fill
 from execdesk.desk.services.parent_orders import parent_order_create, parent_order_start
 from execdesk.desk.services.proposals import proposal_override
 from tests.integration.conftest import REPO, worker_database_url
+from tests.integration.feed_process import loopback_bybit_env, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def _wait(predicate, what: str, proc: subprocess.Popen, log, timeout_s: float = 30.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        assert proc.poll() is None, f"bybit_feed exited with {proc.returncode}:\n{log.read_text()}"
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}:\n{log.read_text()}")
-
 
 def test_the_feed_process_publishes_snapshots_and_records_streamed_fills(alice, bybit_server, bybit_ws_server,
                                                                         monkeypatch, settings, tmp_path):
-    bybit_env = {"EXECDESK_BYBIT_API_KEY": bybit_server.api_key, "EXECDESK_BYBIT_API_SECRET": bybit_server.api_secret,
-                 "EXECDESK_BYBIT_REST_URL": bybit_server.url, "EXECDESK_BYBIT_WS_URL": bybit_ws_server.url}
-    for name, value in bybit_env.items():
-        monkeypatch.setenv(name, value)
+    bybit_env = loopback_bybit_env(monkeypatch, bybit_server, bybit_ws_server)
     settings.EXECDESK = {**settings.EXECDESK, "BYBIT_POLL_SECONDS": 3600.0}  # fills must come by the stream
     bybit_link.link_reset()
     bybit_link.snapshots_forget(["BTCUSDT"])  # no earlier test's snapshot may pass for this feed's
@@ -51,15 +38,15 @@ def test_the_feed_process_publishes_snapshots_and_records_streamed_fills(alice, 
         proc = subprocess.Popen([sys.executable, "manage.py", "bybit_feed", "--symbol", "BTCUSDT", "--private",
                                  "--status-every", "1"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        snapshot = _wait(lambda: bybit_link.link().store.get("BTCUSDT"), "a snapshot in Redis", proc, log)
+        snapshot = wait_for(lambda: bybit_link.link().store.get("BTCUSDT"), "a snapshot in Redis", proc, log)
         assert snapshot.source == "bybit" and not snapshot.stale
         assert snapshot.mid == pytest.approx(float(bybit_server.venue.mid("linear", "BTCUSDT")))
-        _wait(lambda: "private connected" in log.read_text(), "the private stream", proc, log)
+        wait_for(lambda: "private connected" in log.read_text(), "the private stream", proc, log)
 
         parent = parent_order_create(user=alice, symbol="BTCUSDT", side="buy", quantity="0.5",
                                      horizon_seconds=600, interval_seconds=10, venue="bybit")
         parent_order_start(parent_id=parent.pk, user=alice)
-        proposal = _wait(lambda: parent.proposals.filter(status="pending").first(), "a proposal", proc, log)
+        proposal = wait_for(lambda: parent.proposals.filter(status="pending").first(), "a proposal", proc, log)
         bid = bybit_server.venue.books[("linear", "BTCUSDT")].best_bid()
         proposal_override(proposal_id=proposal.pk, user=alice, quantity="0.02", order_type="limit",
                           limit_price=str(bid), tif="GTC", reason="rest at the bid")
@@ -68,7 +55,7 @@ def test_the_feed_process_publishes_snapshots_and_records_streamed_fills(alice, 
 
         bybit_server.trade_through("BTCUSDT", str(bid), "5")
 
-        _wait(lambda: ChildOrder.objects.filter(pk=child.pk, status="filled").exists(), "the streamed fill",
+        wait_for(lambda: ChildOrder.objects.filter(pk=child.pk, status="filled").exists(), "the streamed fill",
               proc, log)
         [fill] = Fill.objects.filter(child=child)
         assert fill.qty == Decimal("0.02") and fill.fee_currency == "USDT"

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -18,27 +17,15 @@ from execdesk.desk.services.execution import desk_tick
 from execdesk.desk.services.parent_orders import parent_order_create, parent_order_start
 from execdesk.market.print_buffer import RedisPrintBuffer
 from tests.integration.conftest import REPO, worker_database_url
+from tests.integration.feed_process import loopback_bybit_env, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def _wait(predicate, what: str, proc: subprocess.Popen, log, timeout_s: float = 30.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        assert proc.poll() is None, f"bybit_feed exited with {proc.returncode}:\n{log.read_text()}"
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}:\n{log.read_text()}")
-
 
 def test_the_feed_process_buffers_prints_in_redis_and_the_tick_keeps_them(alice, bybit_server, bybit_ws_server,
                                                                           monkeypatch, settings, tmp_path):
-    bybit_env = {"EXECDESK_BYBIT_API_KEY": bybit_server.api_key, "EXECDESK_BYBIT_API_SECRET": bybit_server.api_secret,
-                 "EXECDESK_BYBIT_REST_URL": bybit_server.url, "EXECDESK_BYBIT_WS_URL": bybit_ws_server.url}
-    for name, value in bybit_env.items():
-        monkeypatch.setenv(name, value)
+    bybit_env = loopback_bybit_env(monkeypatch, bybit_server, bybit_ws_server)
     settings.EXECDESK = {**settings.EXECDESK, "BYBIT_FEED_IN_PROCESS": False}
     bybit_link.link_reset()
     bybit_link.snapshots_forget(["BTCUSDT"])  # no earlier test's snapshot or prints may pass for this feed's
@@ -52,9 +39,9 @@ def test_the_feed_process_buffers_prints_in_redis_and_the_tick_keeps_them(alice,
         proc = subprocess.Popen([sys.executable, "manage.py", "bybit_feed", "--symbol", "BTCUSDT",
                                  "--status-every", "1"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait(lambda: bybit_link.link().store.get("BTCUSDT"), "a snapshot in Redis", proc, log)
+        wait_for(lambda: bybit_link.link().store.get("BTCUSDT"), "a snapshot in Redis", proc, log)
         recent = len(bybit_server.venue.trades[("linear", "BTCUSDT")])
-        _wait(lambda: prints.pending("BTCUSDT") >= recent, "the recent prints in Redis", proc, log)
+        wait_for(lambda: prints.pending("BTCUSDT") >= recent, "the recent prints in Redis", proc, log)
         parent = parent_order_create(user=alice, symbol="BTCUSDT", side="buy", quantity="0.5",
                                      horizon_seconds=600, interval_seconds=10, venue="bybit")
         parent_order_start(parent_id=parent.pk, user=alice)  # its market read takes the prints before it
@@ -63,8 +50,8 @@ def test_the_feed_process_buffers_prints_in_redis_and_the_tick_keeps_them(alice,
         for i in range(25):
             bybit_server.trade_through("BTCUSDT", str(65_000 + i), "0.01")
         published = [str(t["execId"]) for t in reversed(list(bybit_server.venue.trades[("linear", "BTCUSDT")])[:25])]
-        _wait(lambda: prints.pending("BTCUSDT") == 25, "25 prints in Redis", proc, log)
-        _wait(lambda: "25 prints waiting for the desk's tick" in log.read_text(), "the status line", proc, log)
+        wait_for(lambda: prints.pending("BTCUSDT") == 25, "25 prints in Redis", proc, log)
+        wait_for(lambda: "25 prints waiting for the desk's tick" in log.read_text(), "the status line", proc, log)
 
         desk_tick()
 
